@@ -1,0 +1,45 @@
+"""The project's exceptions, one small tree.
+
+MonitorError
+├── SettingsError        a MONITOR_* setting is missing or malformed (one line naming it); CLI exit 2
+├── EventError           an event payload cannot be understood; logged and acknowledged, never retried
+└── AzureError           ARM answered badly after the SDK's own retries
+    ├── TransientAzureError   429, 5xx, timeouts, dropped connections: the host should redeliver
+    ├── AzurePermissionError  401 / 403: retrying will not help
+    └── ArmRequestError       any other ARM error (4xx with an ARM error body)
+"""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class SettingsError(MonitorError):
+    """A setting is invalid; the message names the setting and what is allowed."""
+
+
+class EventError(MonitorError):
+    """An event payload is malformed; the message says what is wrong with it."""
+
+
+class AzureError(MonitorError):
+    """ARM could not answer; the message names the resource and the status code."""
+
+    def __init__(self, message: str, *, resource_id: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.resource_id = resource_id
+        self.status_code = status_code
+
+
+class TransientAzureError(AzureError):
+    """Throttling, a server error or a broken connection: worth retrying later."""
+
+
+class AzurePermissionError(AzureError):
+    """The identity may not read or write the resource."""
+
+
+class ArmRequestError(AzureError):
+    """ARM rejected the request for a reason retrying will not fix."""

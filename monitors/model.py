@@ -1,0 +1,210 @@
+"""Plain value types shared by every layer: references, facts, findings and their codes.
+
+Nothing here does I/O or imports an SDK; adapters in ``monitors.azure`` build these from SDK objects and the pure
+rules turn them into ``Finding`` values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    COMPLIANT = "compliant"
+    NONCOMPLIANT = "noncompliant"
+    NOT_APPLICABLE = "not_applicable"
+    EXEMPT = "exempt"
+    ERROR = "error"
+
+
+class Reason(StrEnum):
+    ONBOARDED = "onboarded"
+    NOT_ONBOARDED = "not_onboarded"
+    PLAN_NOT_ENABLED = "plan_not_enabled"
+    PLAN_ENABLED = "plan_enabled"
+    NON_REST_API = "non_rest_api"
+    WORKSPACE_API = "workspace_api"
+    UNSUPPORTED_TIER = "unsupported_tier"
+    UNSUPPORTED_REGION = "unsupported_region"
+    SELF_HOSTED_GATEWAY = "self_hosted_gateway"
+    EXEMPT = "exempt"
+    API_NOT_FOUND = "api_not_found"
+    COLLECTION_WITHOUT_API = "collection_without_api"
+    PERMISSION_DENIED = "permission_denied"
+    ARM_ERROR = "arm_error"
+
+
+class Action(StrEnum):
+    NONE = "none"
+    ONBOARDED = "onboarded"
+    WOULD_ONBOARD = "would_onboard"
+    ONBOARD_FAILED = "onboard_failed"
+    OFFBOARDED = "offboarded"
+    WOULD_OFFBOARD = "would_offboard"
+
+
+class Kind(StrEnum):
+    API = "api"
+    PLAN = "plan"
+    ORPHAN_COLLECTION = "orphan_collection"
+
+
+class OnboardMode(StrEnum):
+    OFF = "off"
+    DRY_RUN = "dry-run"
+    ON = "on"
+
+
+class SelfHostedMode(StrEnum):
+    CHECK = "check"
+    SKIP = "skip"
+
+
+def normalize_region(name: str) -> str:
+    """Turn ARM's display form ("East US 2") and its code form ("eastus2") into one comparable key."""
+    return "".join(name.split()).lower()
+
+
+@dataclass(frozen=True)
+class ServiceRef:
+    """One APIM service, named as ARM names it (names keep their case; ARM compares them case-insensitively)."""
+
+    subscription_id: str
+    resource_group: str
+    service: str
+
+    @property
+    def resource_id(self) -> str:
+        return (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+            f"/providers/Microsoft.ApiManagement/service/{self.service}"
+        )
+
+
+@dataclass(frozen=True)
+class ApiRef:
+    """One API of an APIM service; ``workspace`` is set for APIs that live in an APIM workspace."""
+
+    subscription_id: str
+    resource_group: str
+    service: str
+    api_id: str
+    workspace: str | None = None
+
+    @property
+    def service_ref(self) -> ServiceRef:
+        return ServiceRef(self.subscription_id, self.resource_group, self.service)
+
+    @property
+    def resource_id(self) -> str:
+        middle = f"/workspaces/{self.workspace}" if self.workspace else ""
+        return f"{self.service_ref.resource_id}{middle}/apis/{self.api_id}"
+
+    @property
+    def collection_id(self) -> str:
+        return f"{self.service_ref.resource_id}/providers/Microsoft.Security/apiCollections/{self.api_id}"
+
+    @property
+    def key(self) -> str:
+        """Case-insensitive identity, for dedupe and state."""
+        return self.resource_id.lower()
+
+
+@dataclass(frozen=True)
+class PlanRef:
+    """The Defender for APIs plan (``Microsoft.Security/pricings/Api``) of one subscription."""
+
+    subscription_id: str
+
+    @property
+    def resource_id(self) -> str:
+        return f"/subscriptions/{self.subscription_id}/providers/Microsoft.Security/pricings/Api"
+
+
+@dataclass(frozen=True)
+class ApiFacts:
+    """What ARM says about one API; ``api_type`` is already normalised (absent on the wire means ``http``)."""
+
+    api_id: str
+    display_name: str
+    api_type: str
+    is_current: bool
+    workspace: str | None = None
+
+
+@dataclass(frozen=True)
+class ServiceFacts:
+    """What ARM says about one APIM service; ``self_hosted_api_ids`` is None when gateways were not looked up."""
+
+    ref: ServiceRef
+    sku: str
+    location: str
+    tags: dict[str, str]
+    self_hosted_api_ids: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class CollectionFacts:
+    """One ``Microsoft.Security/apiCollections`` resource of an APIM service."""
+
+    api_id: str
+    resource_id: str
+    provisioning_state: str | None
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanFacts:
+    """The Defender for APIs pricing of one subscription."""
+
+    subscription_id: str
+    pricing_tier: str
+    sub_plan: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.pricing_tier.lower() == "standard"
+
+
+@dataclass(frozen=True)
+class Exemption:
+    """A parsed exemption tag: why, and until when (None means no expiry)."""
+
+    reason: str
+    expires: dt.date | None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The verdict on one API, plan or collection, in the shape of the findings JSON contract."""
+
+    kind: Kind
+    resource_id: str
+    subscription_id: str
+    resource_group: str
+    service: str
+    api: str
+    display_name: str
+    status: Status
+    reason: Reason
+    detail: str
+    action: Action = Action.NONE
+    collection_id: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "kind": self.kind.value,
+            "resource_id": self.resource_id,
+            "subscription_id": self.subscription_id,
+            "resource_group": self.resource_group,
+            "service": self.service,
+            "api": self.api,
+            "display_name": self.display_name,
+            "status": self.status.value,
+            "reason": self.reason.value,
+            "detail": self.detail,
+            "action": self.action.value,
+            "collection_id": self.collection_id,
+        }

@@ -1,0 +1,267 @@
+"""The Defender for APIs rules: pure functions from facts, settings and ``now`` to a ``Finding``.
+
+``API_RULES`` lists the per-API rules in evaluation order; the first rule that answers wins. Rules ask a ``Facts``
+source for what they need, in that order, so a compliant API costs only its collection lookup and each later rule
+pays only for the facts it reads. The order is part of the contract and is tested.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Protocol
+
+from monitors.model import (
+    Action,
+    ApiFacts,
+    ApiRef,
+    CollectionFacts,
+    Exemption,
+    Finding,
+    Kind,
+    PlanFacts,
+    PlanRef,
+    Reason,
+    SelfHostedMode,
+    ServiceFacts,
+    ServiceRef,
+    Status,
+    normalize_region,
+)
+
+if TYPE_CHECKING:
+    from monitors.settings import Settings
+
+REST_TYPES = frozenset({"http"})
+SUCCEEDED = "succeeded"
+
+
+class Facts(Protocol):
+    """What the rules may ask about one API; each call may cost an ARM request, so rules ask only when needed."""
+
+    @property
+    def ref(self) -> ApiRef: ...
+    def collection(self) -> CollectionFacts | None: ...
+    def api(self) -> ApiFacts | None: ...
+    def service(self) -> ServiceFacts: ...
+    def plan(self) -> PlanFacts: ...
+
+
+Rule = Callable[[Facts, "Settings", dt.date], "Finding | None"]
+
+
+def _api_finding(facts: Facts, status: Status, reason: Reason, detail: str) -> Finding:
+    ref = facts.ref
+    api = facts.api() if reason is not Reason.ONBOARDED else None
+    collection = facts.collection()
+    return Finding(
+        kind=Kind.API,
+        resource_id=ref.resource_id,
+        subscription_id=ref.subscription_id,
+        resource_group=ref.resource_group,
+        service=ref.service,
+        api=ref.api_id,
+        display_name=(api.display_name if api else None) or (collection.display_name if collection else None) or "",
+        status=status,
+        reason=reason,
+        detail=detail,
+        collection_id=collection.resource_id if collection else None,
+    )
+
+
+def _names(ref: ApiRef) -> str:
+    return f"API '{ref.api_id}' of APIM service '{ref.service}'"
+
+
+def onboarded(facts: Facts, settings: Settings, today: dt.date) -> Finding | None:
+    collection = facts.collection()
+    if collection is None or (collection.provisioning_state or SUCCEEDED).lower() != SUCCEEDED:
+        return None
+    detail = f"{_names(facts.ref)} is onboarded to Defender for APIs."
+    return _api_finding(facts, Status.COMPLIANT, Reason.ONBOARDED, detail)
+
+
+def api_not_found(facts: Facts, settings: Settings, today: dt.date) -> Finding | None:
+    if facts.api() is not None:
+        return None
+    detail = f"{_names(facts.ref)} no longer exists; it was deleted before it could be checked."
+    return _api_finding(facts, Status.NOT_APPLICABLE, Reason.API_NOT_FOUND, detail)
+
+
+def workspace_api(facts: Facts, settings: Settings, today: dt.date) -> Finding | None:
+    if facts.ref.workspace is None:
+        return None
+    detail = f"{_names(facts.ref)} lives in workspace '{facts.ref.workspace}', which Defender for APIs cannot onboard."
+    return _api_finding(facts, Status.NOT_APPLICABLE, Reason.WORKSPACE_API, detail)
+
+
+def non_rest_api(facts: Facts, settings: Settings, today: dt.date) -> Finding | None:
+    api = facts.api()
+    if api is None or api.api_type.lower() in REST_TYPES:
+        return None
+    detail = f"{_names(facts.ref)} is a {api.api_type} API; Defender for APIs only protects REST APIs."
+    return _api_finding(facts, Status.NOT_APPLICABLE, Reason.NON_REST_API, detail)
+
+
+def exempt(facts: Facts, settings: Settings, today: dt.date) -> Finding | None:
+    tags = {k.lower(): v for k, v in facts.service().tags.items()}
+    value = tags.get(settings.exempt_tag.lower())
+    if value is None:
+        return None
+    exemption = parse_exemption(value)
+    if exemption.expires is not None and exemption.expires < today:
+        return None
+    until = f" until {exemption.expires.isoformat()}" if exemption.expires else ""
+    detail = f"{_names(facts.ref)} is exempt{until} by tag '{settings.exempt_tag}': {exemption.reason}."
+    return _api_finding(facts, Status.EXEMPT, Reason.EXEMPT, detail)
+
+
+def unsupported_tier(facts: Facts, settings: Settings, today: dt.date) -> Finding | None:
+    sku = facts.service().sku
+    if sku.lower() in settings.supported_tiers:
+        return None
+    detail = f"{_names(facts.ref)} runs on the {sku} tier, which Defender for APIs does not support."
+    return _api_finding(facts, Status.NOT_APPLICABLE, Reason.UNSUPPORTED_TIER, detail)
+
+
+def unsupported_region(facts: Facts, settings: Settings, today: dt.date) -> Finding | None:
+    location = facts.service().location
+    if normalize_region(location) in settings.supported_regions:
+        return None
+    detail = f"{_names(facts.ref)} is in {location}, a region where Defender for APIs is not offered."
+    return _api_finding(facts, Status.NOT_APPLICABLE, Reason.UNSUPPORTED_REGION, detail)
+
+
+def self_hosted_gateway(facts: Facts, settings: Settings, today: dt.date) -> Finding | None:
+    if settings.self_hosted is not SelfHostedMode.SKIP:
+        return None
+    assigned = facts.service().self_hosted_api_ids or frozenset()
+    if facts.ref.api_id.lower() not in assigned:
+        return None
+    detail = f"{_names(facts.ref)} is served by a self-hosted gateway, which Defender for APIs does not cover."
+    return _api_finding(facts, Status.NOT_APPLICABLE, Reason.SELF_HOSTED_GATEWAY, detail)
+
+
+def plan_not_enabled(facts: Facts, settings: Settings, today: dt.date) -> Finding | None:
+    plan = facts.plan()
+    if plan.enabled:
+        return None
+    detail = (
+        f"{_names(facts.ref)} is not onboarded and the Defender for APIs plan of subscription "
+        f"{plan.subscription_id} is {plan.pricing_tier}, so it cannot be onboarded yet."
+    )
+    return _api_finding(facts, Status.NONCOMPLIANT, Reason.PLAN_NOT_ENABLED, detail)
+
+
+def not_onboarded(facts: Facts, settings: Settings, today: dt.date) -> Finding | None:
+    collection = facts.collection()
+    state = f" (its collection is {collection.provisioning_state})" if collection else ""
+    detail = f"{_names(facts.ref)} is not onboarded to Defender for APIs{state}."
+    return _api_finding(facts, Status.NONCOMPLIANT, Reason.NOT_ONBOARDED, detail)
+
+
+API_RULES: tuple[Rule, ...] = (
+    onboarded,
+    api_not_found,
+    workspace_api,
+    non_rest_api,
+    exempt,
+    unsupported_tier,
+    unsupported_region,
+    self_hosted_gateway,
+    plan_not_enabled,
+    not_onboarded,
+)
+
+
+def evaluate_api(facts: Facts, settings: Settings, today: dt.date) -> Finding:
+    """Run the API rules in order and return the first verdict; ``not_onboarded`` always answers."""
+    for rule in API_RULES:
+        finding = rule(facts, settings, today)
+        if finding is not None:
+            return finding
+    raise AssertionError("not_onboarded answers for every API")
+
+
+def evaluate_deleted_api(facts: Facts, settings: Settings, today: dt.date) -> Finding:
+    """After a delete event: a collection left behind by a deleted API is an orphan; otherwise evaluate as usual."""
+    collection = facts.collection()
+    if collection is None or facts.api() is not None:
+        return evaluate_api(facts, settings, today)
+    return orphan_collection(facts.ref, collection)
+
+
+def orphan_collection(ref: ApiRef, collection: CollectionFacts) -> Finding:
+    """A Defender apiCollection whose API no longer exists."""
+    return Finding(
+        kind=Kind.ORPHAN_COLLECTION,
+        resource_id=ref.resource_id,
+        subscription_id=ref.subscription_id,
+        resource_group=ref.resource_group,
+        service=ref.service,
+        api=ref.api_id,
+        display_name=collection.display_name or "",
+        status=Status.NONCOMPLIANT,
+        reason=Reason.COLLECTION_WITHOUT_API,
+        detail=f"Defender apiCollection '{ref.api_id}' of APIM service '{ref.service}' has no API any more.",
+        collection_id=collection.resource_id,
+    )
+
+
+def evaluate_plan(ref: PlanRef, plan: PlanFacts) -> Finding:
+    """The subscription-level verdict on the Defender for APIs plan."""
+    on = plan.enabled
+    sub_plan = f" ({plan.sub_plan})" if plan.sub_plan else ""
+    return Finding(
+        kind=Kind.PLAN,
+        resource_id=ref.resource_id,
+        subscription_id=ref.subscription_id,
+        resource_group="",
+        service="",
+        api="",
+        display_name="Defender for APIs plan",
+        status=Status.COMPLIANT if on else Status.NONCOMPLIANT,
+        reason=Reason.PLAN_ENABLED if on else Reason.PLAN_NOT_ENABLED,
+        detail=f"The Defender for APIs plan of subscription {ref.subscription_id} is {plan.pricing_tier}{sub_plan}.",
+    )
+
+
+def error_finding(ref: ApiRef | ServiceRef | PlanRef, *, permission: bool, message: str) -> Finding:
+    """A finding for something we could not check (an API, a whole service or a plan): never counts as a pass."""
+    return Finding(
+        kind=Kind.PLAN if isinstance(ref, PlanRef) else Kind.API,
+        resource_id=ref.resource_id,
+        subscription_id=ref.subscription_id,
+        resource_group=getattr(ref, "resource_group", ""),
+        service=getattr(ref, "service", ""),
+        api=getattr(ref, "api_id", ""),
+        display_name="",
+        status=Status.ERROR,
+        reason=Reason.PERMISSION_DENIED if permission else Reason.ARM_ERROR,
+        detail=message,
+    )
+
+
+def with_action(finding: Finding, action: Action, detail: str, *, status: Status | None = None) -> Finding:
+    """The finding after remediation: same subject, the action taken and what it means."""
+    return replace(finding, action=action, detail=detail, status=status or finding.status)
+
+
+def parse_exemption(value: str) -> Exemption:
+    """Read an exemption tag value: free text, optionally with ``expires=YYYY-MM-DD`` among ';'-separated parts.
+
+    An unreadable date yields an exemption that expired long ago, so a typo never silently exempts forever.
+    """
+    reason_parts: list[str] = []
+    expires: dt.date | None = None
+    for part in (p.strip() for p in value.split(";")):
+        key, _, rest = part.partition("=")
+        if key.strip().lower() == "expires":
+            try:
+                expires = dt.date.fromisoformat(rest.strip())
+            except ValueError:
+                expires = dt.date.min
+        elif part:
+            reason_parts.append(part)
+    return Exemption(reason="; ".join(reason_parts) or "no reason given", expires=expires)

@@ -1,0 +1,93 @@
+"""The human words for each reason code: a title, a one-line remediation and a docs link, in one table.
+
+Renderers and alert cards read this table; rules only pick the code and write the one-sentence detail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from monitors.model import Reason
+
+_DOCS = "https://learn.microsoft.com/azure/defender-for-cloud"
+
+
+@dataclass(frozen=True)
+class ReasonText:
+    title: str
+    remediation: str
+    docs_url: str
+
+
+REASON_TEXT: dict[Reason, ReasonText] = {
+    Reason.ONBOARDED: ReasonText(
+        "Onboarded to Defender for APIs",
+        "Nothing to do.",
+        f"{_DOCS}/defender-for-apis-introduction",
+    ),
+    Reason.NOT_ONBOARDED: ReasonText(
+        "Not onboarded to Defender for APIs",
+        "Onboard the API from Defender for Cloud, or set MONITOR_AUTO_ONBOARD=on.",
+        f"{_DOCS}/defender-for-apis-deploy",
+    ),
+    Reason.PLAN_NOT_ENABLED: ReasonText(
+        "Defender for APIs plan is off",
+        "Enable the Defender for APIs plan (Microsoft.Security/pricings/Api, Standard) on the subscription.",
+        f"{_DOCS}/defender-for-apis-deploy",
+    ),
+    Reason.PLAN_ENABLED: ReasonText(
+        "Defender for APIs plan is on",
+        "Nothing to do.",
+        f"{_DOCS}/defender-for-apis-deploy",
+    ),
+    Reason.NON_REST_API: ReasonText(
+        "Not a REST API",
+        "Defender for APIs only protects REST APIs; nothing to do.",
+        f"{_DOCS}/defender-for-apis-prepare",
+    ),
+    Reason.WORKSPACE_API: ReasonText(
+        "API in an APIM workspace",
+        "Defender for APIs cannot onboard workspace APIs yet; nothing to do.",
+        f"{_DOCS}/defender-for-apis-prepare",
+    ),
+    Reason.UNSUPPORTED_TIER: ReasonText(
+        "APIM tier not supported",
+        "Defender for APIs needs the Developer, Basic, Standard or Premium tier.",
+        f"{_DOCS}/defender-for-apis-prepare",
+    ),
+    Reason.UNSUPPORTED_REGION: ReasonText(
+        "APIM region not supported",
+        "Defender for APIs is not offered in this region; see the supported regions.",
+        f"{_DOCS}/defender-for-apis-prepare",
+    ),
+    Reason.SELF_HOSTED_GATEWAY: ReasonText(
+        "Served by a self-hosted gateway",
+        "Defender for APIs does not onboard APIs exposed through self-hosted gateways.",
+        f"{_DOCS}/defender-for-apis-prepare",
+    ),
+    Reason.EXEMPT: ReasonText(
+        "Exempted by tag",
+        "Review the exemption before it expires.",
+        f"{_DOCS}/defender-for-apis-deploy",
+    ),
+    Reason.API_NOT_FOUND: ReasonText(
+        "API no longer exists",
+        "Nothing to do: the API was deleted.",
+        f"{_DOCS}/defender-for-apis-manage",
+    ),
+    Reason.COLLECTION_WITHOUT_API: ReasonText(
+        "Defender collection without an API",
+        "Offboard the leftover apiCollection of the deleted API.",
+        f"{_DOCS}/defender-for-apis-manage",
+    ),
+    Reason.PERMISSION_DENIED: ReasonText(
+        "Permission denied",
+        "Grant the monitor's identity read access to APIM and Defender for Cloud (see infra/).",
+        f"{_DOCS}/defender-for-apis-prepare",
+    ),
+    Reason.ARM_ERROR: ReasonText(
+        "Azure could not answer",
+        "Transient Azure error: the next run retries; check Azure status if it persists.",
+        "https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling",
+    ),
+}

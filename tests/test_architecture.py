@@ -1,0 +1,50 @@
+"""The direction of imports: the pure core never reaches for the SDKs, the network, the environment or the clock."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PURE = ["model.py", "events.py", "rules.py", "report.py", "texts.py"]
+FORBIDDEN = ("azure", "os", "http", "urllib", "socket", "requests", "time", "sqlite3", "monitors.azure")
+
+
+def imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_pure_core_imports_no_io(module: str) -> None:
+    imports = imported_modules(ROOT / "monitors" / module)
+    assert sorted(n for n in imports if n.split(".")[0] in FORBIDDEN or n.startswith(FORBIDDEN)) == []
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_pure_core_never_reads_the_clock(module: str) -> None:
+    source = (ROOT / "monitors" / module).read_text()
+    assert ".now(" not in source and "today()" not in source
+
+
+def test_only_settings_reads_the_environment() -> None:
+    readers = sorted(
+        str(p.relative_to(ROOT)) for p in (ROOT / "monitors").rglob("*.py") if "os.environ" in p.read_text()
+    )
+    assert readers == ["monitors/settings.py"]
+
+
+def test_only_clients_module_builds_sdk_clients() -> None:
+    builders = sorted(
+        str(p.relative_to(ROOT))
+        for p in [*(ROOT / "monitors").rglob("*.py"), ROOT / "function_app.py"]
+        if "ApiManagementClient(" in p.read_text() or "SecurityCenter(" in p.read_text()
+    )
+    assert builders == ["monitors/azure/clients.py"]
