@@ -1,0 +1,130 @@
+"""Reads API Management through azure-mgmt-apimanagement and returns ``ApiFacts`` / ``ServiceFacts``.
+
+Needs ``Microsoft.ApiManagement/service/read``, ``.../apis/read``, ``.../workspaces/read``,
+``.../workspaces/apis/read``, ``.../gateways/read`` and ``.../gateways/apis/read``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.mgmt.apimanagement import ApiManagementClient
+
+from monitors.azure.clients import arm_call
+from monitors.model import ApiFacts, ApiRef, ServiceFacts, ServiceRef
+
+CURRENT_ONLY = "isCurrent eq true"
+
+
+def strip_revision(api_name: str) -> str:
+    """``echo-api;rev=2`` -> ``echo-api``: a revision is the same API."""
+    return api_name.split(";", 1)[0]
+
+
+def _api_facts(contract: Any, workspace: str | None) -> ApiFacts:
+    return ApiFacts(
+        api_id=strip_revision(str(contract.name)),
+        display_name=contract.display_name or "",
+        api_type=contract.api_type or "http",  # absent on the wire for plain HTTP APIs
+        is_current=contract.is_current is not False,
+        workspace=workspace,
+    )
+
+
+def get_api(client: ApiManagementClient, ref: ApiRef) -> ApiFacts | None:
+    """The API's facts, or None when it does not exist (deleted before we looked)."""
+    svc = ref.service_ref
+    with arm_call("read", ref.resource_id):
+        try:
+            if ref.workspace:
+                contract = client.workspace_api.get(svc.resource_group, svc.service, ref.workspace, ref.api_id)
+            else:
+                contract = client.api.get(svc.resource_group, svc.service, ref.api_id)
+        except ResourceNotFoundError:
+            return None
+    return _api_facts(contract, ref.workspace)
+
+
+def list_apis(client: ApiManagementClient, svc: ServiceRef) -> list[ApiFacts]:
+    """Current revisions of the service's own APIs (paged), one entry per API id."""
+    with arm_call("list APIs of", svc.resource_id):
+        contracts = list(client.api.list_by_service(svc.resource_group, svc.service, filter=CURRENT_ONLY))
+    return _unique([_api_facts(c, None) for c in contracts if c.is_current is not False])
+
+
+def list_workspace_apis(client: ApiManagementClient, svc: ServiceRef) -> list[ApiFacts]:
+    """APIs of every workspace of the service; they are reported, never onboarded."""
+    facts: list[ApiFacts] = []
+    with arm_call("list workspaces of", svc.resource_id):
+        workspaces = [str(w.name) for w in client.workspace.list_by_service(svc.resource_group, svc.service)]
+        for ws in workspaces:
+            pages = client.workspace_api.list_by_service(svc.resource_group, svc.service, ws, filter=CURRENT_ONLY)
+            facts.extend(_api_facts(c, ws) for c in pages if c.is_current is not False)
+    return _unique(facts)
+
+
+def _unique(facts: list[ApiFacts]) -> list[ApiFacts]:
+    seen: dict[tuple[str | None, str], ApiFacts] = {}
+    for fact in facts:
+        seen.setdefault((fact.workspace, fact.api_id.lower()), fact)
+    return list(seen.values())
+
+
+def _service_facts(resource: Any, svc: ServiceRef, self_hosted: frozenset[str] | None) -> ServiceFacts:
+    return ServiceFacts(
+        ref=svc,
+        sku=str(resource.sku.name),
+        location=str(resource.location),
+        tags=dict(resource.tags or {}),
+        self_hosted_api_ids=self_hosted,
+    )
+
+
+def get_service(client: ApiManagementClient, svc: ServiceRef, *, with_gateways: bool) -> ServiceFacts:
+    """The service's tier, region and tags; with ``with_gateways``, also which APIs self-hosted gateways serve."""
+    with arm_call("read", svc.resource_id):
+        resource = client.api_management_service.get(svc.resource_group, svc.service)
+    gateways = self_hosted_api_ids(client, svc) if with_gateways else None
+    return _service_facts(resource, svc, gateways)
+
+
+def list_services(
+    client: ApiManagementClient,
+    subscription_id: str,
+    resource_group: str | None,
+    *,
+    with_gateways: bool,
+) -> list[ServiceFacts]:
+    """Every APIM service of a subscription, or of one resource group."""
+    scope = f"/subscriptions/{subscription_id}" + (f"/resourceGroups/{resource_group}" if resource_group else "")
+    with arm_call("list APIM services in", scope):
+        ops = client.api_management_service
+        resources = list(ops.list_by_resource_group(resource_group) if resource_group else ops.list())
+    services = []
+    for resource in resources:
+        svc = ServiceRef(subscription_id, _resource_group_of(str(resource.id)), str(resource.name))
+        services.append(
+            _service_facts(
+                resource,
+                svc,
+                self_hosted_api_ids(client, svc) if with_gateways else None,
+            )
+        )
+    return services
+
+
+def _resource_group_of(resource_id: str) -> str:
+    parts = resource_id.split("/")
+    lowered = [p.lower() for p in parts]
+    return parts[lowered.index("resourcegroups") + 1]
+
+
+def self_hosted_api_ids(client: ApiManagementClient, svc: ServiceRef) -> frozenset[str]:
+    """Lower-cased ids of the APIs assigned to any self-hosted gateway of the service."""
+    ids: set[str] = set()
+    with arm_call("list gateways of", svc.resource_id):
+        for gateway in client.gateway.list_by_service(svc.resource_group, svc.service):
+            apis = client.gateway_api.list_by_service(svc.resource_group, svc.service, str(gateway.name))
+            ids.update(strip_revision(str(api.name)).lower() for api in apis)
+    return frozenset(ids)

@@ -1,0 +1,142 @@
+"""Builds the ARM SDK clients (credential, endpoint, retries, timeouts), one per subscription, and maps SDK errors.
+
+The only module that constructs SDK clients. A plain-http loopback endpoint means the local emulator: no Azure login
+is attempted and a static token is sent, because azure-core refuses bearer tokens over plain http.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from azure.core.credentials import AccessToken, TokenCredential
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.core.pipeline import PipelineRequest
+from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.mgmt.apimanagement import ApiManagementClient
+from azure.mgmt.security import SecurityCenter
+
+from monitors.errors import (
+    ArmRequestError,
+    AzureError,
+    AzurePermissionError,
+    TransientAzureError,
+)
+from monitors.settings import Settings
+
+_EMULATOR_TOKEN = "emulator"  # noqa: S105 - the local emulator accepts any token; never sent to Azure
+
+
+class _EmulatorCredential:
+    """A credential for the local emulator; never used against Azure."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(_EMULATOR_TOKEN, 2**31 - 1)
+
+
+class _EmulatorAuthPolicy(SansIOHTTPPolicy[Any, Any]):
+    """Sends the static emulator token; the SDK's own bearer policy rejects plain http."""
+
+    def on_request(self, request: PipelineRequest[Any]) -> None:
+        request.http_request.headers["Authorization"] = f"Bearer {_EMULATOR_TOKEN}"
+
+
+class ArmClients:
+    """Lazily built, reused SDK clients per subscription, configured once from ``Settings``."""
+
+    def __init__(self, settings: Settings, credential: TokenCredential | None = None) -> None:
+        self._settings = settings
+        self._credential = credential
+        self._lock = threading.Lock()
+        self._apim: dict[str, ApiManagementClient] = {}
+        self._security: dict[str, SecurityCenter] = {}
+
+    def apim(self, subscription_id: str) -> ApiManagementClient:
+        key = subscription_id.lower()
+        with self._lock:
+            if key not in self._apim:
+                self._apim[key] = ApiManagementClient(self._get_credential(), subscription_id, **self._options())
+            return self._apim[key]
+
+    def security(self, subscription_id: str) -> SecurityCenter:
+        key = subscription_id.lower()
+        with self._lock:
+            if key not in self._security:
+                self._security[key] = SecurityCenter(self._get_credential(), subscription_id, **self._options())
+            return self._security[key]
+
+    def close(self) -> None:
+        with self._lock:
+            for apim in self._apim.values():
+                apim.close()
+            for security in self._security.values():
+                security.close()
+            self._apim.clear()
+            self._security.clear()
+
+    def _get_credential(self) -> TokenCredential:
+        if self._credential is None:
+            self._credential = self._build_credential()
+        return self._credential
+
+    def _build_credential(self) -> TokenCredential:
+        if self._settings.uses_emulator:
+            return _EmulatorCredential()
+        from azure.identity import DefaultAzureCredential
+
+        return DefaultAzureCredential(managed_identity_client_id=self._settings.client_id)
+
+    def _options(self) -> dict[str, Any]:
+        s = self._settings
+        options: dict[str, Any] = {
+            "base_url": s.arm_endpoint,
+            "credential_scopes": [f"{s.arm_endpoint}/.default"],
+            "retry_total": s.arm_retries,
+            "retry_backoff_factor": s.arm_retry_backoff,
+            "retry_backoff_max": 60,
+            "connection_timeout": s.arm_timeout_seconds,
+            "read_timeout": s.arm_timeout_seconds,
+            "polling_interval": s.onboard_poll_seconds,
+        }
+        if s.uses_emulator:
+            options["authentication_policy"] = _EmulatorAuthPolicy()
+        return options
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    return " ".join(text.split())[:limit]
+
+
+def translate_error(exc: Exception, action: str, resource_id: str) -> AzureError:
+    """Turn an azure-core exception into our own, with a one-line message naming the resource and status."""
+    if isinstance(exc, ServiceRequestError | ServiceResponseError):
+        return TransientAzureError(
+            f"{action} {resource_id}: connection failed ({_one_line(str(exc), 120)})",
+            resource_id=resource_id,
+        )
+    status = getattr(exc, "status_code", None)
+    error = getattr(exc, "error", None)
+    code = getattr(error, "code", None) or getattr(exc, "reason", None) or "error"
+    message = getattr(error, "message", None) or str(exc)
+    text = f"{action} {resource_id}: HTTP {status} {code}: {_one_line(str(message))}"
+    if isinstance(exc, ClientAuthenticationError) or status in (401, 403):
+        return AzurePermissionError(text, resource_id=resource_id, status_code=status)
+    if status is None or status == 429 or status >= 500:
+        return TransientAzureError(text, resource_id=resource_id, status_code=status)
+    return ArmRequestError(text, resource_id=resource_id, status_code=status)
+
+
+@contextmanager
+def arm_call(action: str, resource_id: str) -> Iterator[None]:
+    """Run SDK calls, re-raising their failures as ``AzureError`` subclasses (404s are the caller's business)."""
+    try:
+        yield
+    except (HttpResponseError, ServiceRequestError, ServiceResponseError) as exc:
+        raise translate_error(exc, action, resource_id) from exc

@@ -1,0 +1,116 @@
+"""Reads and writes Defender for APIs state through azure-mgmt-security: apiCollections and the "Api" pricing.
+
+Reading needs ``Microsoft.Security/apiCollections/read`` and ``Microsoft.Security/pricings/read``; onboarding needs
+``Microsoft.Security/apiCollections/write`` (granted only when auto-onboarding is on).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.mgmt.security import SecurityCenter
+
+from monitors.azure.clients import arm_call
+from monitors.errors import ArmRequestError
+from monitors.model import ApiRef, CollectionFacts, PlanFacts, ServiceRef
+
+PLAN_NAME = "Api"
+SUCCEEDED = "Succeeded"
+_FINAL_STATES = frozenset({"succeeded", "failed", "canceled"})
+
+
+def _collection_facts(resource: Any) -> CollectionFacts:
+    return CollectionFacts(
+        api_id=str(resource.name),
+        resource_id=str(resource.id),
+        provisioning_state=resource.provisioning_state,
+        display_name=resource.display_name,
+    )
+
+
+def get_collection(client: SecurityCenter, ref: ApiRef) -> CollectionFacts | None:
+    """The API's apiCollection, or None when the API is not onboarded."""
+    svc = ref.service_ref
+    with arm_call("read", ref.collection_id):
+        try:
+            ops = client.api_collections
+            resource = ops.get_by_azure_api_management_service(svc.resource_group, svc.service, ref.api_id)
+        except ResourceNotFoundError:
+            return None
+    return _collection_facts(resource)
+
+
+def list_collections(client: SecurityCenter, svc: ServiceRef) -> dict[str, CollectionFacts]:
+    """Every apiCollection of one APIM service, keyed by lower-cased API id."""
+    with arm_call("list apiCollections of", svc.resource_id):
+        pages = client.api_collections.list_by_azure_api_management_service(svc.resource_group, svc.service)
+        return {str(c.name).lower(): _collection_facts(c) for c in pages}
+
+
+def get_plan(client: SecurityCenter, subscription_id: str) -> PlanFacts:
+    """The subscription's Defender for APIs pricing; a missing pricing reads as Free."""
+    scope = f"subscriptions/{subscription_id}"
+    with arm_call("read", f"/{scope}/providers/Microsoft.Security/pricings/{PLAN_NAME}"):
+        try:
+            pricing = client.pricings.get(scope, PLAN_NAME)
+        except ResourceNotFoundError:
+            return PlanFacts(subscription_id, "Free")
+    return PlanFacts(subscription_id, str(pricing.pricing_tier or "Free"), pricing.sub_plan)
+
+
+def onboard(
+    client: SecurityCenter,
+    ref: ApiRef,
+    *,
+    timeout: float,
+    poll_seconds: float,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> CollectionFacts | None:
+    """PUT the apiCollection and wait, at most ``timeout`` seconds, for a final state.
+
+    ARM may answer 200 (done), 201 + Location (the SDK polls) or 202 + Location: the SDK only accepts 200/201 and
+    raises on 202, so we then poll the collection ourselves. Returns the last state seen, None if never readable.
+    Raises ArmRequestError when onboarding ends in a failed state, with ARM's message.
+    """
+    svc = ref.service_ref
+    deadline = clock() + timeout
+    with arm_call("onboard", ref.collection_id):
+        try:
+            poller = client.api_collections.begin_onboard_azure_api_management_api(
+                svc.resource_group, svc.service, ref.api_id
+            )
+            resource = poller.result(timeout=timeout)
+            if poller.done() and resource is not None:
+                return _collection_facts(resource)
+        except HttpResponseError as exc:
+            if exc.status_code != 202:
+                raise
+    return _poll_collection(client, ref, deadline, poll_seconds, sleep, clock)
+
+
+def _poll_collection(
+    client: SecurityCenter,
+    ref: ApiRef,
+    deadline: float,
+    poll_seconds: float,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+) -> CollectionFacts | None:
+    last: CollectionFacts | None = None
+    while True:
+        last = get_collection(client, ref) or last
+        state = (last.provisioning_state or "").lower() if last else ""
+        if state in _FINAL_STATES:
+            if state != "succeeded":
+                raise ArmRequestError(
+                    f"onboard {ref.collection_id}: ended {state}",
+                    resource_id=ref.collection_id,
+                )
+            return last
+        if clock() + poll_seconds > deadline:
+            return last
+        sleep(poll_seconds)

@@ -1,0 +1,99 @@
+"""Onboards not-onboarded APIs to Defender for APIs, with safety rails.
+
+Modes: ``off`` reports only, ``dry-run`` reports ``would_onboard``, ``on`` PUTs the apiCollection. Only APIs whose
+finding is ``not_onboarded`` are touched, which the rule order guarantees happens only when the plan is Standard and
+the API is a supported REST API. At most ``MONITOR_ONBOARD_MAX_PER_MINUTE`` onboardings per APIM service per process
+(Microsoft warns that onboarding many APIs at once can overload an APIM instance). The result is verified: the finding
+is re-evaluated against the collection ARM returned. RBAC: ``Microsoft.Security/apiCollections/write``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+from monitors import rules
+from monitors.azure import defender
+from monitors.azure.clients import ArmClients
+from monitors.errors import AzureError
+from monitors.facts import ArmFacts, KnownFacts, WithCollection
+from monitors.model import Action, Finding, OnboardMode, Reason, Status
+from monitors.settings import Settings
+
+
+class RateLimiter:
+    """A sliding one-minute window per key."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._per_minute = per_minute
+        self._clock = clock
+        self._windows: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def try_acquire(self, key: str) -> bool:
+        now = self._clock()
+        with self._lock:
+            window = self._windows.setdefault(key, deque())
+            while window and window[0] <= now - 60:
+                window.popleft()
+            if len(window) >= self._per_minute:
+                return False
+            window.append(now)
+            return True
+
+
+class Remediator:
+    """Applies the onboarding mode to findings."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        clients: ArmClients,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._clients = clients
+        self._limiter = RateLimiter(settings.onboard_max_per_minute, clock)
+
+    def remediate(self, finding: Finding, facts: ArmFacts | KnownFacts, today: dt.date) -> Finding:
+        """Return the finding after the mode's action; never raises for Azure errors (they become onboard_failed)."""
+        mode = self._settings.auto_onboard
+        if finding.reason is not Reason.NOT_ONBOARDED or mode is OnboardMode.OFF:
+            return finding
+        names = f"API '{facts.ref.api_id}' of APIM service '{facts.ref.service}'"
+        if mode is OnboardMode.DRY_RUN:
+            return rules.with_action(
+                finding,
+                Action.WOULD_ONBOARD,
+                f"{names} is not onboarded; would onboard it.",
+            )
+        if not self._limiter.try_acquire(facts.ref.service_ref.resource_id.lower()):
+            limit = self._settings.onboard_max_per_minute
+            detail = f"{names} is not onboarded; onboarding deferred, {limit} per minute per service reached."
+            return rules.with_action(finding, Action.NONE, detail)
+        return self._onboard(finding, facts, today, names)
+
+    def _onboard(self, finding: Finding, facts: ArmFacts | KnownFacts, today: dt.date, names: str) -> Finding:
+        s = self._settings
+        client = self._clients.security(facts.ref.subscription_id)
+        try:
+            collection = defender.onboard(
+                client,
+                facts.ref,
+                timeout=s.onboard_timeout_seconds,
+                poll_seconds=s.onboard_poll_seconds,
+            )
+        except AzureError as exc:
+            return rules.with_action(finding, Action.ONBOARD_FAILED, f"{names}: onboarding failed: {exc}")
+        if collection is None:
+            detail = f"{names}: onboarding sent, no collection visible after {s.onboard_timeout_seconds:g} s."
+            return rules.with_action(finding, Action.ONBOARD_FAILED, detail)
+        verified = rules.evaluate_api(WithCollection(facts, collection), s, today)
+        if verified.status is not Status.COMPLIANT:
+            state = collection.provisioning_state
+            detail = f"{names}: onboarding still {state} after {s.onboard_timeout_seconds:g} s; the next run verifies."
+            return rules.with_action(finding, Action.ONBOARD_FAILED, detail)
+        return rules.with_action(verified, Action.ONBOARDED, f"{names} was onboarded to Defender for APIs.")
