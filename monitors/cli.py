@@ -1,0 +1,118 @@
+"""``python -m monitors``: scan, handle-event and demo, on the same engine as the function app.
+
+Exit codes (DESIGN.md): 0 all compliant / not applicable / exempt; 1 a noncompliant finding (with
+``--fail-on noncompliant``, the default); 2 usage or configuration error; 3 ARM errors left findings unknown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from monitors import events, report
+from monitors.azure.clients import ArmClients
+from monitors.engine import Engine
+from monitors.errors import EventError, SettingsError
+from monitors.model import Finding, Status
+from monitors.settings import Settings, load_settings
+
+VERSION = "0.1.0"
+EXIT_OK, EXIT_NONCOMPLIANT, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
+FORMATS = ("table", "json", "markdown", "sarif")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m monitors", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    scan = commands.add_parser("scan", help="check every API of a subscription, resource group or service")
+    scan.add_argument("--subscription", required=True, help="subscription id")
+    scan.add_argument("--resource-group", help="limit to one resource group")
+    scan.add_argument("--service", help="limit to one APIM service")
+    scan.add_argument("--concurrency", type=int, default=8, help="services scanned at once (default 8)")
+    _add_output_options(scan)
+    replay = commands.add_parser("handle-event", help="run the function's event path on a saved event file")
+    replay.add_argument("file", help="JSON file with one event or an array of events; '-' reads stdin")
+    _add_output_options(replay)
+    demo = commands.add_parser("demo", help="run everything against the bundled local ARM emulator")
+    demo.add_argument("--out", default=".demo", help="folder for the demo's reports (default .demo)")
+    return parser
+
+
+def _add_output_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--format", choices=FORMATS, default="table")
+    command.add_argument("--fail-on", choices=("noncompliant", "never"), default="noncompliant")
+
+
+def exit_code(findings: Sequence[Finding], fail_on: str) -> int:
+    """3 when something could not be checked, else 1 for a noncompliant finding (unless ``never``), else 0."""
+    if any(f.status is Status.ERROR for f in findings):
+        return EXIT_UNKNOWN
+    if fail_on == "noncompliant" and any(f.status is Status.NONCOMPLIANT for f in findings):
+        return EXIT_NONCOMPLIANT
+    return EXIT_OK
+
+
+def render(findings: Sequence[Finding], fmt: str) -> str:
+    if fmt == "json":
+        return report.render_json(findings, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    if fmt == "markdown":
+        return report.render_markdown(findings)
+    if fmt == "sarif":
+        return report.render_sarif(findings, VERSION)
+    return report.render_table(findings)
+
+
+def _scan(args: argparse.Namespace, engine: Engine) -> list[Finding]:
+    if args.concurrency < 1:
+        raise SettingsError(f"--concurrency={args.concurrency}: expected a whole number >= 1")
+    return engine.scan(args.subscription, args.resource_group, args.service, args.concurrency)
+
+
+def _handle_event(args: argparse.Namespace, engine: Engine, stderr: TextIO) -> list[Finding]:
+    if args.file == "-":
+        raw = sys.stdin.buffer.read()
+    else:
+        try:
+            with open(args.file, "rb") as handle:
+                raw = handle.read()
+        except OSError as exc:
+            raise EventError(f"{args.file}: cannot read ({exc.strerror})") from None
+    outcomes = engine.handle_batch(events.load_payload(raw))
+    for outcome in outcomes:
+        if outcome.ignored:
+            print(f"event {outcome.event_id}: ignored: {outcome.ignored}", file=stderr)
+    return [o.finding for o in outcomes if o.finding is not None]
+
+
+def run(args: argparse.Namespace, settings: Settings, stdout: TextIO, stderr: TextIO) -> int:
+    clients = ArmClients(settings)
+    try:
+        engine = Engine(settings, clients)
+        findings = _scan(args, engine) if args.command == "scan" else _handle_event(args, engine, stderr)
+    finally:
+        clients.close()
+    print(render(findings, args.format), file=stdout)
+    return exit_code(findings, args.fail_on)
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=err)
+    try:
+        settings = load_settings()
+        if args.command == "demo":
+            from monitors.demo import run_demo
+
+            return run_demo(settings, args.out, out)
+        return run(args, settings, out, err)
+    except (SettingsError, EventError) as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_USAGE
