@@ -1,0 +1,144 @@
+"""The `/_emulator/...` control endpoints: the `EmulatorServer` controls over HTTP for out-of-process users.
+
+GET  /_emulator/health            {"status": "ok"}
+GET  /_emulator/requests          {"count": N, "requests": [{method, path, query, status, time}, ...]}
+DELETE /_emulator/requests        forget the request log
+POST /_emulator/reset             restore the estate and defaults
+POST /_emulator/faults            {"latency_ms": 50, "clear": false, "faults": [{"method": "GET",
+                                   "path_contains": "/apis", "status": 429, "retry_after": 1, "drop": false,
+                                   "times": 1}]}
+DELETE /_emulator/faults          disarm every fault
+POST /_emulator/lro               {"mode": "200" | "201" | "202" | "fail", "polls": 1, "retry_after_ms": 10}
+POST /_emulator/paging            {"page_size": 100}
+POST /_emulator/state             {"action": "add_api" | "delete_api" | "add_collection" | "remove_collection" |
+                                   "set_pricing", "subscription": ..., "resourceGroup": ..., "service": ...,
+                                   "api": <name, or an estate API object for add_api>, "workspace": ..., "tier": ...}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from emulator.protocol import ArmError, Reply, error_body, error_reply, ok
+
+if TYPE_CHECKING:
+    from emulator.server import EmulatorServer
+
+_Control = Callable[["EmulatorServer", Mapping[str, Any]], Reply]
+
+
+def handle(server: EmulatorServer, method: str, path: str, body: bytes) -> Reply:
+    """Answer one control request; bad input answers 400 with the reason."""
+    action = _ACTIONS.get((method, path.rstrip("/")))
+    if action is None:
+        return Reply(404, error_body("UnknownControlEndpoint", f"No control endpoint {method} /_emulator{path}."))
+    try:
+        return action(server, _json_object(body))
+    except ArmError as error:
+        return error_reply(error)
+    except (ValueError, KeyError, TypeError) as exc:
+        return Reply(400, error_body("InvalidControlRequest", str(exc)))
+
+
+def _json_object(body: bytes) -> Mapping[str, Any]:
+    decoded = json.loads(body) if body.strip() else {}
+    if not isinstance(decoded, dict):
+        raise ValueError("the control request body must be a JSON object")
+    return decoded
+
+
+def _health(server: EmulatorServer, _: Mapping[str, Any]) -> Reply:
+    return ok({"status": "ok", "url": server.url})
+
+
+def _requests(server: EmulatorServer, _: Mapping[str, Any]) -> Reply:
+    records = server.requests
+    return ok({"count": len(records), "requests": [record.to_dict() for record in records]})
+
+
+def _clear_requests(server: EmulatorServer, _: Mapping[str, Any]) -> Reply:
+    server.reset_requests()
+    return ok({"count": 0})
+
+
+def _reset(server: EmulatorServer, _: Mapping[str, Any]) -> Reply:
+    server.reset()
+    return ok({"reset": True})
+
+
+def _faults(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
+    if body.get("clear"):
+        server.clear_faults()
+    if "latency_ms" in body:
+        server.set_latency(int(body["latency_ms"]))
+    faults = body.get("faults", [])
+    if not isinstance(faults, list):
+        raise ValueError("'faults' must be a JSON array")
+    for fault in faults:
+        server.add_fault(
+            fault.get("method"),
+            str(fault["path_contains"]),
+            status=fault.get("status"),
+            retry_after=fault.get("retry_after"),
+            drop=bool(fault.get("drop", False)),
+            times=int(fault.get("times", 1)),
+        )
+    return ok({"latency_ms": server.settings.latency_ms, "added": len(faults)})
+
+
+def _clear_faults(server: EmulatorServer, _: Mapping[str, Any]) -> Reply:
+    server.clear_faults()
+    return ok({"cleared": True})
+
+
+def _lro(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
+    retry_after_ms = body.get("retry_after_ms")
+    server.set_lro_mode(
+        str(body["mode"]),
+        int(body.get("polls", 1)),
+        retry_after_ms=None if retry_after_ms is None else int(retry_after_ms),
+    )
+    settings = server.settings
+    return ok(
+        {"mode": settings.lro_mode.value, "polls": settings.lro_polls, "retry_after_ms": settings.lro_retry_after_ms}
+    )
+
+
+def _paging(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
+    server.page_size = int(body["page_size"])
+    return ok({"page_size": server.page_size})
+
+
+def _state(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
+    action = body.get("action")
+    store = server.state
+    if action == "set_pricing":
+        store.set_pricing(body["subscription"], body["tier"], body.get("subPlan"), body.get("name", "Api"))
+        return ok({"done": action})
+    where = (body["subscription"], body["resourceGroup"], body["service"])
+    if action == "add_api":
+        store.add_api(*where, body["api"], workspace=body.get("workspace"))
+    elif action == "delete_api":
+        store.delete_api(*where, body["api"], workspace=body.get("workspace"))
+    elif action == "add_collection":
+        store.add_collection(*where, body["api"])
+    elif action == "remove_collection":
+        store.remove_collection(*where, body["api"])
+    else:
+        raise ValueError(f"unknown state action {action!r}")
+    return ok({"done": action})
+
+
+_ACTIONS: dict[tuple[str, str], _Control] = {
+    ("GET", "/health"): _health,
+    ("GET", "/requests"): _requests,
+    ("DELETE", "/requests"): _clear_requests,
+    ("POST", "/reset"): _reset,
+    ("POST", "/faults"): _faults,
+    ("DELETE", "/faults"): _clear_faults,
+    ("POST", "/lro"): _lro,
+    ("POST", "/paging"): _paging,
+    ("POST", "/state"): _state,
+}
