@@ -72,6 +72,8 @@ class ArmFacts:
         self._with_gateways = with_gateways
         self._collection: object = _UNSET
         self._api: object = _UNSET
+        self._service: ServiceFacts | None = None
+        self._plan: PlanFacts | None = None
 
     @property
     def ref(self) -> ApiRef:
@@ -90,18 +92,22 @@ class ArmFacts:
         return self._api  # type: ignore[return-value]
 
     def service(self) -> ServiceFacts:
-        svc = self._ref.service_ref
-        client = self._clients.apim(svc.subscription_id)
+        if self._service is None:
+            svc = self._ref.service_ref
+            client = self._clients.apim(svc.subscription_id)
 
-        def load() -> ServiceFacts:
-            return apim.get_service(client, svc, with_gateways=self._with_gateways)
+            def load() -> ServiceFacts:
+                return apim.get_service(client, svc, with_gateways=self._with_gateways)
 
-        return self._caches.services.get_or_load(svc.resource_id.lower(), load)
+            self._service = self._caches.services.get_or_load(svc.resource_id.lower(), load)
+        return self._service
 
     def plan(self) -> PlanFacts:
-        sub = self._ref.subscription_id
-        client = self._clients.security(sub)
-        return self._caches.plans.get_or_load(sub.lower(), lambda: defender.get_plan(client, sub))
+        if self._plan is None:
+            sub = self._ref.subscription_id
+            client = self._clients.security(sub)
+            self._plan = self._caches.plans.get_or_load(sub.lower(), lambda: defender.get_plan(client, sub))
+        return self._plan
 
 
 @dataclass(frozen=True)

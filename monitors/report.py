@@ -42,7 +42,9 @@ def render_json(findings: Sequence[Finding], generated_at: str) -> str:
 
 def render_table(findings: Sequence[Finding]) -> str:
     header = ("STATUS", "REASON", "ACTION", "SERVICE", "API")
-    rows = [header] + [(f.status, f.reason, f.action, f.service, f.api) for f in sort_findings(findings)]
+    rows = [header] + [
+        (f.status, f.reason, f.action, f.service or f.subscription_id, f.api or f.kind) for f in sort_findings(findings)
+    ]
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
     lines = [
         "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
@@ -54,7 +56,8 @@ def format_summary(findings: Sequence[Finding]) -> str:
     s = summarize(findings)
     return (
         f"{s['total']} findings: {s['compliant']} compliant, {s['noncompliant']} noncompliant, "
-        f"{s['not_applicable']} not applicable, {s['exempt']} exempt, {s['error']} error; {s['onboarded']} onboarded now"
+        f"{s['not_applicable']} not applicable, {s['exempt']} exempt, {s['error']} error; "
+        f"{s['onboarded']} onboarded now"
     )
 
 

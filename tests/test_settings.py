@@ -61,7 +61,7 @@ def test_loopback_http_webhook_is_allowed() -> None:
 
 
 def test_signed_webhook_needs_a_secret() -> None:
-    with pytest.raises(SettingsError, match="^MONITOR_WEBHOOK_SECRET"):
+    with pytest.raises(SettingsError, match=r"^MONITOR_WEBHOOK_SECRET"):
         load_settings({"MONITOR_WEBHOOK_URL": "https://hooks.example.com/x"})
 
 

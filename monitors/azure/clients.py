@@ -77,7 +77,7 @@ class ArmClients:
             for apim in self._apim.values():
                 apim.close()
             for security in self._security.values():
-                security.close()
+                security.close()  # type: ignore[no-untyped-call]
             self._apim.clear()
             self._security.clear()
 

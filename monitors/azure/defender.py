@@ -84,7 +84,8 @@ def onboard(
                 svc.resource_group, svc.service, ref.api_id
             )
             resource = poller.result(timeout=timeout)
-            if poller.done() and resource is not None:
+            # A 200 from the Location URL ends the SDK's polling even while the body still says InProgress.
+            if resource is not None and (resource.provisioning_state or "").lower() == "succeeded":
                 return _collection_facts(resource)
         except HttpResponseError as exc:
             if exc.status_code != 202:

@@ -1,0 +1,109 @@
+"""Shared pytest fixtures for the whole test suite."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from emulator import EmulatorServer, load_estate
+from monitors.azure.clients import ArmClients
+from monitors.engine import Engine
+from monitors.settings import Settings, load_settings
+
+EMULATOR_ESTATE = Path(__file__).parent / "data" / "emulator_estate.json"
+
+
+@pytest.fixture(scope="session")
+def _emulator_server() -> Iterator[EmulatorServer]:
+    """One local ARM emulator per test session, serving tests/data/emulator_estate.json on a free loopback port."""
+    with EmulatorServer(load_estate(EMULATOR_ESTATE)) as server:
+        yield server
+
+
+@pytest.fixture
+def emulator(_emulator_server: EmulatorServer) -> Iterator[EmulatorServer]:
+    """The session's emulator, reset to the loaded estate, default settings, no faults and an empty request log."""
+    _emulator_server.reset()
+    yield _emulator_server
+
+
+ESTATE = Path(__file__).parent / "data" / "estate.json"
+PROD = "00000000-0000-0000-0000-000000000001"
+SUB_DEV = "00000000-0000-0000-0000-000000000002"
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No MONITOR_* or Azure credential setting leaks in from the machine running the tests."""
+    for key in list(os.environ):
+        if key.startswith(("MONITOR_", "AZURE_")):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="session")
+def _arm_server() -> Iterator[EmulatorServer]:
+    with EmulatorServer(load_estate(ESTATE)) as server:
+        yield server
+
+
+@pytest.fixture
+def arm(_arm_server: EmulatorServer) -> Iterator[EmulatorServer]:
+    """The product's test estate (tests/data/estate.json) behind a fresh emulator state and request log."""
+    _arm_server.reset()
+    yield _arm_server
+
+
+@pytest.fixture
+def emulator_env(arm: EmulatorServer) -> dict[str, str]:
+    """Settings that point at the emulator and keep retries and polling fast."""
+    return {
+        "MONITOR_ARM_ENDPOINT": arm.url,
+        "MONITOR_ARM_RETRIES": "2",
+        "MONITOR_ARM_RETRY_BACKOFF": "0.01",
+        "MONITOR_ONBOARD_POLL_SECONDS": "0.05",
+        "MONITOR_ONBOARD_TIMEOUT_SECONDS": "10",
+    }
+
+
+@pytest.fixture
+def make_settings(emulator_env: dict[str, str]) -> Callable[..., Settings]:
+    def make(**overrides: str) -> Settings:
+        return load_settings({**emulator_env, **{f"MONITOR_{k.upper()}": v for k, v in overrides.items()}})
+
+    return make
+
+
+@pytest.fixture
+def make_engine(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., Engine]]:
+    """Build engines on the emulator with setting overrides (``auto_onboard="on"`` -> MONITOR_AUTO_ONBOARD=on)."""
+    opened: list[ArmClients] = []
+
+    def make(**overrides: str) -> Engine:
+        settings = make_settings(**overrides)
+        opened.append(ArmClients(settings))
+        return Engine(settings, opened[-1])
+
+    yield make
+    for clients in opened:
+        clients.close()
+
+
+@pytest.fixture
+def event_for() -> Callable[..., dict[str, object]]:
+    """A ResourceWriteSuccess event (Event Grid schema) for a resource id."""
+
+    def make(resource_id: str, event_id: str = "0f3c6a62-0000-4000-8000-000000000001") -> dict[str, object]:
+        return {
+            "id": event_id,
+            "eventType": "Microsoft.Resources.ResourceWriteSuccess",
+            "topic": resource_id.split("/providers/")[0],
+            "subject": resource_id,
+            "data": {"resourceUri": resource_id, "operationName": "Microsoft.ApiManagement/service/apis/write"},
+            "dataVersion": "2",
+            "eventTime": "2026-11-27T09:00:00Z",
+        }
+
+    return make

@@ -1,0 +1,119 @@
+"""``python -m monitors`` through ``main([...])``: exit codes, the findings JSON contract, SARIF, event replay."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from monitors.cli import main
+from tests.conftest import PROD, SUB_DEV
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def cli(arm, monkeypatch, emulator_env):
+    for key, value in emulator_env.items():
+        monkeypatch.setenv(key, value)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        code = main(list(argv), stdout=out, stderr=err)
+        return code, out.getvalue(), err.getvalue()
+
+    return run
+
+
+def test_scan_with_noncompliant_api_exits_1(cli) -> None:
+    assert cli("scan", "--subscription", PROD)[0] == 1
+
+
+def test_scan_fail_on_never_exits_0(cli) -> None:
+    assert cli("scan", "--subscription", PROD, "--fail-on", "never")[0] == 0
+
+
+def test_scan_of_compliant_service_exits_0(cli, arm) -> None:
+    code, out, _ = cli("scan", "--subscription", PROD, "--service", "apim-far", "--format", "json")
+    assert (code, json.loads(out)["summary"]["noncompliant"]) == (0, 0)
+
+
+def test_scan_json_matches_the_findings_contract(cli) -> None:
+    _, out, _ = cli("scan", "--subscription", PROD, "--format", "json")
+    schema = json.loads((DATA / "findings.schema.json").read_text())
+    jsonschema.validate(json.loads(out), schema)
+
+
+def test_scan_summary_counts_findings(cli) -> None:
+    _, out, _ = cli("scan", "--subscription", SUB_DEV, "--format", "json")
+    body = json.loads(out)
+    assert body["summary"] == {
+        "total": 2,
+        "compliant": 0,
+        "noncompliant": 2,
+        "not_applicable": 0,
+        "exempt": 0,
+        "error": 0,
+        "onboarded": 0,
+    }
+
+
+def test_scan_sarif_is_what_code_scanning_accepts(cli) -> None:
+    _, out, _ = cli("scan", "--subscription", PROD, "--format", "sarif")
+    sarif = json.loads(out)
+    run = sarif["runs"][0]
+    rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    results_ok = [
+        r["ruleId"] in rule_ids
+        and r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        and r["message"]["text"]
+        for r in run["results"]
+    ]
+    assert (sarif["version"], bool(results_ok) and all(results_ok)) == ("2.1.0", True)
+
+
+def test_scan_markdown_has_a_row_per_finding(cli) -> None:
+    _, out, _ = cli("scan", "--subscription", SUB_DEV, "--format", "markdown")
+    assert out.count("\n| noncompliant |") == 2
+
+
+def test_scan_with_arm_failing_exits_3(cli, arm) -> None:
+    arm.add_fault("GET", "/apis", status=500, times=100)
+    code, out, _ = cli("scan", "--subscription", PROD, "--format", "json")
+    assert (code, json.loads(out)["summary"]["error"] > 0) == (3, True)
+
+
+def test_handle_event_replays_a_dead_lettered_file(cli) -> None:
+    code, out, err = cli("handle-event", str(DATA / "event_burst.json"), "--format", "json")
+    findings = json.loads(out)["findings"]
+    assert (code, sorted(f["api"] for f in findings), err.count("ignored")) == (1, ["echo-api", "orders"], 4)
+
+
+def test_handle_event_reads_stdin(cli, monkeypatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO((DATA / "event_burst.json").read_bytes())))
+    assert cli("handle-event", "-")[0] == 1
+
+
+def test_handle_event_with_bad_json_exits_2_with_one_line(cli, tmp_path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    code, _, err = cli("handle-event", str(bad))
+    assert (code, err.count("\n"), err.startswith("error:")) == (2, 1, True)
+
+
+def test_missing_event_file_exits_2(cli, tmp_path) -> None:
+    assert cli("handle-event", str(tmp_path / "absent.json"))[0] == 2
+
+
+def test_usage_error_exits_2(cli) -> None:
+    assert cli("scan")[0] == 2
+
+
+def test_bad_setting_exits_2_naming_it(cli, monkeypatch) -> None:
+    monkeypatch.setenv("MONITOR_AUTO_ONBOARD", "yes")
+    code, _, err = cli("scan", "--subscription", PROD)
+    assert (code, "MONITOR_AUTO_ONBOARD" in err) == (2, True)

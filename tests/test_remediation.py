@@ -1,0 +1,92 @@
+"""Auto-onboarding against the emulator: the three LRO shapes, modes, rate limit, failures, and the plan guard."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitors.model import Action, ApiRef, Reason, Status
+from tests.conftest import PROD, SUB_DEV
+
+ORDERS = ApiRef(PROD, "rg-apis", "apim-prod", "orders")
+BILLING = ApiRef(PROD, "rg-apis", "apim-prod", "billing")
+
+
+def puts(arm) -> list[str]:
+    return [r.path for r in arm.requests if r.method == "PUT"]
+
+
+@pytest.mark.parametrize("shape", ["200", "201", "202"])
+def test_onboarding_succeeds_in_every_lro_shape(arm, make_engine, shape: str) -> None:
+    arm.set_lro_mode(shape, polls=2)
+    finding = make_engine(auto_onboard="on").check_api(ORDERS)
+    assert (
+        finding.status,
+        finding.reason,
+        finding.action,
+        arm.state.has_collection(PROD, "rg-apis", "apim-prod", "orders"),
+    ) == (
+        Status.COMPLIANT,
+        Reason.ONBOARDED,
+        Action.ONBOARDED,
+        True,
+    )
+
+
+def test_onboarded_finding_carries_the_collection_id(arm, make_engine) -> None:
+    finding = make_engine(auto_onboard="on").check_api(ORDERS)
+    assert finding.collection_id.lower() == ORDERS.collection_id.lower()
+
+
+def test_failed_onboarding_is_reported_with_arms_message(arm, make_engine) -> None:
+    arm.set_lro_mode("fail", polls=1)
+    finding = make_engine(auto_onboard="on").check_api(ORDERS)
+    assert (finding.status, finding.action, "OnboardingFailed" in finding.detail or "failed" in finding.detail) == (
+        Status.NONCOMPLIANT,
+        Action.ONBOARD_FAILED,
+        True,
+    )
+
+
+def test_onboarding_that_never_finishes_gives_up_within_the_timeout(arm, make_engine) -> None:
+    arm.set_lro_mode("202", polls=1000)
+    finding = make_engine(auto_onboard="on", onboard_timeout_seconds="1", onboard_poll_seconds="0.2").check_api(ORDERS)
+    assert (finding.action, "InProgress" in finding.detail) == (Action.ONBOARD_FAILED, True)
+
+
+def test_dry_run_reports_would_onboard_and_writes_nothing(arm, make_engine) -> None:
+    finding = make_engine(auto_onboard="dry-run").check_api(ORDERS)
+    assert (finding.action, puts(arm)) == (Action.WOULD_ONBOARD, [])
+
+
+def test_off_mode_only_reports(arm, make_engine) -> None:
+    finding = make_engine().check_api(ORDERS)
+    assert (finding.action, puts(arm)) == (Action.NONE, [])
+
+
+def test_plan_off_never_onboards(arm, make_engine) -> None:
+    finding = make_engine(auto_onboard="on").check_api(ApiRef(SUB_DEV, "rg-dev", "apim-dev", "dev-api"))
+    assert (finding.reason, finding.action, puts(arm)) == (Reason.PLAN_NOT_ENABLED, Action.NONE, [])
+
+
+def test_not_applicable_api_is_never_onboarded(arm, make_engine) -> None:
+    make_engine(auto_onboard="on").check_api(ApiRef(PROD, "rg-apis", "apim-prod", "graph"))
+    assert puts(arm) == []
+
+
+def test_rate_limit_per_service_defers_the_rest(arm, make_engine) -> None:
+    engine = make_engine(auto_onboard="on", onboard_max_per_minute="1")
+    engine.check_api(ORDERS)
+    deferred = engine.check_api(BILLING)
+    assert (deferred.action, deferred.status, len(puts(arm))) == (Action.NONE, Status.NONCOMPLIANT, 1)
+
+
+def test_persistent_server_error_on_put_becomes_onboard_failed(arm, make_engine) -> None:
+    arm.add_fault("PUT", "apiCollections", status=500, times=20)
+    finding = make_engine(auto_onboard="on").check_api(ORDERS)
+    assert (finding.action, "HTTP 500" in finding.detail) == (Action.ONBOARD_FAILED, True)
+
+
+def test_scan_onboards_within_the_rate_limit(arm, make_engine) -> None:
+    findings = make_engine(auto_onboard="on", onboard_max_per_minute="2").scan(PROD, "rg-apis", "apim-prod")
+    onboarded = sorted(f.api for f in findings if f.action is Action.ONBOARDED)
+    assert (len(onboarded), len(puts(arm))) == (2, 2)
