@@ -60,8 +60,9 @@ def start_emulator(estate_file: Path) -> tuple[subprocess.Popen[str], str]:
     return proc, line.strip().rsplit(" ", 1)[-1]
 
 
-def measure(url: str, label: str, units: int, unit: str, work) -> None:  # type: ignore[no-untyped-def]
-    control(url, "reset")
+def measure(url: str, latency_ms: int, label: str, units: int, unit: str, work) -> None:  # type: ignore[no-untyped-def]
+    control(url, "reset", {})
+    control(url, "faults", {"latency_ms": latency_ms, "faults": []})
     start = time.perf_counter()
     result = work()
     wall = time.perf_counter() - start
@@ -83,22 +84,20 @@ def main() -> None:
         estate_file.write_text(json.dumps(build_estate(args.services, args.apis)))
         proc, url = start_emulator(estate_file)
         try:
-            control(url, "faults", {"latency_ms": args.latency_ms, "faults": []})
             settings = load_settings({"MONITOR_ARM_ENDPOINT": url})
             print(f"estate: {args.services} services x {args.apis} APIs = {total} APIs; latency {args.latency_ms} ms")
             clients = ArmClients(settings)
             engine = Engine(settings, clients)
-            measure(url, f"full scan (concurrency {args.concurrency})", total, "API",
+            measure(url, args.latency_ms, f"full scan (concurrency {args.concurrency})", total, "API",
                     lambda: f"{len(engine.scan(SUB, concurrency=args.concurrency))} findings")  # fmt: skip
             rng = random.Random(7)
             refs = [ApiRef(SUB, f"rg-{s % 5}", f"apim-{s:03d}", f"api-{rng.randrange(args.apis):03d}")
                     for s in (rng.randrange(args.services) for _ in range(args.events))]  # fmt: skip
             warm = Engine(settings, clients)
-            measure(url, f"{args.events} events, one instance", args.events, "event",
+            measure(url, args.latency_ms, f"{args.events} events, one instance", args.events, "event",
                     lambda: f"{sum(1 for r in refs if warm.check_api(r).status == 'compliant')} compliant")  # fmt: skip
             clients.close()
         finally:
-            control(url, "faults", {"latency_ms": 0, "faults": []})
             proc.terminate()
             proc.wait(timeout=10)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
