@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from sarif_kit.validate import validation_errors
 
 from monitors.cli import main
 from tests.conftest import PROD, SUB_DEV
@@ -74,6 +75,18 @@ def test_scan_sarif_is_what_code_scanning_accepts(cli) -> None:
         for r in run["results"]
     ]
     assert (sarif["version"], bool(results_ok) and all(results_ok)) == ("2.1.0", True)
+
+
+def test_scan_sarif_validates_against_the_oasis_schema(cli) -> None:
+    _, out, _ = cli("scan", "--subscription", PROD, "--format", "sarif")
+    assert validation_errors(json.loads(out)) == []
+
+
+def test_handle_event_with_arm_throttling_reports_an_error_finding_and_exits_3(cli, arm) -> None:
+    arm.add_fault("GET", "apiCollections", status=429, retry_after=0, times=100)
+    code, out, _ = cli("handle-event", str(DATA / "event_burst.json"), "--format", "json")
+    reasons = sorted({f["reason"] for f in json.loads(out)["findings"]})
+    assert (code, reasons) == (3, ["arm_error"])
 
 
 def test_scan_markdown_has_a_row_per_finding(cli) -> None:

@@ -61,6 +61,13 @@ def test_event_with_auto_onboarding_creates_the_collection(on_api_event, arm, mo
     assert arm.state.has_collection(PROD, "rg-apis", "apim-prod", "orders")
 
 
+def test_duplicate_delivery_onboards_once(on_api_event, arm, monkeypatch) -> None:
+    monkeypatch.setenv("MONITOR_AUTO_ONBOARD", "on")
+    on_api_event(grid_event(f"{SVC}/apis/orders"))
+    on_api_event(grid_event(f"{SVC}/apis/orders"))
+    assert [r.method for r in arm.requests].count("PUT") == 1
+
+
 def test_apim_native_event_is_understood(on_api_event, caplog) -> None:
     event = func.EventGridEvent(
         id="e2",
