@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+AZURITE := node_modules/.bin/azurite-table
 
 .PHONY: demo test lint bench clean
 
@@ -12,6 +13,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
+$(AZURITE): package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	touch $(AZURITE)
+
 demo: $(STAMP)
 	$(BIN)/python -m monitors demo
 
@@ -20,11 +25,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint $(AZURITE)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules .demo .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -24,6 +24,20 @@ class EventError(MonitorError):
     """An event payload is malformed; the message says what is wrong with it."""
 
 
+class StateError(MonitorError):
+    """The state store failed; the message names the store and the operation, never a connection string."""
+
+
+class DeliveryError(MonitorError):
+    """A sink refused or never answered; ``retry_after`` is the sink's own hint in seconds, when it gave one.
+    The message names the sink, never its URL."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.status_code = status_code
+
+
 class AzureError(MonitorError):
     """ARM could not answer; the message names the resource and the status code."""
 

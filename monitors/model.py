@@ -193,6 +193,24 @@ class Finding:
     action: Action = Action.NONE
     collection_id: str | None = None
 
+    @classmethod
+    def from_dict(cls, data: dict[str, str | None]) -> Finding:
+        """Inverse of ``to_dict``, for findings read back from the outbox."""
+        return cls(
+            kind=Kind(str(data["kind"])),
+            resource_id=str(data["resource_id"]),
+            subscription_id=str(data["subscription_id"]),
+            resource_group=str(data["resource_group"]),
+            service=str(data["service"]),
+            api=str(data["api"]),
+            display_name=str(data["display_name"]),
+            status=Status(str(data["status"])),
+            reason=Reason(str(data["reason"])),
+            detail=str(data["detail"]),
+            action=Action(str(data["action"])),
+            collection_id=data.get("collection_id"),
+        )
+
     def to_dict(self) -> dict[str, str | None]:
         return {
             "kind": self.kind.value,
@@ -208,3 +226,72 @@ class Finding:
             "action": self.action.value,
             "collection_id": self.collection_id,
         }
+
+
+class AlertKind(StrEnum):
+    """Why people are told: a new problem, a fix, a reminder, or an automatic onboarding."""
+
+    NEW = "new"
+    RESOLVED = "resolved"
+    RENOTIFY = "renotify"
+    ONBOARDED = "onboarded"
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One transition worth telling people about. ``alert_id`` is deterministic, so a retried or concurrent
+    computation of the same transition yields the same id."""
+
+    alert_id: str
+    kind: AlertKind
+    finding: Finding
+    created_at: dt.datetime
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "alert_id": self.alert_id,
+            "kind": self.kind.value,
+            "created_at": self.created_at.isoformat(),
+            "finding": self.finding.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Alert:
+        finding = data["finding"]
+        if not isinstance(finding, dict):
+            raise ValueError("alert finding must be an object")
+        return cls(
+            alert_id=str(data["alert_id"]),
+            kind=AlertKind(str(data["kind"])),
+            finding=Finding.from_dict(finding),
+            created_at=dt.datetime.fromisoformat(str(data["created_at"])),
+        )
+
+
+@dataclass(frozen=True)
+class StatusRecord:
+    """The last known verdict on one API (key: lower-cased resource id) and when people were last told.
+    ``etag`` is the store's concurrency token: None for a record never stored."""
+
+    key: str
+    status: Status
+    reason: Reason
+    changed_at: dt.datetime
+    alerted_at: dt.datetime | None = None
+    etag: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One message for one sink: a single alert (event path) or a digest of many (sweep, CLI).
+    Stored before it is sent; deleted only after the sink accepted it. Holds the sink's name, never its URL."""
+
+    item_id: str
+    sink: str
+    alerts: tuple[Alert, ...]
+    created_at: dt.datetime
+    next_attempt_at: dt.datetime
+    attempts: int = 0
+    last_error: str | None = None
+    parked: bool = False
+    etag: str | None = None
