@@ -107,3 +107,20 @@ def event_for() -> Callable[..., dict[str, object]]:
         }
 
     return make
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[str]:
+    """The connection string of one Azurite Table service per test session (in-memory, on a free loopback port)."""
+    from tests.azurite import running_azurite
+
+    with running_azurite() as server:
+        yield server.connection_string
+
+
+@pytest.fixture
+def table_prefix() -> str:
+    """A table-name prefix no other test uses, so each test starts with empty tables in the shared Azurite."""
+    import uuid
+
+    return f"t{uuid.uuid4().hex[:16]}"

@@ -1,0 +1,121 @@
+"""The state layer's contract: last known status per API, processed event ids and the alert outbox.
+
+``StateStore`` is the one interface the engine and the notifier use; ``open_store`` turns the ``MONITOR_STATE``
+setting into a backend (SQLite in ``state_sqlite``, Azure Tables in ``state_tables``). Both backends use optimistic
+concurrency: every record carries an opaque ``etag`` and a conditional write reports a lost race instead of
+overwriting. The helpers below keep the two backends' storage formats identical: timezone-aware datetimes as
+fixed-width UTC ISO strings (so they sort as text) and alerts as a JSON list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Protocol
+
+from monitors.errors import SettingsError
+from monitors.model import Alert, OutboxItem, StatusRecord
+
+BAD_SPEC = (
+    "MONITOR_STATE: expected sqlite:PATH, tables:CONNECTION_STRING or tables:https://ACCOUNT.table.core.windows.net"
+)
+MAX_ERROR_CHARS = 2000
+
+
+class StateStore(Protocol):
+    """Durable state shared by every instance of the monitor; all methods raise StateError when the store fails."""
+
+    def get_status(self, key: str) -> StatusRecord | None:
+        """The stored record for ``key`` with its etag, or None."""
+        ...
+
+    def put_status(self, record: StatusRecord) -> bool:
+        """Insert (etag None, only if absent) or replace (only if the stored etag matches); False on conflict."""
+        ...
+
+    def event_seen(self, event_id: str) -> bool:
+        """True if ``mark_event`` was called for this event id."""
+        ...
+
+    def mark_event(self, event_id: str, at: dt.datetime) -> None:
+        """Remember an event id; marking it again changes nothing."""
+        ...
+
+    def enqueue(self, item: OutboxItem) -> bool:
+        """Store an outbox item unless its id exists; True if inserted. Never overwrites."""
+        ...
+
+    def due(self, now: dt.datetime, limit: int = 100) -> list[OutboxItem]:
+        """Unparked items whose ``next_attempt_at`` is at or before ``now``, oldest first, with their etags."""
+        ...
+
+    def lease(self, item: OutboxItem, until: dt.datetime) -> OutboxItem | None:
+        """Hide an item until ``until`` if its etag still matches; the updated item, or None if another worker won."""
+        ...
+
+    def complete(self, item: OutboxItem) -> None:
+        """Delete a delivered item; an item already gone is fine."""
+        ...
+
+    def fail(self, item: OutboxItem, error: str, next_attempt_at: dt.datetime, *, park: bool) -> OutboxItem | None:
+        """Record a failed attempt (etag-checked): attempts + 1, the error, the next attempt and whether to park."""
+        ...
+
+    def outbox(self, *, parked: bool | None = None) -> list[OutboxItem]:
+        """Every item (None), only parked items (True) or only unparked ones (False), oldest first."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; the store is unusable afterwards."""
+        ...
+
+
+def open_store(spec: str, *, default_sqlite_path: str) -> StateStore:
+    """Open the store a ``MONITOR_STATE`` value names; "" means SQLite at ``default_sqlite_path``.
+
+    Raises SettingsError, never echoing the value (a connection string holds an account key).
+    """
+    spec = spec.strip()
+    scheme, sep, target = spec.partition(":")
+    if not spec:
+        return _open_sqlite(default_sqlite_path)
+    if sep and target and scheme.lower() == "sqlite":
+        return _open_sqlite(target)
+    if sep and target.strip() and scheme.lower() == "tables":
+        from monitors.state_tables import open_table_store
+
+        return open_table_store(target.strip())
+    raise SettingsError(BAD_SPEC)
+
+
+def _open_sqlite(path: str) -> StateStore:
+    from monitors.state_sqlite import SqliteStateStore
+
+    return SqliteStateStore(path)
+
+
+def format_time(value: dt.datetime) -> str:
+    """A fixed-width UTC ISO string, so that stored times compare correctly as text."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"state store: naive datetime {value.isoformat()}; expected a timezone-aware UTC time")
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def parse_time(text: str) -> dt.datetime:
+    """Inverse of ``format_time``."""
+    return dt.datetime.fromisoformat(text)
+
+
+def encode_alerts(alerts: tuple[Alert, ...]) -> str:
+    """The outbox's JSON form of an item's alerts; ASCII only, so its length is also its size in bytes."""
+    return json.dumps([alert.to_dict() for alert in alerts], separators=(",", ":"), ensure_ascii=True)
+
+
+def decode_alerts(text: str) -> tuple[Alert, ...]:
+    """Inverse of ``encode_alerts``."""
+    return tuple(Alert.from_dict(data) for data in json.loads(text))
+
+
+def clip_error(error: str) -> str:
+    """A sink's error, shortened to what an outbox row should carry."""
+    return error if len(error) <= MAX_ERROR_CHARS else error[: MAX_ERROR_CHARS - 3] + "..."

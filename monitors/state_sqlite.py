@@ -1,0 +1,182 @@
+"""The SQLite state store: one file (or ``:memory:``) for the CLI and local runs.
+
+One connection per store, shared by threads behind a lock, in autocommit mode: every write is a single conditional
+statement (``INSERT OR IGNORE``, ``UPDATE ... WHERE version = ?``), so SQLite's own file locking makes two processes
+on the same file race safely, with exactly one winner. WAL mode lets readers run beside a writer. The etag is the
+row's ``version`` as text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from monitors.errors import StateError
+from monitors.model import OutboxItem, Reason, Status, StatusRecord
+from monitors.state import clip_error, decode_alerts, encode_alerts, format_time, parse_time
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS status (
+    key TEXT PRIMARY KEY, status TEXT NOT NULL, reason TEXT NOT NULL, changed_at TEXT NOT NULL,
+    alerted_at TEXT, version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, seen_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+    item_id TEXT PRIMARY KEY, sink TEXT NOT NULL, alerts_json TEXT NOT NULL, created_at TEXT NOT NULL,
+    next_attempt_at TEXT NOT NULL, attempts INTEGER NOT NULL, last_error TEXT, parked INTEGER NOT NULL,
+    version INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (parked, next_attempt_at);
+"""
+_SELECT_OUTBOX = (
+    "SELECT item_id, sink, alerts_json, created_at, next_attempt_at, attempts, last_error, parked, version FROM outbox"
+)
+_ORDER = " ORDER BY created_at, item_id"
+_LOCK_WAIT_SECONDS = 10.0
+
+
+class SqliteStateStore:
+    """A ``StateStore`` in one SQLite database; ``path`` may be ``:memory:`` (state lives as long as the store)."""
+
+    def __init__(self, path: str) -> None:
+        self._lock = threading.Lock()
+        with _guard("open"):
+            if path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                path, timeout=_LOCK_WAIT_SECONDS, isolation_level=None, check_same_thread=False
+            )
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.executescript(_SCHEMA)
+
+    def get_status(self, key: str) -> StatusRecord | None:
+        with self._lock, _guard("get_status"):
+            row = self._conn.execute("SELECT * FROM status WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        return StatusRecord(
+            key=row["key"],
+            status=Status(row["status"]),
+            reason=Reason(row["reason"]),
+            changed_at=parse_time(row["changed_at"]),
+            alerted_at=parse_time(row["alerted_at"]) if row["alerted_at"] else None,
+            etag=str(row["version"]),
+        )
+
+    def put_status(self, record: StatusRecord) -> bool:
+        values = (
+            record.status.value,
+            record.reason.value,
+            format_time(record.changed_at),
+            format_time(record.alerted_at) if record.alerted_at else None,
+        )
+        with self._lock, _guard("put_status"):
+            if record.etag is None:
+                sql = "INSERT OR IGNORE INTO status VALUES (?, ?, ?, ?, ?, 1)"
+                cursor = self._conn.execute(sql, (record.key, *values))
+            else:
+                sql = (
+                    "UPDATE status SET status = ?, reason = ?, changed_at = ?, alerted_at = ?, version = version + 1"
+                    " WHERE key = ? AND version = ?"
+                )
+                cursor = self._conn.execute(sql, (*values, record.key, _version(record.etag)))
+        return cursor.rowcount == 1
+
+    def event_seen(self, event_id: str) -> bool:
+        with self._lock, _guard("event_seen"):
+            row = self._conn.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone()
+        return row is not None
+
+    def mark_event(self, event_id: str, at: dt.datetime) -> None:
+        with self._lock, _guard("mark_event"):
+            self._conn.execute("INSERT OR IGNORE INTO events VALUES (?, ?)", (event_id, format_time(at)))
+
+    def enqueue(self, item: OutboxItem) -> bool:
+        values = (
+            item.item_id,
+            item.sink,
+            encode_alerts(item.alerts),
+            format_time(item.created_at),
+            format_time(item.next_attempt_at),
+            item.attempts,
+            clip_error(item.last_error) if item.last_error is not None else None,
+            int(item.parked),
+        )
+        with self._lock, _guard("enqueue"):
+            cursor = self._conn.execute("INSERT OR IGNORE INTO outbox VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)", values)
+        return cursor.rowcount == 1
+
+    def due(self, now: dt.datetime, limit: int = 100) -> list[OutboxItem]:
+        sql = _SELECT_OUTBOX + " WHERE parked = 0 AND next_attempt_at <= ?" + _ORDER + " LIMIT ?"
+        with self._lock, _guard("due"):
+            rows = self._conn.execute(sql, (format_time(now), limit)).fetchall()
+        return [_item(row) for row in rows]
+
+    def lease(self, item: OutboxItem, until: dt.datetime) -> OutboxItem | None:
+        sql = "UPDATE outbox SET next_attempt_at = ?, version = version + 1 WHERE item_id = ? AND version = ?"
+        version = _version(item.etag)
+        with self._lock, _guard("lease"):
+            cursor = self._conn.execute(sql, (format_time(until), item.item_id, version))
+        if cursor.rowcount != 1:
+            return None
+        return replace(item, next_attempt_at=until, etag=str(version + 1))
+
+    def complete(self, item: OutboxItem) -> None:
+        with self._lock, _guard("complete"):
+            self._conn.execute("DELETE FROM outbox WHERE item_id = ?", (item.item_id,))
+
+    def fail(self, item: OutboxItem, error: str, next_attempt_at: dt.datetime, *, park: bool) -> OutboxItem | None:
+        failed = replace(
+            item, attempts=item.attempts + 1, last_error=clip_error(error), next_attempt_at=next_attempt_at, parked=park
+        )
+        sql = (
+            "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ?, parked = ?, version = version + 1"
+            " WHERE item_id = ? AND version = ?"
+        )
+        version = _version(item.etag)
+        values = (failed.attempts, failed.last_error, format_time(next_attempt_at), int(park), item.item_id, version)
+        with self._lock, _guard("fail"):
+            cursor = self._conn.execute(sql, values)
+        return replace(failed, etag=str(version + 1)) if cursor.rowcount == 1 else None
+
+    def outbox(self, *, parked: bool | None = None) -> list[OutboxItem]:
+        sql = _SELECT_OUTBOX + " WHERE ? IS NULL OR parked = ?" + _ORDER
+        with self._lock, _guard("outbox"):
+            rows = self._conn.execute(sql, (parked, parked)).fetchall()
+        return [_item(row) for row in rows]
+
+    def close(self) -> None:
+        with self._lock, _guard("close"):
+            self._conn.close()
+
+
+@contextmanager
+def _guard(operation: str) -> Iterator[None]:
+    """Turn sqlite3 and file-system errors into one-line StateErrors naming the operation."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        raise StateError(f"state store (SQLite): {operation} failed: {exc}") from exc
+
+
+def _version(etag: str | None) -> int:
+    """The row version an etag names; -1 (matching no row) for an etag this store never issued."""
+    return int(etag) if etag is not None and etag.isdecimal() else -1
+
+
+def _item(row: sqlite3.Row) -> OutboxItem:
+    return OutboxItem(
+        item_id=row["item_id"],
+        sink=row["sink"],
+        alerts=decode_alerts(row["alerts_json"]),
+        created_at=parse_time(row["created_at"]),
+        next_attempt_at=parse_time(row["next_attempt_at"]),
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        parked=bool(row["parked"]),
+        etag=str(row["version"]),
+    )

@@ -1,0 +1,305 @@
+"""The Azure Tables state store: the Functions storage account (or any account) shared by every instance.
+
+Three tables (``<prefix>status``, ``<prefix>events``, ``<prefix>outbox``) are created lazily at first use. Row keys
+are SHA-256 hex digests because RowKey may not hold ``/ \\ # ?`` or control characters, and ARM ids and event ids
+can; the original key is kept as a property. Concurrency uses the service's ETags: inserts are ``create_entity``
+(409: someone was first) and updates are conditional on the etag read (412: someone changed it). Outbox alerts are
+split over ``alerts_json_0..14`` because one string property holds at most 64 KiB (UTF-16) and an entity 1 MiB.
+SDK errors become one-line StateErrors naming the operation and never the connection string, key or URL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from azure.core import MatchConditions
+from azure.core.exceptions import AzureError as AzureSdkError
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.data.tables import TableClient, TableEntity, TableServiceClient, UpdateMode
+
+from monitors.errors import SettingsError, StateError
+from monitors.model import OutboxItem, Reason, Status, StatusRecord
+from monitors.state import BAD_SPEC, clip_error, decode_alerts, encode_alerts, format_time, parse_time
+
+# Fail in seconds when the account is unreachable, rather than after azure-core's default 10 retries of 300 s.
+CLIENT_OPTIONS: dict[str, Any] = {"connection_timeout": 5, "read_timeout": 10, "retry_total": 2}
+ALERT_PART_CHARS = 30_000  # ASCII JSON, so 60,000 bytes in UTF-16: under the 64 KiB property limit
+ALERT_PARTS = 15  # 15 x 60,000 bytes leaves room under the 1 MiB entity limit for the other properties
+STATUS, EVENTS, OUTBOX = "status", "events", "outbox"
+_EVENT_PARTITION = "event"
+_TABLE_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9]{0,56}")
+_MALFORMED = "MONITOR_STATE: the tables: connection string is malformed; expected AccountName=...;AccountKey=...;..."
+
+
+def open_table_store(target: str, *, table_prefix: str = "monitor") -> TableStateStore:
+    """A store on a connection string, or on an ``https://`` account URL through DefaultAzureCredential.
+
+    Raises SettingsError for a malformed target, without echoing it.
+    """
+    if target.lower().startswith("https://"):
+        parts = urlsplit(target)
+        if not parts.hostname or parts.query or parts.fragment or parts.username or parts.path.strip("/"):
+            raise SettingsError(BAD_SPEC)
+        from azure.identity import DefaultAzureCredential
+
+        credential = DefaultAzureCredential()
+        service = TableServiceClient(endpoint=target, credential=credential, **CLIENT_OPTIONS)
+        return TableStateStore(service, table_prefix=table_prefix, on_close=credential.close)
+    try:
+        service = TableServiceClient.from_connection_string(target, **CLIENT_OPTIONS)
+    except ValueError:
+        raise SettingsError(_MALFORMED) from None
+    return TableStateStore(service, table_prefix=table_prefix)
+
+
+class TableStateStore:
+    """A ``StateStore`` in three Azure tables named ``<table_prefix>status``, ``...events`` and ``...outbox``."""
+
+    def __init__(
+        self,
+        service: TableServiceClient,
+        *,
+        table_prefix: str = "monitor",
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        if not _TABLE_PREFIX.fullmatch(table_prefix):
+            raise ValueError("table_prefix: expected a letter then at most 56 letters or digits")
+        self._service = service
+        self._names = {kind: f"{table_prefix}{kind}" for kind in (STATUS, EVENTS, OUTBOX)}
+        self._tables: dict[str, TableClient] = {}
+        self._lock = threading.Lock()
+        self._on_close = on_close
+
+    def get_status(self, key: str) -> StatusRecord | None:
+        with _guard("get_status"):
+            try:
+                entity = self._table(STATUS).get_entity(STATUS, _row_key(key))
+            except ResourceNotFoundError:
+                return None
+        return _status_record(entity)
+
+    def put_status(self, record: StatusRecord) -> bool:
+        entity = _status_entity(record)
+        with _guard("put_status"):
+            table = self._table(STATUS)
+            if record.etag is None:
+                return _insert(table, entity)
+            return _update(table, entity, record.etag, UpdateMode.REPLACE) is not None
+
+    def event_seen(self, event_id: str) -> bool:
+        with _guard("event_seen"):
+            try:
+                self._table(EVENTS).get_entity(_EVENT_PARTITION, _row_key(event_id), select=["RowKey"])
+            except ResourceNotFoundError:
+                return False
+        return True
+
+    def mark_event(self, event_id: str, at: dt.datetime) -> None:
+        entity = {
+            "PartitionKey": _EVENT_PARTITION,
+            "RowKey": _row_key(event_id),
+            "event_id": event_id[:1024],  # for people reading the table; the row key is the identity
+            "seen_at": format_time(at),
+        }
+        with _guard("mark_event"):
+            _insert(self._table(EVENTS), entity)
+
+    def enqueue(self, item: OutboxItem) -> bool:
+        entity = _outbox_entity(item)
+        with _guard("enqueue"):
+            return _insert(self._table(OUTBOX), entity)
+
+    def due(self, now: dt.datetime, limit: int = 100) -> list[OutboxItem]:
+        query = "PartitionKey eq @pk and parked eq false and next_attempt_at le @now"
+        with _guard("due"):
+            entities = list(
+                self._table(OUTBOX).query_entities(query, parameters={"pk": OUTBOX, "now": format_time(now)})
+            )
+        # The Table service cannot sort: every due item is read, then the oldest are kept.
+        return _sorted_items(entities)[:limit]
+
+    def lease(self, item: OutboxItem, until: dt.datetime) -> OutboxItem | None:
+        changes = {"PartitionKey": OUTBOX, "RowKey": _row_key(item.item_id), "next_attempt_at": format_time(until)}
+        with _guard("lease"):
+            etag = _update(self._table(OUTBOX), changes, item.etag, UpdateMode.MERGE)
+        return replace(item, next_attempt_at=until, etag=etag) if etag else None
+
+    def complete(self, item: OutboxItem) -> None:
+        with _guard("complete"):
+            self._table(OUTBOX).delete_entity(OUTBOX, _row_key(item.item_id))
+
+    def fail(self, item: OutboxItem, error: str, next_attempt_at: dt.datetime, *, park: bool) -> OutboxItem | None:
+        failed = replace(
+            item, attempts=item.attempts + 1, last_error=clip_error(error), next_attempt_at=next_attempt_at, parked=park
+        )
+        # MERGE sends only the changed properties, not up to 450,000 characters of alerts on every retry.
+        changes = {
+            "PartitionKey": OUTBOX,
+            "RowKey": _row_key(item.item_id),
+            "attempts": failed.attempts,
+            "last_error": failed.last_error,
+            "next_attempt_at": format_time(next_attempt_at),
+            "parked": park,
+        }
+        with _guard("fail"):
+            etag = _update(self._table(OUTBOX), changes, item.etag, UpdateMode.MERGE)
+        return replace(failed, etag=etag) if etag else None
+
+    def outbox(self, *, parked: bool | None = None) -> list[OutboxItem]:
+        query = "PartitionKey eq @pk" + ("" if parked is None else " and parked eq @parked")
+        parameters: dict[str, Any] = {"pk": OUTBOX, "parked": parked}  # unused parameters are ignored
+        with _guard("outbox"):
+            entities = list(self._table(OUTBOX).query_entities(query, parameters=parameters))
+        return _sorted_items(entities)
+
+    def close(self) -> None:
+        self._service.close()
+        if self._on_close is not None:
+            self._on_close()
+
+    def _table(self, kind: str) -> TableClient:
+        """The client of one table, creating the table the first time this store touches it."""
+        with self._lock:
+            if kind not in self._tables:
+                self._tables[kind] = self._service.create_table_if_not_exists(self._names[kind])
+            return self._tables[kind]
+
+
+def _insert(table: TableClient, entity: dict[str, Any]) -> bool:
+    """Create an entity; False if one with its keys exists (409)."""
+    try:
+        table.create_entity(entity)
+    except HttpResponseError as exc:
+        if exc.status_code != 409:
+            raise
+        return False
+    return True
+
+
+def _update(table: TableClient, entity: dict[str, Any], etag: str | None, mode: UpdateMode) -> str | None:
+    """Write an entity only if its etag still matches; the new etag, or None if it changed (412) or went (404)."""
+    if etag is None:
+        return None
+    try:
+        metadata = table.update_entity(entity, mode=mode, etag=etag, match_condition=MatchConditions.IfNotModified)
+    except HttpResponseError as exc:
+        if exc.status_code not in (404, 412):
+            raise
+        return None
+    return str(metadata["etag"])
+
+
+@contextmanager
+def _guard(operation: str) -> Iterator[None]:
+    """Turn SDK errors into one-line StateErrors; ``from None`` because SDK messages can carry the URL's query."""
+    try:
+        yield
+    except AzureSdkError as exc:
+        raise StateError(f"state store (Azure Tables): {operation} failed: {_describe(exc)}") from None
+
+
+def _describe(exc: AzureSdkError) -> str:
+    """What went wrong, from the exception's type and status only: its text may name the URL."""
+    text = str(exc).lower()
+    if isinstance(exc, HttpResponseError) and exc.status_code is not None:
+        code = getattr(exc, "error_code", None)
+        return f"HTTP {exc.status_code} {getattr(code, 'value', code) or exc.reason or ''}".strip()
+    if isinstance(exc, ClientAuthenticationError):
+        return "could not authenticate (check the account key, or the identity's Storage Table Data role)"
+    if isinstance(exc, ServiceRequestError):
+        return "connection refused" if "refused" in text else "could not connect (timed out or host not found)"
+    if isinstance(exc, ServiceResponseError):
+        return "read timed out" if "timed out" in text else "connection dropped before a response"
+    return type(exc).__name__
+
+
+def _row_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _status_entity(record: StatusRecord) -> dict[str, Any]:
+    entity: dict[str, Any] = {
+        "PartitionKey": STATUS,
+        "RowKey": _row_key(record.key),
+        "key": record.key,
+        "status": record.status.value,
+        "reason": record.reason.value,
+        "changed_at": format_time(record.changed_at),
+    }
+    if record.alerted_at is not None:
+        entity["alerted_at"] = format_time(record.alerted_at)
+    return entity
+
+
+def _status_record(entity: TableEntity) -> StatusRecord:
+    alerted_at = entity.get("alerted_at")
+    return StatusRecord(
+        key=entity["key"],
+        status=Status(entity["status"]),
+        reason=Reason(entity["reason"]),
+        changed_at=parse_time(entity["changed_at"]),
+        alerted_at=parse_time(alerted_at) if alerted_at else None,
+        etag=entity.metadata["etag"],
+    )
+
+
+def _outbox_entity(item: OutboxItem) -> dict[str, Any]:
+    """The entity for an item; raises StateError when its alerts do not fit in one entity."""
+    text = encode_alerts(item.alerts)
+    parts = [text[start : start + ALERT_PART_CHARS] for start in range(0, len(text), ALERT_PART_CHARS)]
+    if len(parts) > ALERT_PARTS:
+        raise StateError(
+            f"state store (Azure Tables): enqueue failed: outbox item {item.item_id} for {item.sink} holds "
+            f"{len(item.alerts)} alerts ({len(text)} characters of JSON); an entity fits at most "
+            f"{ALERT_PARTS * ALERT_PART_CHARS}: send smaller digests"
+        )
+    entity: dict[str, Any] = {
+        "PartitionKey": OUTBOX,
+        "RowKey": _row_key(item.item_id),
+        "item_id": item.item_id,
+        "sink": item.sink,
+        "created_at": format_time(item.created_at),
+        "next_attempt_at": format_time(item.next_attempt_at),
+        "attempts": item.attempts,
+        "parked": item.parked,
+        "alerts_parts": len(parts),
+    }
+    entity.update({f"alerts_json_{index}": part for index, part in enumerate(parts)})
+    if item.last_error is not None:
+        entity["last_error"] = clip_error(item.last_error)
+    return entity
+
+
+def _outbox_item(entity: TableEntity) -> OutboxItem:
+    text = "".join(entity[f"alerts_json_{index}"] for index in range(entity["alerts_parts"]))
+    return OutboxItem(
+        item_id=entity["item_id"],
+        sink=entity["sink"],
+        alerts=decode_alerts(text),
+        created_at=parse_time(entity["created_at"]),
+        next_attempt_at=parse_time(entity["next_attempt_at"]),
+        attempts=entity["attempts"],
+        last_error=entity.get("last_error"),
+        parked=entity["parked"],
+        etag=entity.metadata["etag"],
+    )
+
+
+def _sorted_items(entities: list[TableEntity]) -> list[OutboxItem]:
+    """Items oldest first, the order both backends promise."""
+    items = [_outbox_item(entity) for entity in entities]
+    return sorted(items, key=lambda item: (item.created_at, item.item_id))

@@ -1,0 +1,86 @@
+"""Starts and stops a private Azurite Table service (the npm dev dependency) for the state-store tests."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+AZURITE_TABLE = ROOT / "node_modules" / ".bin" / "azurite-table"
+ACCOUNT = "devstoreaccount1"
+# Azurite's published, well-known development key (not a secret).
+ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 5.0
+
+
+def connection_string(port: int) -> str:
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
+        f"TableEndpoint=http://127.0.0.1:{port}/{ACCOUNT};"
+    )
+
+
+class Azurite:
+    """One running ``azurite-table`` process on a free loopback port, with in-memory storage."""
+
+    def __init__(self, workdir: Path) -> None:
+        if not AZURITE_TABLE.exists():
+            pytest.fail("Azurite missing: run `npm ci` (make test does)", pytrace=False)
+        self.port = _free_port()
+        self.connection_string = connection_string(self.port)
+        self._log = (workdir / "azurite.log").open("wb")
+        command = [str(AZURITE_TABLE), "--tableHost", "127.0.0.1", "--tablePort", str(self.port)]
+        command += ["--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck", "--loose"]
+        self._process = subprocess.Popen(command, cwd=workdir, stdout=self._log, stderr=subprocess.STDOUT)
+        self._wait_until_listening(workdir / "azurite.log")
+
+    def stop(self) -> None:
+        """Terminate Azurite, killing it if it has not exited after a few seconds."""
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._log.close()
+
+    def _wait_until_listening(self, log: Path) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                self.stop()
+                pytest.fail(f"Azurite exited at start:\n{log.read_text(errors='replace')}", pytrace=False)
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        pytest.fail(f"Azurite did not listen on port {self.port} within {START_TIMEOUT:g} s", pytrace=False)
+
+
+@contextmanager
+def running_azurite() -> Iterator[Azurite]:
+    """A fresh Azurite for the duration of the block, in its own scratch directory."""
+    with tempfile.TemporaryDirectory(prefix="azurite-") as workdir:
+        server = Azurite(Path(workdir))
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
