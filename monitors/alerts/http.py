@@ -1,0 +1,184 @@
+"""One guarded HTTP POST for the webhook sinks: https only (http to loopback), no redirects, a capped response read,
+and a ``DeliveryError`` for anything but a 2xx.
+
+Webhook URLs are secrets (Slack and Teams embed their key in the path or query), so no message, log line or exception
+chain raised here carries the URL: errors name the sink, the status and the exception class, and urllib3's DEBUG log
+lines have the paths we post to redacted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import ipaddress
+import logging
+import math
+import re
+import threading
+import time
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+import requests
+
+from monitors.errors import DeliveryError
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "apim-defender-monitor"
+_SESSION = requests.Session()
+# A short error token in a refusal body is worth showing (Slack answers "invalid_blocks", "channel_is_archived");
+# anything with ':' or '/' could echo a URL, so it is left out.
+_ERROR_TOKEN = re.compile(r"[A-Za-z0-9_.\- ]{1,80}")
+
+
+class _RedactPostedPaths(logging.Filter):
+    """urllib3 logs every request's path and query at DEBUG ('"POST /services/T0/B0/secret HTTP/1.1" 200');
+    for webhooks those are the secret, so records that mention a path we posted to get it replaced."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._paths: set[str] = set()
+
+    def remember(self, url: str) -> None:
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        if len(path) > 1:
+            with self._lock:
+                self._paths.add(path)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with self._lock:
+            paths = sorted(self._paths, key=len, reverse=True)
+        message = record.getMessage()
+        hits = [p for p in paths if p in message]
+        if hits:
+            for path in hits:
+                message = message.replace(path, "/<redacted>")
+            record.msg, record.args = message, ()
+        return True
+
+
+_REDACTOR = _RedactPostedPaths()
+for _name in ("urllib3.connectionpool", "urllib3.util.retry"):
+    logging.getLogger(_name).addFilter(_REDACTOR)
+
+
+def post(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    sink: str,
+    timeout: float = 10.0,
+    max_response_bytes: int = 65536,
+) -> None:
+    """POST ``body`` and return only when the receiver answered 2xx.
+
+    Raises:
+        DeliveryError: refused URL, redirect, non-2xx status (with ``retry_after`` on 429/503), timeout or a broken
+            connection. The message names ``sink`` and never the URL.
+    """
+    _check_url(url, sink)
+    _REDACTOR.remember(url)
+    started = time.monotonic()
+    try:
+        response = _SESSION.post(
+            url,
+            data=body,
+            headers={"user-agent": USER_AGENT, **headers},
+            timeout=timeout,
+            allow_redirects=False,
+            stream=True,
+        )
+        try:
+            content = _read_capped(response, max_response_bytes)
+        finally:
+            response.close()
+    except requests.Timeout as exc:
+        raise DeliveryError(f"{sink}: no answer within {timeout:g} s ({type(exc).__name__})") from None
+    except requests.RequestException as exc:
+        raise DeliveryError(f"{sink}: connection failed ({type(exc).__name__})") from None
+    status = response.status_code
+    log.debug("sink %s: HTTP %d in %.0f ms", sink, status, (time.monotonic() - started) * 1000)
+    if not 200 <= status < 300:
+        raise refusal(sink, status, response.headers.get("retry-after"), _error_token(content, url))
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date (RFC 9110 §10.2.3); None if absent
+    or unreadable."""
+    if not value or not value.strip():
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return _retry_after_date(value, now)
+    return max(seconds, 0.0) if math.isfinite(seconds) else None
+
+
+def _retry_after_date(value: str, now: float) -> float | None:
+    try:
+        when = email.utils.parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(when.timestamp() - now, 0.0)
+
+
+def is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_url(url: str, sink: str) -> None:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        _ = parts.port  # raises ValueError for a malformed port
+    except ValueError:
+        raise DeliveryError(f"{sink}: refused: not a valid URL") from None
+    if parts.scheme == "https" and host:
+        return
+    if parts.scheme == "http" and is_loopback(host):
+        return
+    raise DeliveryError(f"{sink}: refused: only https URLs (or http to loopback) are allowed")
+
+
+def _read_capped(response: requests.Response, cap: int) -> bytes:
+    """Read at most ``cap`` bytes of the body; closing the response afterwards drops the rest unread."""
+    chunks: list[bytes] = []
+    total = 0
+    if cap <= 0:
+        return b""
+    for chunk in response.iter_content(chunk_size=min(cap, 16384)):
+        taken = chunk[: cap - total]
+        chunks.append(taken)
+        total += len(taken)
+        if total >= cap:
+            break
+    return b"".join(chunks)
+
+
+def refusal(sink: str, status: int, retry_after_header: str | None, detail: str = "") -> DeliveryError:
+    """The DeliveryError for a non-2xx answer: names the sink and the status, with Retry-After on 429 and 503."""
+    if 300 <= status < 400:
+        return DeliveryError(f"{sink}: HTTP {status}: redirect refused", status_code=status)
+    retry_after = parse_retry_after(retry_after_header, time.time()) if status in (429, 503) else None
+    hint = f" (retry after {math.ceil(retry_after)} s)" if retry_after is not None else ""
+    suffix = f": {detail}" if detail else ""
+    return DeliveryError(f"{sink}: HTTP {status}{hint}{suffix}", retry_after=retry_after, status_code=status)
+
+
+def _error_token(content: bytes, url: str) -> str:
+    """A short error word from a refusal body, or "" when the body is anything else or echoes part of the URL."""
+    token = content.decode("utf-8", "replace").strip()
+    return token if _ERROR_TOKEN.fullmatch(token) and token not in url else ""

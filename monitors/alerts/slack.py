@@ -1,0 +1,167 @@
+"""Slack alerts: a Block Kit message posted to an incoming webhook, at most one message per second per webhook.
+
+Slack's limits shape the renderer: at most 50 blocks, 3,000 characters per section text, 2,000 per field, 150 per
+header and 75 per button label; ``&``, ``<`` and ``>`` must be escaped in mrkdwn. Beyond about one message per second
+a webhook answers 429 with Retry-After, which ``http.post`` turns into ``DeliveryError.retry_after``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from monitors.alerts import digest
+from monitors.alerts.http import post
+from monitors.model import Alert, OutboxItem
+from monitors.texts import REASON_TEXT
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_FIELD_TEXT = 2000
+MAX_HEADER_TEXT = 150
+_MAX_LISTED = MAX_BLOCKS - 4  # header, counts, context and actions frame the listed alerts
+_PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
+
+Json = dict[str, Any]
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn reserves for links and mentions."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_slack(alerts: Sequence[Alert], *, limit: int = digest.DIGEST_LIMIT) -> Json:
+    """The Slack message for one alert (full detail) or many (one digest: counts and the worst ``limit``)."""
+    if len(alerts) == 1:
+        alert = alerts[0]
+        fallback = f"{digest.headline(alert)}: {digest.subject_name(alert.finding)}"
+        return {"text": _mrkdwn(fallback, MAX_SECTION_TEXT), "blocks": _alert_blocks(alert)}
+    ordered = digest.order_alerts(alerts)
+    fallback = f"{digest.digest_title(ordered)} ({digest.format_counts(ordered)})"
+    return {"text": _mrkdwn(fallback, MAX_SECTION_TEXT), "blocks": _digest_blocks(ordered, min(limit, _MAX_LISTED))}
+
+
+class SlackSink:
+    """Posts alerts to one Slack incoming webhook (its URL is a secret: never logged), pacing sends in this process."""
+
+    name = "slack"
+
+    def __init__(
+        self,
+        url: str,
+        min_interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        *,
+        timeout: float = 10.0,
+    ) -> None:
+        self._url = url
+        self._min_interval = min_interval
+        self._clock = clock
+        self._sleep = sleep
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._last_sent: float | None = None
+
+    def send(self, item: OutboxItem) -> None:
+        """Post the item's message no sooner than ``min_interval`` after the previous one; raises DeliveryError
+        unless Slack accepted it."""
+        body = json.dumps(render_slack(item.alerts), separators=(",", ":"), ensure_ascii=False).encode()
+        with self._lock:
+            if self._last_sent is not None:
+                wait = self._last_sent + self._min_interval - self._clock()
+                if wait > 0:
+                    self._sleep(wait)
+            try:
+                post(self._url, body, {"content-type": "application/json"}, sink=self.name, timeout=self._timeout)
+            finally:
+                self._last_sent = self._clock()
+
+
+def _mrkdwn(text: str, limit: int) -> str:
+    """Escape, then cut to ``limit`` without leaving half an entity or an unclosed <link|label> behind."""
+    return _cut(escape(text), limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = _PARTIAL_ENTITY.sub("", text[: limit - 1])
+    if cut.rfind("<") > cut.rfind(">"):
+        cut = cut[: cut.rfind("<")]
+    return cut + "…"
+
+
+def _plain(text: str, limit: int) -> Json:
+    return {"type": "plain_text", "text": digest.clip(text, limit), "emoji": True}
+
+
+def _section(text: str, fields: Sequence[str] = ()) -> Json:
+    block: Json = {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text, MAX_SECTION_TEXT)}}
+    if fields:
+        block["fields"] = [{"type": "mrkdwn", "text": _cut(field, MAX_FIELD_TEXT)} for field in fields[:10]]
+    return block
+
+
+def _button(label: str, url: str, action_id: str) -> Json:
+    return {"type": "button", "text": _plain(label, 75), "url": url, "action_id": action_id}
+
+
+def _link(url: str, label: str) -> str:
+    return f"<{url}|{escape(digest.clip(label, 300))}>"
+
+
+def _alert_blocks(alert: Alert) -> list[Json]:
+    f = alert.finding
+    reason = REASON_TEXT[f.reason]
+    facts = [
+        ("Status", digest.STATUS_WORDS[f.status]),
+        ("Reason", reason.title),
+        ("What was done", digest.ACTION_WORDS[f.action]),
+        ("Service", f.service or "-"),
+        ("Resource group", f.resource_group or "-"),
+        ("Subscription", f.subscription_id),
+    ]
+    stamp = alert.created_at.isoformat(timespec="seconds")
+    return [
+        {"type": "header", "text": _plain(digest.headline(alert), MAX_HEADER_TEXT)},
+        _section(
+            f"*{escape(digest.clip(digest.subject_name(f), 300))}*\n{escape(f.detail)}",
+            [f"*{title}*\n{escape(value)}" for title, value in facts],
+        ),
+        _section(f"*What to do:* {escape(reason.remediation)}"),
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": _mrkdwn(f"{alert.kind.value} · {stamp}", 300)}]},
+        {
+            "type": "actions",
+            "elements": [
+                _button("Open in Azure portal", digest.portal_url(f), "open_portal"),
+                _button("What this means", reason.docs_url, "open_docs"),
+            ],
+        },
+    ]
+
+
+def _digest_line(alert: Alert) -> str:
+    f = alert.finding
+    where = escape(digest.clip(f.service or f.subscription_id, 200))
+    details = escape(f"{REASON_TEXT[f.reason].title} · {digest.ACTION_WORDS[f.action]}")
+    kind = digest.KIND_WORDS[alert.kind]
+    return f"*{kind}* · {_link(digest.portal_url(f), digest.subject_name(f))} on {where}\n{details}"
+
+
+def _digest_blocks(ordered: Sequence[Alert], shown: int) -> list[Json]:
+    counts = [*digest.count_kinds(ordered), *digest.count_statuses(ordered)]
+    shown = min(shown, len(ordered))
+    hidden = len(ordered) - shown
+    closing = digest.more_line(hidden) if hidden else f"All {len(ordered)} alerts are listed."
+    return [
+        {"type": "header", "text": _plain(digest.digest_title(ordered), MAX_HEADER_TEXT)},
+        _section(f"*{escape(digest.format_counts(ordered))}*", [f"*{word}*\n{n}" for word, n in counts]),
+        *(_section(_digest_line(alert)) for alert in ordered[:shown]),
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": _mrkdwn(closing, 3000)}]},
+        {"type": "actions", "elements": [_button("What this means", digest.docs_url(ordered[0].finding), "open_docs")]},
+    ]
