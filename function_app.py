@@ -1,9 +1,10 @@
 """Azure Functions entry points (Python v2 programming model): wiring only, the engine decides.
 
 ``OnApiEvent`` receives Event Grid events (subscription system topics and APIM's own topic, in Event Grid or
-CloudEvents schema, which the host hands over as one ``EventGridEvent``): parse, evaluate, act, report. Malformed and
-irrelevant events are logged and acknowledged; transient ARM errors (429, 5xx, timeouts) and configuration errors raise
-so that Event Grid redelivers instead of dropping the event.
+CloudEvents schema, which the host hands over as one ``EventGridEvent``): skip a redelivered event, parse, evaluate,
+act, record the transition, alert. Malformed and irrelevant events are logged and acknowledged; transient ARM errors
+(429, 5xx, timeouts), an unreachable state store and configuration errors raise so that Event Grid redelivers
+instead of dropping the event. ``DrainOutbox`` retries undelivered alerts every five minutes.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import logging
 
 import azure.functions as func
 
-from monitors.azure.clients import ArmClients
-from monitors.engine import Engine, EventOutcome
+from monitors.engine import EventOutcome
 from monitors.model import Status
+from monitors.runtime import Runtime, build_runtime
 from monitors.settings import load_settings
 
 app = func.FunctionApp()
@@ -23,10 +24,9 @@ log = logging.getLogger("monitors.function")
 
 
 @functools.cache
-def _engine() -> Engine:
-    """One engine per warm instance: settings read once, clients and caches reused across invocations."""
-    settings = load_settings()
-    return Engine(settings, ArmClients(settings))
+def _runtime() -> Runtime:
+    """One runtime per warm instance: settings read once; clients, caches and the state store reused."""
+    return build_runtime(load_settings(), in_azure=True)
 
 
 def _as_dict(event: func.EventGridEvent) -> dict[str, object]:
@@ -62,4 +62,22 @@ def _log(outcome: EventOutcome) -> None:
 @app.function_name(name="OnApiEvent")
 @app.event_grid_trigger(arg_name="event")
 def on_api_event(event: func.EventGridEvent) -> None:
-    _log(_engine().handle_event(_as_dict(event)))
+    runtime = _runtime()
+    notifier = runtime.notifier
+    if notifier is not None and notifier.event_seen(event.id):
+        log.info("event %s was already processed; acknowledged", event.id)
+        return
+    outcome = runtime.engine.handle_event(_as_dict(event))
+    _log(outcome)
+    if notifier is not None:
+        notifier.record([outcome.finding] if outcome.finding else [], digest=False, event_id=event.id)
+        notifier.deliver()
+
+
+@app.function_name(name="DrainOutbox")
+@app.timer_trigger(schedule="0 */5 * * * *", arg_name="timer", run_on_startup=False, use_monitor=True)
+def drain_outbox(timer: func.TimerRequest) -> None:
+    notifier = _runtime().notifier
+    if notifier is not None:
+        report = notifier.deliver()
+        log.info("outbox: %d sent, %d retrying, %d parked", report.sent, report.retrying, report.parked)

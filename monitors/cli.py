@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from monitors import events, report
-from monitors.azure.clients import ArmClients
 from monitors.engine import Engine
-from monitors.errors import EventError, SettingsError
-from monitors.model import Finding, Status
+from monitors.errors import EventError, SettingsError, StateError
+from monitors.model import Finding, OutboxItem, Status
+from monitors.runtime import Runtime, build_runtime
 from monitors.settings import Settings, load_settings
 
 VERSION = "0.1.0"
@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     replay = commands.add_parser("handle-event", help="run the function's event path on a saved event file")
     replay.add_argument("file", help="JSON file with one event or an array of events; '-' reads stdin")
     _add_output_options(replay)
+    alerts = commands.add_parser("alerts", help="show undelivered alerts in the outbox (needs MONITOR_STATE)")
+    alerts.add_argument("--pending", action="store_true", help="only alerts still waiting or parked (default)")
+    alerts.add_argument("--deliver", action="store_true", help="try to deliver due alerts now")
     demo = commands.add_parser("demo", help="run everything against the bundled local ARM emulator")
     demo.add_argument("--out", default=".demo", help="folder for the demo's reports (default .demo)")
     return parser
@@ -88,13 +91,44 @@ def _handle_event(args: argparse.Namespace, engine: Engine, stderr: TextIO) -> l
     return [o.finding for o in outcomes if o.finding is not None]
 
 
+def format_outbox(items: Sequence[OutboxItem]) -> str:
+    if not items:
+        return "outbox empty: every alert was delivered"
+    lines = []
+    for item in sorted(items, key=lambda i: i.created_at):
+        state = "PARKED" if item.parked else f"next try {item.next_attempt_at.isoformat(timespec='seconds')}"
+        error = f": {item.last_error}" if item.last_error else ""
+        lines.append(
+            f"{item.item_id}  {item.sink}  {len(item.alerts)} alert(s)  {item.attempts} attempt(s)  {state}{error}"
+        )
+    return "\n".join(lines)
+
+
+def _alerts(args: argparse.Namespace, runtime: Runtime, stdout: TextIO) -> int:
+    if runtime.notifier is None or runtime.store is None:
+        raise SettingsError("MONITOR_STATE: not set and no alert sink configured, so there is no outbox to show")
+    if args.deliver:
+        sent = runtime.notifier.deliver()
+        print(f"delivered {sent.sent}, retrying {sent.retrying}, parked {sent.parked}", file=stdout)
+    items = runtime.store.outbox()
+    print(format_outbox(items), file=stdout)
+    return EXIT_UNKNOWN if any(i.parked for i in items) else EXIT_OK
+
+
 def run(args: argparse.Namespace, settings: Settings, stdout: TextIO, stderr: TextIO) -> int:
-    clients = ArmClients(settings)
+    runtime = build_runtime(settings, in_azure=False)
     try:
-        engine = Engine(settings, clients)
-        findings = _scan(args, engine) if args.command == "scan" else _handle_event(args, engine, stderr)
+        if args.command == "alerts":
+            return _alerts(args, runtime, stdout)
+        if args.command == "scan":
+            findings = _scan(args, runtime.engine)
+        else:
+            findings = _handle_event(args, runtime.engine, stderr)
+        if runtime.notifier is not None:
+            runtime.notifier.record(findings, digest=True)
+            runtime.notifier.deliver()
     finally:
-        clients.close()
+        runtime.close()
     print(render(findings, args.format), file=stdout)
     return exit_code(findings, args.fail_on)
 
@@ -116,3 +150,6 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     except (SettingsError, EventError) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_USAGE
+    except StateError as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_UNKNOWN

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -34,7 +34,7 @@ _Mode = TypeVar("_Mode", OnboardMode, SelfHostedMode)
 
 @dataclass(frozen=True)
 class Settings:
-    """The validated configuration of one process."""
+    """The validated configuration of one process; secret-bearing fields are left out of its repr."""
 
     arm_endpoint: str = DEFAULT_ARM_ENDPOINT
     subscriptions: tuple[str, ...] = ()
@@ -51,13 +51,31 @@ class Settings:
     arm_retries: int = 4
     arm_retry_backoff: float = 0.8
     arm_timeout_seconds: float = 30.0
-    teams_webhook_url: str | None = None
-    slack_webhook_url: str | None = None
-    webhook_url: str | None = None
-    webhook_secret: str | None = None
-    eventgrid_topic_endpoint: str | None = None
-    eventgrid_topic_key: str | None = None
-    state: str | None = None
+    teams_webhook_url: str | None = field(default=None, repr=False)
+    slack_webhook_url: str | None = field(default=None, repr=False)
+    webhook_url: str | None = field(default=None, repr=False)
+    webhook_secret: str | None = field(default=None, repr=False)
+    eventgrid_topic_endpoint: str | None = field(default=None, repr=False)
+    eventgrid_topic_key: str | None = field(default=None, repr=False)
+    state: str | None = field(default=None, repr=False)
+    webjobs_storage: str | None = field(default=None, repr=False)
+    renotify_hours: float = 24.0
+    alert_max_attempts: int = 8
+    alert_retry_seconds: float = 30.0
+
+    @property
+    def alerting(self) -> bool:
+        """True when at least one alert sink is configured."""
+        sinks = (self.teams_webhook_url, self.slack_webhook_url, self.webhook_url, self.eventgrid_topic_endpoint)
+        return any(sinks)
+
+    def state_spec(self, *, in_azure: bool) -> str | None:
+        """Where state lives: MONITOR_STATE, else the Functions storage account in Azure; None means none needed."""
+        if self.state:
+            return self.state
+        if in_azure and self.webjobs_storage:
+            return f"tables:{self.webjobs_storage}"
+        return None
 
     @property
     def uses_emulator(self) -> bool:
@@ -93,6 +111,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         eventgrid_topic_endpoint=_webhook_url(env, "MONITOR_EVENTGRID_TOPIC_ENDPOINT"),
         eventgrid_topic_key=env.get("MONITOR_EVENTGRID_TOPIC_KEY") or None,
         state=env.get("MONITOR_STATE") or None,
+        webjobs_storage=_webjobs_storage(env),
+        renotify_hours=_number(env, "MONITOR_RENOTIFY_HOURS", 24, minimum=0),
+        alert_max_attempts=int(_number(env, "MONITOR_ALERT_MAX_ATTEMPTS", 8, minimum=1, whole=True)),
+        alert_retry_seconds=_number(env, "MONITOR_ALERT_RETRY_SECONDS", 30, minimum=0),
     )
 
 
@@ -175,3 +197,14 @@ def _webhook_secret(env: Mapping[str, str]) -> str | None:
     if env.get("MONITOR_WEBHOOK_URL", "").strip() and not secret:
         raise SettingsError("MONITOR_WEBHOOK_SECRET: required when MONITOR_WEBHOOK_URL is set (payloads are signed)")
     return secret
+
+
+def _webjobs_storage(env: Mapping[str, str]) -> str | None:
+    """The Functions host's storage: a connection string, or an identity-based account (no key)."""
+    connection = env.get("AzureWebJobsStorage", "").strip()
+    if connection:
+        return connection
+    account = env.get("AzureWebJobsStorage__accountName", "").strip()
+    if account:
+        return f"https://{account}.table.core.windows.net"
+    return env.get("AzureWebJobsStorage__tableServiceUri", "").strip() or None

@@ -31,10 +31,10 @@ def connection_string(port: int) -> str:
 class Azurite:
     """One running ``azurite-table`` process on a free loopback port, with in-memory storage."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
         if not AZURITE_TABLE.exists():
             pytest.fail("Azurite missing: run `npm ci` (make test does)", pytrace=False)
-        self.port = _free_port()
+        self.port = port or _free_port()
         self.connection_string = connection_string(self.port)
         self._log = (workdir / "azurite.log").open("wb")
         command = [str(AZURITE_TABLE), "--tableHost", "127.0.0.1", "--tablePort", str(self.port)]
@@ -69,10 +69,10 @@ class Azurite:
 
 
 @contextmanager
-def running_azurite() -> Iterator[Azurite]:
-    """A fresh Azurite for the duration of the block, in its own scratch directory."""
+def running_azurite(port: int | None = None) -> Iterator[Azurite]:
+    """A fresh Azurite for the duration of the block, in its own scratch directory (on ``port``, or a free one)."""
     with tempfile.TemporaryDirectory(prefix="azurite-") as workdir:
-        server = Azurite(Path(workdir))
+        server = Azurite(Path(workdir), port)
         try:
             yield server
         finally:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from emulator import EmulatorServer, load_estate
+from emulator.receiver import Receiver, start_receiver, stop_receiver
 from monitors.azure.clients import ArmClients
 from monitors.engine import Engine
 from monitors.settings import Settings, load_settings
@@ -124,3 +125,31 @@ def table_prefix() -> str:
     import uuid
 
     return f"t{uuid.uuid4().hex[:16]}"
+
+
+@pytest.fixture(scope="session")
+def functions() -> dict[str, object]:
+    """The function app's functions by name, collected once: app.get_functions() may only run once per app."""
+    import function_app
+
+    return {f.get_function_name(): f for f in function_app.app.get_functions()}
+
+
+@pytest.fixture(autouse=True)
+def fresh_function_runtime() -> Iterator[None]:
+    """Each test starts the function app cold (settings are read at the first invocation) and closes it after."""
+    import function_app
+
+    function_app._runtime.cache_clear()
+    yield
+    if function_app._runtime.cache_info().currsize:
+        function_app._runtime().close()
+    function_app._runtime.cache_clear()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A fresh loopback HTTP receiver whose URL carries a fake secret path segment (/hooks/XXSECRETXX)."""
+    running = start_receiver()
+    yield running
+    stop_receiver(running)

@@ -8,26 +8,17 @@ import logging
 import azure.functions as func
 import pytest
 
-import function_app
 from monitors.errors import SettingsError, TransientAzureError
 from tests.conftest import PROD
 
 SVC = f"/subscriptions/{PROD}/resourceGroups/rg-apis/providers/Microsoft.ApiManagement/service/apim-prod"
 
 
-@pytest.fixture(scope="session")
-def functions() -> dict[str, func.FunctionBuilder]:
-    # app.get_functions() may only be called once per app object.
-    return {f.get_function_name(): f for f in function_app.app.get_functions()}
-
-
 @pytest.fixture
 def on_api_event(functions, arm, monkeypatch, emulator_env):
     for key, value in emulator_env.items():
         monkeypatch.setenv(key, value)
-    function_app._engine.cache_clear()
-    yield functions["OnApiEvent"].get_user_function()
-    function_app._engine.cache_clear()
+    return functions["OnApiEvent"].get_user_function()
 
 
 def grid_event(

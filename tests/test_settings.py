@@ -68,3 +68,23 @@ def test_signed_webhook_needs_a_secret() -> None:
 def test_regions_and_tiers_are_normalised() -> None:
     s = load_settings({"MONITOR_SUPPORTED_REGIONS": "East US 2, westeurope", "MONITOR_SUPPORTED_TIERS": "Premium"})
     assert (s.supported_regions, s.supported_tiers) == (frozenset({"eastus2", "westeurope"}), frozenset({"premium"}))
+
+
+def test_settings_repr_hides_secrets() -> None:
+    s = load_settings(
+        {
+            "MONITOR_SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/XXSECRETXX",
+            "MONITOR_WEBHOOK_URL": "https://example.com/hook",
+            "MONITOR_WEBHOOK_SECRET": "whsec_XXSECRETXX",
+            "AzureWebJobsStorage": "DefaultEndpointsProtocol=https;AccountKey=XXSECRETXX",
+        }
+    )
+    assert "XXSECRETXX" not in repr(s)
+
+
+def test_functions_storage_is_the_state_in_azure() -> None:
+    s = load_settings({"AzureWebJobsStorage__accountName": "stmonitor"})
+    assert (s.state_spec(in_azure=True), s.state_spec(in_azure=False)) == (
+        "tables:https://stmonitor.table.core.windows.net",
+        None,
+    )

@@ -9,11 +9,11 @@ import logging
 import pytest
 from azure.core.credentials import AccessToken, AzureKeyCredential
 
+from emulator.receiver import DROP, HANG, stop_receiver
 from monitors.alerts.eventgrid import EVENT_TYPE, SOURCE, EventGridSink, render_cloudevents
 from monitors.errors import DeliveryError
 from monitors.model import AlertKind, Status
 from tests.alerts.factories import NOW, make_alert, many_alerts, outbox_item
-from tests.alerts.receiver import DROP, HANG, stop_receiver
 
 TOPIC_KEY = "XXTOPICKEYXX"
 

@@ -1,4 +1,6 @@
-"""A loopback HTTP receiver for sink tests: records every request and answers from a programmable queue.
+"""A loopback HTTP receiver standing in for Teams, Slack and webhook endpoints, for the tests and the demo.
+
+It records every request and answers from a programmable queue.
 
 Each queued answer is one of: a ``(status, headers, body)`` tuple; ``DROP`` (close the connection without
 answering); ``HANG`` (answer nothing until the test ends, so the client times out); or ``Flood(status, size)``
@@ -52,7 +54,7 @@ class Receiver:
     stop: threading.Event
     answers: deque[Answer] = field(default_factory=deque)
     requests: list[Request] = field(default_factory=list)
-    secret_path: str = "/hooks/XXSECRETXX"
+    secret_path: str = "/hooks/XXSECRETXX"  # noqa: S105 - a fake secret, so tests can prove URLs never leak
 
     @property
     def base_url(self) -> str:

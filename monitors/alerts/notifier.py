@@ -1,0 +1,99 @@
+"""Turns findings into alerts exactly once: status transitions, event dedupe, the outbox, then delivery.
+
+Order matters for "never lose, never repeat": the alert is written to the outbox (under an id derived from the
+transition, so a retry or a concurrent instance writes the same row) before the new status is stored; the event id is
+marked seen last. A crash anywhere repeats the work on redelivery without a second message. Status writes use the
+store's optimistic concurrency: the loser re-reads and finds nothing left to say.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+
+from monitors.alerts.dispatch import DeliveryReport, Dispatcher
+from monitors.alerts.sink import Sink
+from monitors.model import Alert, Finding, OutboxItem
+from monitors.settings import Settings
+from monitors.state import StateStore
+from monitors.transitions import decide, subject_key
+
+log = logging.getLogger(__name__)
+_MAX_CONFLICTS = 5
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Notifier:
+    """Records findings against the last known state and sends what changed."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        sinks: Sequence[Sink],
+        settings: Settings,
+        *,
+        clock: Callable[[], dt.datetime] = _utcnow,
+        dispatcher: Dispatcher | None = None,
+    ) -> None:
+        self._store = store
+        self._sinks = list(sinks)
+        self._renotify = dt.timedelta(hours=settings.renotify_hours)
+        self._clock = clock
+        self._dispatcher = dispatcher or Dispatcher(
+            store, sinks, max_attempts=settings.alert_max_attempts, retry_seconds=settings.alert_retry_seconds
+        )
+
+    def event_seen(self, event_id: str) -> bool:
+        return self._store.event_seen(event_id)
+
+    def record(self, findings: Sequence[Finding], *, digest: bool, event_id: str | None = None) -> list[Alert]:
+        """Store the findings' transitions and queue their alerts: one message per alert, or one digest per sink.
+
+        Alerts are queued before the statuses that would silence them are written.
+        """
+        now = self._clock()
+        decisions = [(f, decide(self._store.get_status(subject_key(f)), f, now, self._renotify)) for f in findings]
+        alerts = [d.alert for _, d in decisions if d.alert is not None]
+        if digest and alerts:
+            self._enqueue(alerts, now)
+        elif alerts:
+            for alert in alerts:
+                self._enqueue([alert], now)
+        for finding, decision in decisions:
+            if decision.record is not None and not self._store.put_status(decision.record):
+                self._settle(finding, now)
+        if event_id is not None:
+            self._store.mark_event(event_id, now)
+        return alerts
+
+    def deliver(self) -> DeliveryReport:
+        return self._dispatcher.deliver_due(self._clock())
+
+    def _settle(self, finding: Finding, now: dt.datetime) -> None:
+        """Another writer got there first: re-read and store our verdict; what it had to say, it said."""
+        for _ in range(_MAX_CONFLICTS):
+            decision = decide(self._store.get_status(subject_key(finding)), finding, now, self._renotify)
+            if decision.record is None or self._store.put_status(decision.record):
+                return
+        log.warning("status of %s kept changing; the next run re-evaluates it", finding.resource_id)
+
+    def _enqueue(self, alerts: list[Alert], now: dt.datetime) -> None:
+        batch = alerts[0].alert_id if len(alerts) == 1 else _digest_id(alerts)
+        for sink in self._sinks:
+            item = OutboxItem(
+                item_id=f"{sink.name}-{batch}",
+                sink=sink.name,
+                alerts=tuple(alerts),
+                created_at=now,
+                next_attempt_at=now,
+            )
+            self._store.enqueue(item)
+
+
+def _digest_id(alerts: Sequence[Alert]) -> str:
+    return "digest-" + hashlib.sha256("|".join(sorted(a.alert_id for a in alerts)).encode()).hexdigest()[:24]
