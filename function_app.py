@@ -62,16 +62,11 @@ def _log(outcome: EventOutcome) -> None:
 @app.function_name(name="OnApiEvent")
 @app.event_grid_trigger(arg_name="event")
 def on_api_event(event: func.EventGridEvent) -> None:
-    runtime = _runtime()
-    notifier = runtime.notifier
-    if notifier is not None and notifier.event_seen(event.id):
+    outcome = _runtime().process_event(_as_dict(event))
+    if outcome is None:
         log.info("event %s was already processed; acknowledged", event.id)
-        return
-    outcome = runtime.engine.handle_event(_as_dict(event))
-    _log(outcome)
-    if notifier is not None:
-        notifier.record([outcome.finding] if outcome.finding else [], digest=False, event_id=event.id)
-        notifier.deliver()
+    else:
+        _log(outcome)
 
 
 @app.function_name(name="DrainOutbox")

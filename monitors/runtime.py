@@ -5,12 +5,13 @@ Shared by the function app and the CLI so both wire things the same way. Nothing
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from monitors.alerts.notifier import Notifier
 from monitors.alerts.sink import build_sinks
 from monitors.azure.clients import ArmClients
-from monitors.engine import Engine
+from monitors.engine import Engine, EventOutcome
 from monitors.errors import SettingsError
 from monitors.settings import Settings
 from monitors.state import StateStore, open_store
@@ -27,6 +28,22 @@ class Runtime:
     engine: Engine
     store: StateStore | None
     notifier: Notifier | None
+
+    def process_event(self, event: Mapping[str, object]) -> EventOutcome | None:
+        """The event path end to end: skip a redelivery, evaluate and act, record the transition, alert.
+
+        Returns None for an event already processed. Raises TransientAzureError / StateError for redelivery.
+        """
+        event_id = str(event.get("id", ""))
+        notifier = self.notifier
+        if notifier is not None and event_id and notifier.event_seen(event_id):
+            return None
+        outcome = self.engine.handle_event(event)
+        if notifier is not None:
+            findings = [outcome.finding] if outcome.finding else []
+            notifier.record(findings, digest=False, event_id=event_id or None)
+            notifier.deliver()
+        return outcome
 
     def close(self) -> None:
         self.clients.close()

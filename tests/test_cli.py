@@ -130,3 +130,50 @@ def test_bad_setting_exits_2_naming_it(cli, monkeypatch) -> None:
     monkeypatch.setenv("MONITOR_AUTO_ONBOARD", "yes")
     code, _, err = cli("scan", "--subscription", PROD)
     assert (code, "MONITOR_AUTO_ONBOARD" in err) == (2, True)
+
+
+@pytest.fixture
+def alerting_cli(cli, monkeypatch, receiver, tmp_path):
+    monkeypatch.setenv("MONITOR_STATE", f"sqlite:{tmp_path / 'state.sqlite'}")
+    monkeypatch.setenv("MONITOR_WEBHOOK_URL", receiver.url)
+    monkeypatch.setenv("MONITOR_WEBHOOK_SECRET", "whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw==")
+    return cli
+
+
+def test_scan_sends_one_digest_per_sink(alerting_cli, receiver) -> None:
+    alerting_cli("scan", "--subscription", PROD)
+    bodies = [json.loads(r.body) for r in receiver.requests]
+    assert (len(bodies), len(bodies[0]["alerts"]) > 1) == (1, True)
+
+
+def test_second_scan_is_quiet(alerting_cli, receiver) -> None:
+    alerting_cli("scan", "--subscription", PROD)
+    alerting_cli("scan", "--subscription", PROD)
+    assert len(receiver.requests) == 1
+
+
+def test_alerts_shows_an_empty_outbox_after_delivery(alerting_cli) -> None:
+    alerting_cli("scan", "--subscription", PROD)
+    code, out, _ = alerting_cli("alerts", "--pending")
+    assert (code, out.strip()) == (0, "outbox empty: every alert was delivered")
+
+
+def test_alerts_pending_shows_a_parked_alert_and_exits_3(alerting_cli, receiver, monkeypatch) -> None:
+    monkeypatch.setenv("MONITOR_ALERT_MAX_ATTEMPTS", "1")
+    receiver.answer((500, {}, b""))
+    alerting_cli("scan", "--subscription", PROD)
+    code, out, _ = alerting_cli("alerts", "--pending")
+    assert (code, "PARKED" in out, "HTTP 500" in out, "XXSECRETXX" in out) == (3, True, True, False)
+
+
+def test_alerts_deliver_retries_the_outbox(alerting_cli, receiver, monkeypatch) -> None:
+    monkeypatch.setenv("MONITOR_ALERT_RETRY_SECONDS", "0")
+    receiver.answer((503, {}, b""))
+    alerting_cli("scan", "--subscription", PROD)
+    code, out, _ = alerting_cli("alerts", "--deliver")
+    assert (code, out.splitlines()[0]) == (0, "delivered 1, retrying 0, parked 0")
+
+
+def test_alerts_without_state_is_a_usage_error(cli) -> None:
+    code, _, err = cli("alerts")
+    assert (code, "MONITOR_STATE" in err) == (2, True)

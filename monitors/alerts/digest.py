@@ -15,7 +15,7 @@ DIGEST_LIMIT = 10
 PORTAL_RESOURCE = "https://portal.azure.com/#resource"
 # Defender for Cloud > Environment settings: where the Defender for APIs plan of a subscription is switched on.
 PORTAL_PLANS = "https://portal.azure.com/#view/Microsoft_Azure_Security/SecurityMenuBlade/~/EnvironmentSettings"
-MORE_HINT = "run `python -m monitors alerts` to list them all (the signed webhook JSON carries every alert)"
+MORE_HINT = "run `python -m monitors scan` for the full list (the signed webhook JSON carries every alert)"
 
 KIND_WORDS: dict[AlertKind, str] = {
     AlertKind.NEW: "New",

@@ -54,18 +54,23 @@ class Dispatcher:
         self._retry_seconds = retry_seconds
         self._rng = rng
 
-    def deliver_due(self, now: dt.datetime) -> DeliveryReport:
-        """Try every message that is due now; never raises for a sink's failure (the outbox keeps it)."""
-        sent = retrying = parked = 0
-        for item in self._store.due(now):
-            leased = self._store.lease(item, now + LEASE)
-            if leased is None:
-                continue  # another instance is delivering it
-            outcome = self._deliver(leased, now)
-            sent += outcome == "sent"
-            retrying += outcome == "retrying"
-            parked += outcome == "parked"
-        return DeliveryReport(sent, retrying, parked)
+    def deliver_due(self, now: dt.datetime, *, max_messages: int = 1000) -> DeliveryReport:
+        """Try every message that is due now, up to ``max_messages`` (the rest wait for the next call); never raises
+        for a sink's failure (the outbox keeps the message)."""
+        outcomes: list[str] = []
+        tried: set[str] = set()  # a message retried "now" (zero backoff) waits for the next call
+        while len(outcomes) < max_messages:
+            batch = [i for i in self._store.due(now, limit=100) if i.item_id not in tried][
+                : max_messages - len(outcomes)
+            ]
+            if not batch:
+                break
+            for item in batch:
+                tried.add(item.item_id)
+                leased = self._store.lease(item, now + LEASE)
+                # None: another instance is delivering it.
+                outcomes.append(self._deliver(leased, now) if leased is not None else "taken")
+        return DeliveryReport(outcomes.count("sent"), outcomes.count("retrying"), outcomes.count("parked"))
 
     def _deliver(self, item: OutboxItem, now: dt.datetime) -> str:
         # A message another instance already delivered can be queued again by a late, concurrent computation of the

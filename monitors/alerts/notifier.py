@@ -13,6 +13,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 
+from monitors.alerts.digest import order_alerts
 from monitors.alerts.dispatch import DeliveryReport, Dispatcher
 from monitors.alerts.sink import Sink
 from monitors.model import Alert, Finding, OutboxItem
@@ -22,6 +23,8 @@ from monitors.transitions import decide, subject_key
 
 log = logging.getLogger(__name__)
 _MAX_CONFLICTS = 5
+# An Azure Tables entity holds at most ~1 MiB; a stored alert takes about 0.5 KB, so 400 leave ample room.
+DIGEST_PART = 400
 
 
 def _utcnow() -> dt.datetime:
@@ -83,16 +86,17 @@ class Notifier:
         log.warning("status of %s kept changing; the next run re-evaluates it", finding.resource_id)
 
     def _enqueue(self, alerts: list[Alert], now: dt.datetime) -> None:
-        batch = alerts[0].alert_id if len(alerts) == 1 else _digest_id(alerts)
+        """One outbox item per sink; a very large digest is split worst-first into parts that fit one table entity."""
+        if len(alerts) == 1:
+            parts = [(alerts[0].alert_id, alerts)]
+        else:
+            ordered, base = order_alerts(alerts), _digest_id(alerts)
+            chunks = [ordered[i : i + DIGEST_PART] for i in range(0, len(ordered), DIGEST_PART)]
+            parts = [(f"{base}-{n}of{len(chunks)}", chunk) for n, chunk in enumerate(chunks, 1)]
         for sink in self._sinks:
-            item = OutboxItem(
-                item_id=f"{sink.name}-{batch}",
-                sink=sink.name,
-                alerts=tuple(alerts),
-                created_at=now,
-                next_attempt_at=now,
-            )
-            self._store.enqueue(item)
+            for batch, part in parts:
+                item = OutboxItem(f"{sink.name}-{batch}", sink.name, tuple(part), created_at=now, next_attempt_at=now)
+                self._store.enqueue(item)
 
 
 def _digest_id(alerts: Sequence[Alert]) -> str:

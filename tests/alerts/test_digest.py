@@ -72,7 +72,7 @@ def test_portal_url_of_a_plan_opens_defender_environment_settings():
 
 def test_more_line_says_how_many_and_where():
     assert digest.more_line(490) == (
-        "…and 490 more not shown: run `python -m monitors alerts` to list them all "
+        "…and 490 more not shown: run `python -m monitors scan` for the full list "
         "(the signed webhook JSON carries every alert)."
     )
 

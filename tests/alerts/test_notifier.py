@@ -216,3 +216,15 @@ def test_webhook_body_carries_the_finding(make_notifier, receiver) -> None:
     notifier.record([BAD], digest=False)
     notifier.deliver()
     assert _finding_ids(receiver) == [BAD.resource_id]
+
+
+def test_huge_digest_is_split_worst_first_into_parts_that_fit(make_notifier, receiver, store) -> None:
+    notifier = make_notifier()
+    fixed = [make_finding(f"old-{i:04d}", status=Status.COMPLIANT, reason=Reason.ONBOARDED) for i in range(450)]
+    notifier.record([make_finding(f"old-{i:04d}") for i in range(450)], digest=False)
+    notifier.deliver()
+    receiver.requests.clear()
+    notifier.record([*fixed, make_finding("brand-new")], digest=True)
+    notifier.deliver()
+    parts = [[a["kind"] for a in json.loads(r.body)["alerts"]] for r in receiver.requests]
+    assert ([len(p) for p in parts], parts[0][0]) == ([400, 51], "new")

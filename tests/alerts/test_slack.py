@@ -142,7 +142,7 @@ def test_digest_counts_are_fields():
 def test_digest_says_how_many_more_and_where():
     context = render_slack(many_alerts(500))["blocks"][-2]["elements"][0]["text"]
 
-    assert context.startswith("…and 490 more not shown: run `python -m monitors alerts`")
+    assert context.startswith("…and 490 more not shown: run `python -m monitors scan`")
 
 
 def test_small_digest_says_everything_is_listed():

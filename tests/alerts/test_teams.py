@@ -149,7 +149,7 @@ def test_digest_lists_the_first_ten_worst_first():
 def test_digest_ends_with_how_many_more_and_where():
     last = card(render_teams(many_alerts(500)))["body"][-1]["text"]
 
-    assert last.startswith("…and 490 more not shown: run `python -m monitors alerts`")
+    assert last.startswith("…and 490 more not shown: run `python -m monitors scan`")
 
 
 def test_digest_too_big_for_teams_is_cut_to_fit():

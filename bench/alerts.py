@@ -1,0 +1,101 @@
+"""Benchmark: alert throughput and the ARM-independent overhead per finding (state, transitions, outbox, delivery).
+
+Findings are synthetic (no ARM at all); the sink is a signed webhook posting to a loopback receiver; state is SQLite
+on disk and Azure Tables on Azurite (node_modules/.bin/azurite-table, installed by `make test`).
+Usage: python bench/alerts.py [--findings 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from emulator.receiver import start_receiver, stop_receiver  # noqa: E402
+from monitors.alerts.notifier import Notifier  # noqa: E402
+from monitors.alerts.webhook import WebhookSink  # noqa: E402
+from monitors.model import Finding, Kind, Reason, Status  # noqa: E402
+from monitors.settings import load_settings  # noqa: E402
+from monitors.state import StateStore  # noqa: E402
+from monitors.state_sqlite import SqliteStateStore  # noqa: E402
+from monitors.state_tables import open_table_store  # noqa: E402
+
+AZURITE = ROOT / "node_modules" / ".bin" / "azurite-table"
+KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+SECRET = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw=="
+
+
+def findings(count: int, status: Status) -> list[Finding]:
+    svc = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim-bench"
+    reason = Reason.NOT_ONBOARDED if status is Status.NONCOMPLIANT else Reason.ONBOARDED
+    return [
+        Finding(Kind.API, f"{svc}/apis/api-{i:05d}", "s", "rg", "apim-bench", f"api-{i:05d}", f"API {i}", status,
+                reason, f"API 'api-{i:05d}' of APIM service 'apim-bench' is checked.")
+        for i in range(count)
+    ]  # fmt: skip
+
+
+def timed(label: str, units: int, work: Callable[[], object]) -> None:
+    start = time.perf_counter()
+    result = work()
+    wall = time.perf_counter() - start
+    print(f"  {label:<44} {wall:7.2f} s  {wall / units * 1000:7.2f} ms/finding  {units / wall:8.0f} /s  ({result})")
+
+
+def run(store_name: str, store: StateStore, count: int) -> None:
+    receiver = start_receiver()
+    try:
+        sink = WebhookSink(receiver.url, SECRET)
+        notifier = Notifier(store, [sink], load_settings({}))
+        bad, good = findings(count, Status.NONCOMPLIANT), findings(count, Status.COMPLIANT)
+        print(f"{store_name}: {count} findings, one signed webhook on loopback")
+        timed("event path: record (1 alert each)", count, lambda: len(notifier.record(bad, digest=False)))
+        timed("event path: deliver the outbox", count, lambda: notifier.deliver().sent)
+        timed("unchanged findings again (quiet path)", count, lambda: len(notifier.record(bad, digest=False)))
+        timed("sweep: all fixed, one digest", count, lambda: len(notifier.record(good, digest=True)))
+        timed("sweep: deliver the digest", count, lambda: notifier.deliver().sent)
+        print(f"  messages received: {len(receiver.requests)}")
+    finally:
+        stop_receiver(receiver)
+        store.close()
+
+
+def start_azurite(workdir: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = 10902
+    cmd = [str(AZURITE), "--tableHost", "127.0.0.1", "--tablePort", str(port), "--inMemoryPersistence",
+           "--disableTelemetry", "--skipApiVersionCheck", "--loose"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2.5)
+    conn = (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={KEY};"
+            f"TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;")  # fmt: skip
+    return proc, conn
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--findings", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        run("SQLite", SqliteStateStore(str(Path(tmp) / "state.sqlite")), args.findings)
+        if AZURITE.exists():
+            proc, conn = start_azurite(tmp)
+            try:
+                run("Azure Tables (Azurite)", open_table_store(conn), args.findings)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=10)
+        else:
+            print("Azure Tables: skipped, Azurite not installed (run `make test` or `npm ci` first)")
+    print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (max RSS)")
+
+
+if __name__ == "__main__":
+    main()
