@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-AZURITE := node_modules/.bin/azurite-table
+NODE_DEPS := node_modules/.package-lock.json
 
 .PHONY: demo test lint bench clean
 
@@ -13,11 +13,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-$(AZURITE): package.json package-lock.json
+$(NODE_DEPS): package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
-	touch $(AZURITE)
+	touch $(NODE_DEPS)
 
-demo: $(STAMP)
+demo: $(STAMP) $(NODE_DEPS)
 	$(BIN)/python -m monitors demo
 
 lint: $(STAMP)
@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint $(AZURITE)
+test: lint $(NODE_DEPS)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

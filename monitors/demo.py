@@ -2,23 +2,29 @@
 
 Starts the emulator on a sample estate (two subscriptions, one with the plan off; Premium, Developer, Consumption,
 an unsupported region, a workspace, GraphQL / WebSocket / SOAP APIs, revisions, a self-hosted gateway, an exempt
-service, an orphaned collection), scans, replays a burst of Event Grid events with duplicates and auto-onboards,
-rescans, and prints a before/after table. Reports land in ``--out``.
+service, an orphaned collection) and three local receivers standing in for Teams, Slack and a signed webhook;
+scans, replays a burst of Event Grid events with duplicates through the function's path and auto-onboards, rescans,
+and prints a before/after table. Reports, the alerts received and pages showing them land in ``--out``.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO, TypeVar
 
+from emulator import EmulatorServer, load_estate
+from emulator.receiver import Receiver, start_receiver, stop_receiver
 from monitors import report
-from monitors.azure.clients import ArmClients
-from monitors.engine import Engine, EventOutcome
+from monitors.demo_render import write_pages
+from monitors.engine import EventOutcome
 from monitors.model import Action, Finding, OnboardMode, SelfHostedMode
+from monitors.runtime import Runtime, build_runtime
 from monitors.settings import Settings
 
 T = TypeVar("T")
@@ -67,8 +73,12 @@ def demo_events() -> list[dict[str, object]]:
     ]  # fmt: skip
 
 
-def _scan_all(engine: Engine) -> list[Finding]:
-    return [f for sub in (PROD, DEV) for f in engine.scan(sub)]
+def _scan_all(runtime: Runtime, *, notify: bool = True) -> list[Finding]:
+    findings = [f for sub in (PROD, DEV) for f in runtime.engine.scan(sub)]
+    if notify and runtime.notifier is not None:
+        runtime.notifier.record(findings, digest=True)
+        runtime.notifier.deliver()
+    return findings
 
 
 def format_before_after(before: Sequence[Finding], acted: Sequence[Finding], after: Sequence[Finding]) -> str:
@@ -85,10 +95,12 @@ def format_before_after(before: Sequence[Finding], acted: Sequence[Finding], aft
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
 
 
-def _format_outcomes(outcomes: Sequence[EventOutcome]) -> str:
+def _format_outcomes(events: Sequence[dict[str, object]], outcomes: Sequence[EventOutcome | None]) -> str:
     lines = []
-    for o in outcomes:
-        if o.finding:
+    for event, o in zip(events, outcomes, strict=True):
+        if o is None:
+            lines.append(f"  {event['id']}: already processed (Event Grid redelivery): acknowledged, no second alert")
+        elif o.finding:
             f = o.finding
             lines.append(f"  {o.event_id}: {f.api or f.kind}: {f.status}/{f.reason} action={f.action}")
         else:
@@ -96,51 +108,86 @@ def _format_outcomes(outcomes: Sequence[EventOutcome]) -> str:
     return "\n".join(lines)
 
 
+def _step(settings: Settings, work: Callable[[Runtime], T]) -> T:
+    runtime = build_runtime(settings, in_azure=False)
+    try:
+        return work(runtime)
+    finally:
+        runtime.close()
+
+
+def _demo_settings(settings: Settings, arm_url: str, out: Path, receivers: dict[str, Receiver]) -> Settings:
+    """Emulator, self-hosted gateways skipped, state in the output folder, every sink on a local receiver."""
+    return replace(
+        settings,
+        arm_endpoint=arm_url,
+        self_hosted=SelfHostedMode.SKIP,
+        onboard_poll_seconds=0.1,
+        state=f"sqlite:{out / 'state.sqlite'}",
+        teams_webhook_url=receivers["teams"].url,
+        slack_webhook_url=receivers["slack"].url,
+        webhook_url=receivers["webhook"].url,
+        webhook_secret="whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
+    )
+
+
+def _run_steps(server: EmulatorServer, base: Settings, say: Callable[[str], None]) -> list[Finding]:
+    before = _step(base, _scan_all)
+    say("== 1. First scan (MONITOR_AUTO_ONBOARD=off); one digest per alert sink\n" + report.render_table(before) + "\n")
+    shipping = {"name": "shipping", "displayName": "Shipping API", "path": "shipping"}
+    server.state.add_api(PROD, "rg-apis-prod", "apim-contoso-prod", shipping)
+    on = replace(base, auto_onboard=OnboardMode.ON)
+    burst = demo_events()
+    outcomes = _step(on, lambda runtime: [runtime.process_event(event) for event in burst])
+    say(f"== 2. {len(burst)} Event Grid events through the function's path (duplicates included), auto-onboarding on")
+    say(_format_outcomes(burst, outcomes) + "\n")
+    calls = server.request_count
+    after = _step(on, _scan_all)
+    say("== 3. Rescan with auto-onboarding on\n" + report.render_table(after) + "\n")
+    acted = [o.finding for o in outcomes if o is not None and o.finding]
+    say("== Before / after\n" + format_before_after(before, acted, after) + "\n")
+    say(f"ARM requests: {calls} for the first scan and the events, {server.request_count - calls} for the rescan")
+    return after
+
+
+def _save_alerts(out: Path, receivers: dict[str, Receiver]) -> str:
+    """Keep every message the local receivers got, and pages a person can look at."""
+    folder = out / "alerts"
+    folder.mkdir(exist_ok=True)
+    payloads = {name: [json.loads(r.body) for r in rx.requests] for name, rx in receivers.items()}
+    for name, bodies in payloads.items():
+        for number, body in enumerate(bodies, 1):
+            (folder / f"{name}-{number}.json").write_text(json.dumps(body, indent=2))
+    script = Path(__file__).resolve().parent.parent / "node_modules" / "adaptivecards" / "dist" / "adaptivecards.min.js"
+    pages = write_pages(folder, payloads["teams"], payloads["slack"], script if script.exists() else None)
+    counts = ", ".join(f"{name} {len(bodies)}" for name, bodies in payloads.items())
+    return f"Alerts received by the local receivers: {counts} messages; saved in {folder}/ with {len(pages)} HTML pages"
+
+
 def run_demo(settings: Settings, out_dir: str, stdout: TextIO) -> int:
     """Run the demo end to end; returns 0 when every step behaved as expected."""
-    from emulator import EmulatorServer, load_estate
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    with EmulatorServer(load_estate(ESTATE)) as server:
-        server.set_lro_mode("201", polls=1)
-        base = replace(settings, arm_endpoint=server.url, self_hosted=SelfHostedMode.SKIP, onboard_poll_seconds=0.1)
+    for stale in [*out.glob("state.sqlite*"), *out.glob("alerts/*")]:
+        stale.unlink()
 
-        def say(text: str) -> None:
-            print(text, file=stdout)
+    def say(text: str) -> None:
+        print(text, file=stdout)
 
-        say(f"Local ARM emulator on {server.url} with {ESTATE.name}: 2 subscriptions, 5 APIM services.\n")
-        before = _run_step(base, _scan_all)
-        say("== 1. First scan (MONITOR_AUTO_ONBOARD=off)\n" + report.render_table(before) + "\n")
-        shipping = {"name": "shipping", "displayName": "Shipping API", "path": "shipping"}
-        server.state.add_api(PROD, "rg-apis-prod", "apim-contoso-prod", shipping)
-        on = replace(base, auto_onboard=OnboardMode.ON)
-        burst = demo_events()
-        outcomes = _run_step(on, lambda engine: engine.handle_batch(burst))
-        say(f"== 2. Replay of {len(burst)} Event Grid events (duplicates included), auto-onboarding on")
-        say(_format_outcomes(outcomes) + "\n")
-        calls = server.request_count
-        after = _run_step(on, _scan_all)
-        say("== 3. Rescan with auto-onboarding on\n" + report.render_table(after) + "\n")
-        say(
-            "== Before / after\n"
-            + format_before_after(before, [o.finding for o in outcomes if o.finding], after)
-            + "\n"
-        )
-        rescan = server.request_count - calls
-        say(f"ARM requests: {calls} for the first scan and the event burst, {rescan} for the rescan")
+    receivers = {name: start_receiver() for name in ("teams", "slack", "webhook")}
+    try:
+        with EmulatorServer(load_estate(ESTATE)) as server:
+            server.set_lro_mode("201", polls=1)
+            say(f"Local ARM emulator on {server.url} with {ESTATE.name}: 2 subscriptions, 5 APIM services.\n")
+            after = _run_steps(server, _demo_settings(settings, server.url, out, receivers), say)
+    finally:
+        for receiver in receivers.values():
+            stop_receiver(receiver)
+    say(_save_alerts(out, receivers))
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     (out / "findings.json").write_text(report.render_json(after, stamp))
     (out / "findings.sarif").write_text(report.render_sarif(after, "demo"))
     (out / "findings.md").write_text(report.render_markdown(after))
-    (out / "events.json").write_text(json.dumps(burst, indent=2))
+    (out / "events.json").write_text(json.dumps(demo_events(), indent=2))
     say(f"Reports written to {out}/ (findings.json, findings.sarif, findings.md); events in {out}/events.json")
     return 0
-
-
-def _run_step(settings: Settings, step: Callable[[Engine], T]) -> T:
-    clients = ArmClients(settings)
-    try:
-        return step(Engine(settings, clients))
-    finally:
-        clients.close()
