@@ -4,7 +4,9 @@
 CloudEvents schema, which the host hands over as one ``EventGridEvent``): skip a redelivered event, parse, evaluate,
 act, record the transition, alert. Malformed and irrelevant events are logged and acknowledged; transient ARM errors
 (429, 5xx, timeouts), an unreachable state store and configuration errors raise so that Event Grid redelivers
-instead of dropping the event. ``DrainOutbox`` retries undelivered alerts every five minutes.
+instead of dropping the event. ``SweepTimer`` inventories the estate on ``MONITOR_SWEEP_SCHEDULE`` and enqueues one
+message per APIM service; ``SweepWorker`` reconciles one service per message; ``DrainOutbox`` retries undelivered
+alerts every five minutes.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 import azure.functions as func
 
 from monitors.engine import EventOutcome
+from monitors.errors import EventError
 from monitors.model import Status
 from monitors.runtime import Runtime, build_runtime
 from monitors.settings import load_settings
@@ -67,6 +70,24 @@ def on_api_event(event: func.EventGridEvent) -> None:
         log.info("event %s was already processed; acknowledged", event.id)
     else:
         _log(outcome)
+
+
+@app.function_name(name="SweepTimer")
+@app.timer_trigger(schedule="%MONITOR_SWEEP_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
+def sweep_timer(timer: func.TimerRequest) -> None:
+    count = _runtime().start_sweep()
+    log.info("sweep: %d APIM services enqueued", count)
+
+
+@app.function_name(name="SweepWorker")
+@app.queue_trigger(arg_name="msg", queue_name="%MONITOR_SWEEP_QUEUE%", connection="AzureWebJobsStorage")
+def sweep_worker(msg: func.QueueMessage) -> None:
+    try:
+        findings = _runtime().reconcile_message(msg.get_body().decode("utf-8", "replace"), msg.dequeue_count or 1)
+    except EventError as exc:
+        log.error("sweep message %s dropped: %s", msg.id, exc)  # bad input: retrying would not help
+        return
+    log.info("sweep message %s: %d findings", msg.id, len(findings))
 
 
 @app.function_name(name="DrainOutbox")

@@ -8,21 +8,18 @@ apiCollections (a constant number of requests per service, never one per API) an
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from monitors import events, rules
 from monitors.azure import apim, defender
 from monitors.azure.clients import ArmClients
-from monitors.errors import (
-    AzureError,
-    AzurePermissionError,
-    EventError,
-    TransientAzureError,
-)
+from monitors.errors import ArmRequestError, AzureError, EventError, TransientAzureError
 from monitors.facts import ArmFacts, FactCaches, KnownFacts
+from monitors.inventory import Inventory, ServiceWork, take_inventory
 from monitors.model import (
     ApiFacts,
     ApiRef,
@@ -32,11 +29,11 @@ from monitors.model import (
     PlanRef,
     SelfHostedMode,
     ServiceFacts,
-    ServiceRef,
 )
 from monitors.remediation import Remediator
 from monitors.settings import Settings
 
+log = logging.getLogger(__name__)
 _WORKSPACE_TIERS = frozenset({"premium", "premiumv2"})
 
 
@@ -138,11 +135,7 @@ class Engine:
         except TransientAzureError:
             raise
         except AzureError as exc:
-            return rules.error_finding(
-                target,
-                permission=isinstance(exc, AzurePermissionError),
-                message=str(exc),
-            )
+            return rules.azure_error_finding(target, exc)
 
     def scan(
         self,
@@ -152,54 +145,64 @@ class Engine:
         concurrency: int = 8,
     ) -> list[Finding]:
         """Every API of the subscription (or resource group, or service): constant requests per service."""
-        plan_ref = PlanRef(subscription_id)
-        try:
-            read = defender.get_plan(self.clients.security(subscription_id), subscription_id)
-            plan: PlanFacts | AzureError = read
-            findings = [rules.evaluate_plan(plan_ref, read)]
-        except AzureError as exc:
-            plan = exc
-            findings = [_error(plan_ref, exc)]
-        try:
-            services = self._services(subscription_id, resource_group, service)
-        except AzureError as exc:
-            return [*findings, _error(PlanRef(subscription_id), exc)]
+        scope = take_inventory(
+            self.clients, [subscription_id], resource_group=resource_group, service=service, use_graph=False
+        )
+        return self.sweep(scope, concurrency)
+
+    def sweep(
+        self, inventory: Inventory, concurrency: int = 8, progress: Callable[[int], None] | None = None
+    ) -> list[Finding]:
+        """Reconcile every service of an inventory, ``concurrency`` at a time; ``progress`` hears of each one."""
+        findings = list(inventory.findings)
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-            for result in pool.map(lambda svc: self._scan_service(svc, plan), services):
+            for result in pool.map(self.reconcile, inventory.work):
                 findings.extend(result)
+                if progress is not None:
+                    progress(1)
         return findings
 
-    def _services(self, subscription_id: str, resource_group: str | None, service: str | None) -> list[ServiceFacts]:
-        client = self.clients.apim(subscription_id)
-        with_gateways = self.settings.self_hosted is SelfHostedMode.SKIP
-        if service and resource_group:
-            svc = ServiceRef(subscription_id, resource_group, service)
-            return [apim.get_service(client, svc, with_gateways=with_gateways)]
-        found = apim.list_services(client, subscription_id, resource_group, with_gateways=with_gateways)
-        return [s for s in found if service is None or s.ref.service.lower() == service.lower()]
+    def reconcile(self, work: ServiceWork, *, raise_transient: bool = False) -> list[Finding]:
+        """One service: list its current APIs (and its collections unless known), diff, remediate.
 
-    def _scan_service(self, service: ServiceFacts, plan: PlanFacts | AzureError) -> list[Finding]:
-        svc = service.ref
+        ARM failures become error findings, or with ``raise_transient`` a TransientAzureError propagates (a retry).
+        """
+        service, svc = work.service, work.service.ref
         client = self.clients.apim(svc.subscription_id)
         try:
             apis = apim.list_apis(client, svc)
             if service.sku.lower() in _WORKSPACE_TIERS:
                 apis += apim.list_workspace_apis(client, svc)
-            collections = defender.list_collections(self.clients.security(svc.subscription_id), svc)
+            if self.settings.self_hosted is SelfHostedMode.SKIP and service.self_hosted_api_ids is None:
+                service = replace(service, self_hosted_api_ids=apim.self_hosted_api_ids(client, svc))
+            collections = work.collections
+            if collections is None:
+                collections = defender.list_collections(self.clients.security(svc.subscription_id), svc)
+            plan: PlanFacts | AzureError = work.plan or self._plan(svc.subscription_id)
+        except TransientAzureError as exc:
+            if raise_transient:
+                raise
+            return [rules.azure_error_finding(svc, exc)]
+        except ArmRequestError as exc:
+            if exc.status_code == 404:
+                log.info("%s was deleted after the inventory; nothing to reconcile", svc.resource_id)
+                return []
+            return [rules.azure_error_finding(svc, exc)]
         except AzureError as exc:
-            return [_error(svc, exc)]
+            return [rules.azure_error_finding(svc, exc)]
         findings = [self._evaluate_listed(api, service, plan, collections) for api in apis]
         listed = {a.api_id.lower() for a in apis if a.workspace is None}
         for name, collection in sorted(collections.items()):
             if name not in listed:
-                ref = ApiRef(
-                    svc.subscription_id,
-                    svc.resource_group,
-                    svc.service,
-                    collection.api_id,
-                )
-                findings.append(rules.orphan_collection(ref, collection))
+                ref = ApiRef(svc.subscription_id, svc.resource_group, svc.service, collection.api_id)
+                findings.append(self._remediator.offboard(rules.orphan_collection(ref, collection), ref))
         return findings
+
+    def _plan(self, subscription_id: str) -> PlanFacts | AzureError:
+        try:
+            return defender.get_plan(self.clients.security(subscription_id), subscription_id)
+        except AzureError as exc:
+            return exc
 
     def _evaluate_listed(
         self,
@@ -209,22 +212,12 @@ class Engine:
         collections: dict[str, CollectionFacts],
     ) -> Finding:
         svc = service.ref
-        ref = ApiRef(
-            svc.subscription_id,
-            svc.resource_group,
-            svc.service,
-            api.api_id,
-            api.workspace,
-        )
+        ref = ApiRef(svc.subscription_id, svc.resource_group, svc.service, api.api_id, api.workspace)
         collection = None if api.workspace else collections.get(api.api_id.lower())
         facts = KnownFacts(ref, api, service, plan, collection)
         today = self._today()
         try:
             finding = rules.evaluate_api(facts, self.settings, today)
         except AzureError as exc:
-            return _error(ref, exc)
+            return rules.azure_error_finding(ref, exc)
         return self._remediator.remediate(finding, facts, today)
-
-
-def _error(ref: ApiRef | ServiceRef | PlanRef, exc: AzureError) -> Finding:
-    return rules.error_finding(ref, permission=isinstance(exc, AzurePermissionError), message=str(exc))

@@ -20,7 +20,7 @@ from monitors.azure import defender
 from monitors.azure.clients import ArmClients
 from monitors.errors import AzureError
 from monitors.facts import ArmFacts, KnownFacts, WithCollection
-from monitors.model import Action, Finding, OnboardMode, Reason, Status
+from monitors.model import Action, ApiRef, Finding, OnboardMode, Reason, Status
 from monitors.settings import Settings
 
 
@@ -75,6 +75,26 @@ class Remediator:
             detail = f"{names} is not onboarded; onboarding deferred, {limit} per minute per service reached."
             return rules.with_action(finding, Action.NONE, detail)
         return self._onboard(finding, facts, today, names)
+
+    def offboard(self, finding: Finding, ref: ApiRef) -> Finding:
+        """Apply MONITOR_AUTO_OFFBOARD_ORPHANS to an orphaned collection; never raises for Azure errors.
+
+        RBAC: ``Microsoft.Security/apiCollections/delete``. Shares the per-service rate limit with onboarding.
+        """
+        mode = self._settings.auto_offboard_orphans
+        names = f"Defender apiCollection '{ref.api_id}' of APIM service '{ref.service}'"
+        if finding.reason is not Reason.COLLECTION_WITHOUT_API or mode is OnboardMode.OFF:
+            return finding
+        if mode is OnboardMode.DRY_RUN:
+            return rules.with_action(finding, Action.WOULD_OFFBOARD, f"{names} has no API; would offboard it.")
+        if not self._limiter.try_acquire(ref.service_ref.resource_id.lower()):
+            return rules.with_action(finding, Action.NONE, f"{names} has no API; offboarding deferred (rate limit).")
+        try:
+            defender.offboard(self._clients.security(ref.subscription_id), ref)
+        except AzureError as exc:
+            return rules.with_action(finding, Action.ONBOARD_FAILED, f"{names}: offboarding failed: {exc}")
+        detail = f"{names} had no API and was offboarded."
+        return rules.with_action(finding, Action.OFFBOARDED, detail, status=Status.COMPLIANT)
 
     def _onboard(self, finding: Finding, facts: ArmFacts | KnownFacts, today: dt.date, names: str) -> Finding:
         s = self._settings

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
+from monitors.errors import AzureError, AzurePermissionError
 from monitors.model import (
     Action,
     ApiFacts,
@@ -241,6 +242,11 @@ def error_finding(ref: ApiRef | ServiceRef | PlanRef, *, permission: bool, messa
         reason=Reason.PERMISSION_DENIED if permission else Reason.ARM_ERROR,
         detail=message,
     )
+
+
+def azure_error_finding(ref: ApiRef | ServiceRef | PlanRef, exc: AzureError) -> Finding:
+    """The error finding for an ARM failure: permission_denied for 401/403, arm_error otherwise."""
+    return error_finding(ref, permission=isinstance(exc, AzurePermissionError), message=str(exc))
 
 
 def with_action(finding: Finding, action: Action, detail: str, *, status: Status | None = None) -> Finding:

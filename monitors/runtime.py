@@ -5,6 +5,7 @@ Shared by the function app and the CLI so both wire things the same way. Nothing
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -13,10 +14,15 @@ from monitors.alerts.sink import build_sinks
 from monitors.azure.clients import ArmClients
 from monitors.engine import Engine, EventOutcome
 from monitors.errors import SettingsError
+from monitors.inventory import ServiceWork, list_subscriptions, take_inventory
+from monitors.model import Finding, Status
 from monitors.settings import Settings
 from monitors.state import StateStore, open_store
+from monitors.sweep_queue import open_sweep_queue, send_messages
 
 CLI_STATE_PATH = ".apim-defender-monitor/state.sqlite"
+MAX_DEQUEUE_COUNT = 5  # host.json extensions.queues.maxDequeueCount: after this the host would poison the message
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -44,6 +50,34 @@ class Runtime:
             notifier.record(findings, digest=False, event_id=event_id or None)
             notifier.deliver()
         return outcome
+
+    def start_sweep(self) -> int:
+        """The timer's job: inventory every subscription in scope, report plan findings, enqueue one message per
+        APIM service. Returns the number of services enqueued."""
+        subscriptions = list(self.settings.subscriptions) or list_subscriptions(self.clients)
+        inventory = take_inventory(self.clients, subscriptions, use_graph=True)
+        self._report(inventory.findings)
+        return send_messages(open_sweep_queue(self.settings), (work.to_message() for work in inventory.work))
+
+    def reconcile_message(self, text: str, dequeue_count: int) -> list[Finding]:
+        """The queue worker's job for one service. Transient ARM errors raise (the queue retries the message) until
+        the last allowed attempt, which reports them as error findings and logs, instead of going silent."""
+        work = ServiceWork.from_message(text)
+        last_try = dequeue_count >= MAX_DEQUEUE_COUNT
+        findings = self.engine.reconcile(work, raise_transient=not last_try)
+        if last_try and any(f.status is Status.ERROR for f in findings):
+            log.error(
+                "%s: giving up after %d attempts; reported as error findings",
+                work.service.ref.resource_id,
+                dequeue_count,
+            )
+        self._report(findings)
+        return findings
+
+    def _report(self, findings: list[Finding]) -> None:
+        if self.notifier is not None:
+            self.notifier.record(findings, digest=True)
+            self.notifier.deliver()
 
     def close(self) -> None:
         self.clients.close()

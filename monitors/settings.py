@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -40,6 +41,7 @@ class Settings:
     subscriptions: tuple[str, ...] = ()
     client_id: str | None = None
     auto_onboard: OnboardMode = OnboardMode.OFF
+    auto_offboard_orphans: OnboardMode = OnboardMode.OFF
     onboard_max_per_minute: int = 10
     onboard_timeout_seconds: float = 120.0
     onboard_poll_seconds: float = 2.0
@@ -51,6 +53,7 @@ class Settings:
     arm_retries: int = 4
     arm_retry_backoff: float = 0.8
     arm_timeout_seconds: float = 30.0
+    arm_reads_per_second: float = 20.0
     teams_webhook_url: str | None = field(default=None, repr=False)
     slack_webhook_url: str | None = field(default=None, repr=False)
     webhook_url: str | None = field(default=None, repr=False)
@@ -60,6 +63,8 @@ class Settings:
     state: str | None = field(default=None, repr=False)
     webjobs_storage: str | None = field(default=None, repr=False)
     renotify_hours: float = 24.0
+    sweep_queue: str = "apim-sweep"
+    sweep_schedule: str = "0 0 * * * *"
     alert_max_attempts: int = 8
     alert_retry_seconds: float = 30.0
 
@@ -78,6 +83,14 @@ class Settings:
         return None
 
     @property
+    def queue_storage(self) -> str | None:
+        """The Functions storage for the sweep queue: a connection string, or the account's queue endpoint."""
+        storage = self.webjobs_storage
+        if storage and storage.lower().startswith("https://"):
+            return storage.replace(".table.", ".queue.", 1)
+        return storage
+
+    @property
     def uses_emulator(self) -> bool:
         """True when ARM is a local emulator on loopback: no Azure login, a static token."""
         return urlsplit(self.arm_endpoint).scheme == "http"
@@ -91,6 +104,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         subscriptions=tuple(_csv(env, "MONITOR_SUBSCRIPTIONS", "")),
         client_id=env.get("AZURE_CLIENT_ID") or None,
         auto_onboard=_choice(env, "MONITOR_AUTO_ONBOARD", OnboardMode, OnboardMode.OFF),
+        auto_offboard_orphans=_choice(env, "MONITOR_AUTO_OFFBOARD_ORPHANS", OnboardMode, OnboardMode.OFF),
         onboard_max_per_minute=int(_number(env, "MONITOR_ONBOARD_MAX_PER_MINUTE", 10, minimum=1, whole=True)),
         onboard_timeout_seconds=_number(env, "MONITOR_ONBOARD_TIMEOUT_SECONDS", 120, minimum=1),
         onboard_poll_seconds=_number(env, "MONITOR_ONBOARD_POLL_SECONDS", 2, minimum=0),
@@ -104,6 +118,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         arm_retries=int(_number(env, "MONITOR_ARM_RETRIES", 4, minimum=0, whole=True)),
         arm_retry_backoff=_number(env, "MONITOR_ARM_RETRY_BACKOFF", 0.8, minimum=0),
         arm_timeout_seconds=_number(env, "MONITOR_ARM_TIMEOUT_SECONDS", 30, minimum=1),
+        arm_reads_per_second=_number(env, "MONITOR_ARM_READS_PER_SECOND", 20, minimum=0.1),
         teams_webhook_url=_webhook_url(env, "MONITOR_TEAMS_WEBHOOK_URL"),
         slack_webhook_url=_webhook_url(env, "MONITOR_SLACK_WEBHOOK_URL"),
         webhook_url=_webhook_url(env, "MONITOR_WEBHOOK_URL"),
@@ -113,6 +128,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         state=env.get("MONITOR_STATE") or None,
         webjobs_storage=_webjobs_storage(env),
         renotify_hours=_number(env, "MONITOR_RENOTIFY_HOURS", 24, minimum=0),
+        sweep_queue=_queue_name(env),
+        sweep_schedule=_schedule(env),
         alert_max_attempts=int(_number(env, "MONITOR_ALERT_MAX_ATTEMPTS", 8, minimum=1, whole=True)),
         alert_retry_seconds=_number(env, "MONITOR_ALERT_RETRY_SECONDS", 30, minimum=0),
     )
@@ -208,3 +225,21 @@ def _webjobs_storage(env: Mapping[str, str]) -> str | None:
     if account:
         return f"https://{account}.table.core.windows.net"
     return env.get("AzureWebJobsStorage__tableServiceUri", "").strip() or None
+
+
+def _queue_name(env: Mapping[str, str]) -> str:
+    name = env.get("MONITOR_SWEEP_QUEUE", "").strip() or "apim-sweep"
+    if not re.fullmatch(r"[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]", name):
+        raise SettingsError(
+            f"MONITOR_SWEEP_QUEUE={name[:70]!r}: expected 3-63 lower-case letters, digits or single hyphens"
+        )
+    return name
+
+
+def _schedule(env: Mapping[str, str]) -> str:
+    schedule = env.get("MONITOR_SWEEP_SCHEDULE", "").strip() or "0 0 * * * *"
+    if len(schedule.split()) != 6:
+        raise SettingsError(
+            f"MONITOR_SWEEP_SCHEDULE={schedule[:60]!r}: expected a six-field NCRONTAB expression like '0 0 * * * *'"
+        )
+    return schedule

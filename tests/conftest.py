@@ -66,6 +66,7 @@ def emulator_env(arm: EmulatorServer) -> dict[str, str]:
         "MONITOR_ARM_RETRY_BACKOFF": "0.01",
         "MONITOR_ONBOARD_POLL_SECONDS": "0.05",
         "MONITOR_ONBOARD_TIMEOUT_SECONDS": "10",
+        "MONITOR_ARM_READS_PER_SECOND": "1000",
     }
 
 

@@ -7,7 +7,8 @@ is attempted and a static token is sent, because azure-core refuses bearer token
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,6 +22,8 @@ from azure.core.exceptions import (
 from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.mgmt.apimanagement import ApiManagementClient
+from azure.mgmt.resource.subscriptions import SubscriptionClient
+from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.security import SecurityCenter
 
 from monitors.errors import (
@@ -48,6 +51,36 @@ class _EmulatorAuthPolicy(SansIOHTTPPolicy[Any, Any]):
         request.http_request.headers["Authorization"] = f"Bearer {_EMULATOR_TOKEN}"
 
 
+class RequestBudget(SansIOHTTPPolicy[Any, Any]):
+    """A token bucket in front of every attempt (retries included), shared by the clients of one scope.
+
+    ARM refills about 25 read tokens a second per subscription and principal, Resource Graph allows 15 queries per 5
+    seconds; staying under those means 429s are the exception, and Retry-After covers the rest.
+    """
+
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._rate, self._burst, self._clock = rate, burst, clock
+        self._tokens, self._stamp = burst, clock()
+        self._lock = threading.Lock()
+
+    def on_request(self, request: PipelineRequest[Any]) -> None:
+        while (wait := self._take()) > 0:
+            time.sleep(wait)
+
+    def _take(self) -> float:
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
+            self._stamp = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return 0.0
+            return (1 - self._tokens) / self._rate
+
+
+GRAPH_RATE, GRAPH_BURST = 3.0, 15.0
+
+
 class ArmClients:
     """Lazily built, reused SDK clients per subscription, configured once from ``Settings``."""
 
@@ -55,31 +88,42 @@ class ArmClients:
         self._settings = settings
         self._credential = credential
         self._lock = threading.Lock()
-        self._apim: dict[str, ApiManagementClient] = {}
-        self._security: dict[str, SecurityCenter] = {}
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._budgets: dict[str, RequestBudget] = {}
 
     def apim(self, subscription_id: str) -> ApiManagementClient:
-        key = subscription_id.lower()
-        with self._lock:
-            if key not in self._apim:
-                self._apim[key] = ApiManagementClient(self._get_credential(), subscription_id, **self._options())
-            return self._apim[key]
+        build = lambda: ApiManagementClient(self._get_credential(), subscription_id, **self._options(subscription_id))  # noqa: E731
+        client: ApiManagementClient = self._client("apim", subscription_id, build)
+        return client
 
     def security(self, subscription_id: str) -> SecurityCenter:
-        key = subscription_id.lower()
-        with self._lock:
-            if key not in self._security:
-                self._security[key] = SecurityCenter(self._get_credential(), subscription_id, **self._options())
-            return self._security[key]
+        build = lambda: SecurityCenter(self._get_credential(), subscription_id, **self._options(subscription_id))  # noqa: E731
+        client: SecurityCenter = self._client("security", subscription_id, build)
+        return client
+
+    def graph(self) -> ResourceGraphClient:
+        """Resource Graph, tenant-wide: its own, slower request budget."""
+        build = lambda: ResourceGraphClient(self._get_credential(), **self._options("graph", GRAPH_RATE, GRAPH_BURST))  # noqa: E731
+        client: ResourceGraphClient = self._client("graph", "", build)
+        return client
+
+    def subscriptions(self) -> SubscriptionClient:
+        build = lambda: SubscriptionClient(self._get_credential(), **self._options("tenant"))  # noqa: E731
+        client: SubscriptionClient = self._client("subscriptions", "", build)
+        return client
 
     def close(self) -> None:
         with self._lock:
-            for apim in self._apim.values():
-                apim.close()
-            for security in self._security.values():
-                security.close()  # type: ignore[no-untyped-call]
-            self._apim.clear()
-            self._security.clear()
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
+
+    def _client(self, kind: str, scope: str, build: Callable[[], Any]) -> Any:
+        key = (kind, scope.lower())
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = build()
+            return self._clients[key]
 
     def _get_credential(self) -> TokenCredential:
         if self._credential is None:
@@ -93,7 +137,11 @@ class ArmClients:
 
         return DefaultAzureCredential(managed_identity_client_id=self._settings.client_id)
 
-    def _options(self) -> dict[str, Any]:
+    def _budget(self, scope: str, rate: float, burst: float) -> RequestBudget:
+        """Called with the lock held: one budget per subscription, shared by its APIM and Defender clients."""
+        return self._budgets.setdefault(scope.lower(), RequestBudget(rate, burst))
+
+    def _options(self, scope: str, rate: float | None = None, burst: float | None = None) -> dict[str, Any]:
         s = self._settings
         options: dict[str, Any] = {
             "base_url": s.arm_endpoint,
@@ -104,6 +152,9 @@ class ArmClients:
             "connection_timeout": s.arm_timeout_seconds,
             "read_timeout": s.arm_timeout_seconds,
             "polling_interval": s.onboard_poll_seconds,
+            "per_retry_policies": [
+                self._budget(scope, rate or s.arm_reads_per_second, burst or s.arm_reads_per_second)
+            ],
         }
         if s.uses_emulator:
             options["authentication_policy"] = _EmulatorAuthPolicy()

@@ -1,7 +1,8 @@
 """Reads and writes Defender for APIs state through azure-mgmt-security: apiCollections and the "Api" pricing.
 
 Reading needs ``Microsoft.Security/apiCollections/read`` and ``Microsoft.Security/pricings/read``; onboarding needs
-``Microsoft.Security/apiCollections/write`` (granted only when auto-onboarding is on).
+``Microsoft.Security/apiCollections/write`` (granted only when auto-onboarding is on) and offboarding orphans
+``Microsoft.Security/apiCollections/delete`` (only when MONITOR_AUTO_OFFBOARD_ORPHANS is on).
 """
 
 from __future__ import annotations
@@ -115,3 +116,10 @@ def _poll_collection(
         if clock() + poll_seconds > deadline:
             return last
         sleep(poll_seconds)
+
+
+def offboard(client: SecurityCenter, ref: ApiRef) -> None:
+    """DELETE the apiCollection (200, or 204 when it was already gone)."""
+    svc = ref.service_ref
+    with arm_call("offboard", ref.collection_id):
+        client.api_collections.offboard_azure_api_management_api(svc.resource_group, svc.service, ref.api_id)

@@ -1,0 +1,146 @@
+"""Finds the estate to reconcile, with as few requests as possible, and cuts it into one unit of work per service.
+
+Resource Graph answers for every subscription at once (services, and all apiCollections); where it is unavailable
+(no access, a sovereign cloud without it) the same inventory comes from ARM list calls, one per subscription, and
+each service lists its own collections later. Plans are read once per subscription. A ``ServiceWork`` is what one
+queue message carries to the worker that reconciles one service.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+
+from monitors import rules
+from monitors.azure import apim, defender, graph
+from monitors.azure.clients import ArmClients, arm_call
+from monitors.errors import ArmRequestError, AzureError, AzurePermissionError, EventError
+from monitors.model import CollectionFacts, Finding, PlanFacts, PlanRef, ServiceFacts, ServiceRef
+
+log = logging.getLogger(__name__)
+MAX_MESSAGE_CHARS = 48_000  # Storage queue messages hold 64 KiB; beyond this the worker lists collections itself
+
+
+@dataclass(frozen=True)
+class ServiceWork:
+    """One APIM service to reconcile, with what the inventory already knows about it."""
+
+    service: ServiceFacts
+    plan: PlanFacts | None = None
+    collections: dict[str, CollectionFacts] | None = None  # None: list them per service
+
+    def to_message(self) -> str:
+        svc = self.service
+        body: dict[str, object] = {
+            "v": 1,
+            "subscription": svc.ref.subscription_id,
+            "resource_group": svc.ref.resource_group,
+            "service": svc.ref.service,
+            "sku": svc.sku,
+            "location": svc.location,
+            "tags": svc.tags,
+            "plan": [self.plan.pricing_tier, self.plan.sub_plan] if self.plan else None,
+            "collections": None
+            if self.collections is None
+            else [[c.api_id, c.resource_id, c.provisioning_state, c.display_name] for c in self.collections.values()],
+        }
+        text = json.dumps(body, separators=(",", ":"))
+        if len(text) > MAX_MESSAGE_CHARS and self.collections is not None:
+            return ServiceWork(self.service, self.plan, None).to_message()
+        return text
+
+    @classmethod
+    def from_message(cls, text: str) -> ServiceWork:
+        """Raises EventError for a message this version cannot read."""
+        try:
+            body = json.loads(text)
+            ref = ServiceRef(str(body["subscription"]), str(body["resource_group"]), str(body["service"]))
+            service = ServiceFacts(ref, str(body["sku"]), str(body["location"]), dict(body.get("tags") or {}))
+            plan = PlanFacts(ref.subscription_id, *body["plan"]) if body.get("plan") else None
+            rows = body.get("collections")
+            collections = None if rows is None else {str(r[0]).lower(): CollectionFacts(*r) for r in rows}
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            raise EventError(f"sweep message is not a service work item ({type(exc).__name__}: {exc})") from None
+        return cls(service, plan, collections)
+
+
+@dataclass
+class Inventory:
+    """Everything a sweep needs before fanning out: the work, and findings about whole subscriptions."""
+
+    work: list[ServiceWork] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    via_graph: bool = False
+
+
+def list_subscriptions(clients: ArmClients) -> list[str]:
+    """Every enabled subscription the identity can read."""
+    with arm_call("list", "/subscriptions"):
+        subs = list(clients.subscriptions().subscriptions.list())
+    return sorted(str(s.subscription_id) for s in subs if str(getattr(s.state, "value", s.state)) == "Enabled")
+
+
+def take_inventory(
+    clients: ArmClients,
+    subscriptions: list[str],
+    *,
+    resource_group: str | None = None,
+    service: str | None = None,
+    use_graph: bool = True,
+) -> Inventory:
+    """Services, collections and plans of the subscriptions; errors become findings, never silence."""
+    inventory = Inventory()
+    plans = _plans(clients, subscriptions, inventory)
+    services, collections = _services(clients, subscriptions, resource_group, service, use_graph, inventory)
+    for svc in services:
+        known = None if collections is None else collections.get(svc.ref.resource_id.lower(), {})
+        inventory.work.append(ServiceWork(svc, plans.get(svc.ref.subscription_id.lower()), known))
+    return inventory
+
+
+def _plans(clients: ArmClients, subscriptions: list[str], inventory: Inventory) -> dict[str, PlanFacts]:
+    plans = {}
+    for sub in subscriptions:
+        try:
+            plan = defender.get_plan(clients.security(sub), sub)
+        except AzureError as exc:
+            inventory.findings.append(rules.azure_error_finding(PlanRef(sub), exc))
+            continue
+        plans[sub.lower()] = plan
+        inventory.findings.append(rules.evaluate_plan(PlanRef(sub), plan))
+    return plans
+
+
+def _services(
+    clients: ArmClients,
+    subscriptions: list[str],
+    resource_group: str | None,
+    service: str | None,
+    use_graph: bool,
+    inventory: Inventory,
+) -> tuple[list[ServiceFacts], dict[str, dict[str, CollectionFacts]] | None]:
+    collections: dict[str, dict[str, CollectionFacts]] | None = None
+    services: list[ServiceFacts] | None = None
+    if use_graph:
+        try:
+            services = graph.query_services(clients.graph(), subscriptions)
+            collections = graph.query_collections(clients.graph(), subscriptions)
+            inventory.via_graph = True
+        except (AzurePermissionError, ArmRequestError) as exc:
+            log.warning("Resource Graph unavailable, listing through ARM instead: %s", exc)
+            services, collections = None, None
+    if services is None:
+        services = []
+        for sub in subscriptions:
+            try:
+                services += apim.list_services(clients.apim(sub), sub, resource_group, with_gateways=False)
+            except AzureError as exc:
+                inventory.findings.append(rules.azure_error_finding(PlanRef(sub), exc))
+    return [s for s in services if _matches(s.ref, resource_group, service)], collections
+
+
+def _matches(ref: ServiceRef, resource_group: str | None, service: str | None) -> bool:
+    return (resource_group is None or ref.resource_group.lower() == resource_group.lower()) and (
+        service is None or ref.service.lower() == service.lower()
+    )
