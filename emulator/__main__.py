@@ -24,6 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=0, help="port to bind (default 0: any free port)")
     parser.add_argument("--latency-ms", type=int, default=0, help="delay every ARM response by this many ms")
     parser.add_argument("--page-size", type=int, default=100, help="largest page returned by list operations")
+    parser.add_argument(
+        "--graph-page-size", type=int, default=1000, help="largest page returned by Resource Graph queries (1..1000)"
+    )
     return parser
 
 
@@ -32,7 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         estate = load_estate(args.estate)
-        server = EmulatorServer(estate, host=args.host, port=args.port, page_size=args.page_size)
+        server = EmulatorServer(
+            estate, host=args.host, port=args.port, page_size=args.page_size, graph_page_size=args.graph_page_size
+        )
         server.set_latency(args.latency_ms)
         server.start()
     except (OSError, ValueError) as exc:

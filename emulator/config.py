@@ -1,4 +1,4 @@
-"""Runtime settings of an emulator instance (paging, latency, onboarding LRO behaviour) and the handler context."""
+"""Runtime settings of an emulator instance (paging, latency, onboarding LRO, Resource Graph) and handler context."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from enum import StrEnum
 from emulator.store import Store
 
 DEFAULT_PAGE_SIZE = 100
+DEFAULT_GRAPH_PAGE_SIZE = 1000  # Resource Graph's largest page (and largest $top)
 DEFAULT_LRO_RETRY_AFTER_MS = 10
 
 
@@ -31,6 +32,8 @@ class Settings:
     """Mutable server-wide behaviour; `EmulatorServer.reset()` restores the defaults it was built with."""
 
     page_size: int = DEFAULT_PAGE_SIZE
+    graph_page_size: int = DEFAULT_GRAPH_PAGE_SIZE
+    graph_enabled: bool = True
     latency_ms: int = 0
     lro_mode: LroMode = LroMode.SYNC
     lro_polls: int = 1

@@ -9,7 +9,8 @@ POST /_emulator/faults            {"latency_ms": 50, "clear": false, "faults": [
                                    "times": 1}]}
 DELETE /_emulator/faults          disarm every fault
 POST /_emulator/lro               {"mode": "200" | "201" | "202" | "fail", "polls": 1, "retry_after_ms": 10}
-POST /_emulator/paging            {"page_size": 100}
+POST /_emulator/paging            {"page_size": 100, "graph_page_size": 1000} (either or both)
+POST /_emulator/graph             {"enabled": false}: Resource Graph queries answer 403 AuthorizationFailed
 POST /_emulator/state             {"action": "add_api" | "delete_api" | "add_collection" | "remove_collection" |
                                    "set_pricing", "subscription": ..., "resourceGroup": ..., "service": ...,
                                    "api": <name, or an estate API object for add_api>, "workspace": ..., "tier": ...}
@@ -107,8 +108,21 @@ def _lro(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
 
 
 def _paging(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
-    server.page_size = int(body["page_size"])
-    return ok({"page_size": server.page_size})
+    if "page_size" not in body and "graph_page_size" not in body:
+        raise ValueError("give 'page_size' and/or 'graph_page_size'")
+    if "page_size" in body:
+        server.page_size = int(body["page_size"])
+    if "graph_page_size" in body:
+        server.graph_page_size = int(body["graph_page_size"])
+    return ok({"page_size": server.page_size, "graph_page_size": server.graph_page_size})
+
+
+def _graph(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
+    enabled = body["enabled"]
+    if not isinstance(enabled, bool):
+        raise ValueError("'enabled' must be true or false")
+    server.set_graph_enabled(enabled)
+    return ok({"enabled": server.settings.graph_enabled})
 
 
 def _state(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
@@ -140,5 +154,6 @@ _ACTIONS: dict[tuple[str, str], _Control] = {
     ("DELETE", "/faults"): _clear_faults,
     ("POST", "/lro"): _lro,
     ("POST", "/paging"): _paging,
+    ("POST", "/graph"): _graph,
     ("POST", "/state"): _state,
 }

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from emulator import handlers_apim as apim
 from emulator import handlers_defender as defender
+from emulator import handlers_graph as graph
 from emulator import onboarding
 from emulator.config import Env
 from emulator.protocol import ArmError, Call, Reply, error_reply
@@ -20,6 +21,7 @@ APIM_API_VERSION = "2024-05-01"
 COLLECTIONS_API_VERSION = onboarding.SECURITY_API_VERSION
 PRICINGS_API_VERSION = "2024-01-01"
 SUBSCRIPTIONS_API_VERSION = "2022-12-01"
+GRAPH_API_VERSION = graph.GRAPH_API_VERSION
 
 Handler = Callable[[Call, Env], Reply]
 
@@ -94,6 +96,7 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", _PRICINGS, PRICINGS_API_VERSION, defender.list_pricings),
     _route("GET", f"{_PRICINGS}/{{name}}", PRICINGS_API_VERSION, defender.get_pricing),
     _route("PUT", f"{_PRICINGS}/{{name}}", PRICINGS_API_VERSION, defender.put_pricing),
+    _route("POST", "providers/Microsoft.ResourceGraph/resources", GRAPH_API_VERSION, graph.query_resources),
 )
 
 

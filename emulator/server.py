@@ -1,8 +1,8 @@
 """`EmulatorServer`: the local ARM emulator's public Python API, bound to loopback only.
 
-It owns the state store, settings, request log and fault plan, answers ARM requests (record, delay, inject faults,
-check the bearer token, route) and hands `/_emulator/...` requests to the control endpoints, which are neither
-recorded, delayed nor faulted.
+It owns the state store, settings, request log and fault plan, answers ARM requests, Resource Graph queries included
+(record, delay, inject faults, check the bearer token, route) and hands `/_emulator/...` requests to the control
+endpoints, which are neither recorded, delayed nor faulted.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from types import TracebackType
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from emulator import control
-from emulator.config import Env, LroMode, Settings
+from emulator.config import DEFAULT_GRAPH_PAGE_SIZE, Env, LroMode, Settings
 from emulator.estate import Estate
 from emulator.faults import FaultPlan, fault_reply, make_fault
 from emulator.httpd import LoopbackHTTPServer
@@ -46,13 +46,22 @@ def _loopback_host(host: str) -> str:
 class EmulatorServer:
     """A local ARM endpoint serving `estate` over HTTP until `stop()`; usable as a context manager."""
 
-    def __init__(self, estate: Estate, host: str = "127.0.0.1", port: int = 0, *, page_size: int = 100) -> None:
+    def __init__(
+        self,
+        estate: Estate,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        page_size: int = 100,
+        graph_page_size: int = DEFAULT_GRAPH_PAGE_SIZE,
+    ) -> None:
         self.estate = estate
         self._host = _loopback_host(host)
         self._requested_port = port
-        self._default_page_size = page_size
+        self._defaults = Settings(page_size=page_size, graph_page_size=graph_page_size)
         self.state = Store(estate)
         self.settings = Settings(page_size=page_size)
+        self.graph_page_size = graph_page_size
         self._env = Env(self.state, self.settings)
         self._log = RequestLog()
         self._faults = FaultPlan()
@@ -122,6 +131,21 @@ class EmulatorServer:
             raise ValueError(f"page_size must be at least 1, got {value}")
         self.settings.page_size = value
 
+    @property
+    def graph_page_size(self) -> int:
+        """The largest page a Resource Graph query returns (1..1000; ARG's own maximum is 1000)."""
+        return self.settings.graph_page_size
+
+    @graph_page_size.setter
+    def graph_page_size(self, value: int) -> None:
+        if not 1 <= value <= DEFAULT_GRAPH_PAGE_SIZE:
+            raise ValueError(f"graph_page_size must be 1..{DEFAULT_GRAPH_PAGE_SIZE}, got {value}")
+        self.settings.graph_page_size = value
+
+    def set_graph_enabled(self, enabled: bool) -> None:
+        """Disabled, every Resource Graph query answers 403 AuthorizationFailed (the caller lacks ARG read)."""
+        self.settings.graph_enabled = enabled
+
     def set_latency(self, ms: int) -> None:
         """Delay every ARM response by `ms` milliseconds."""
         if ms < 0:
@@ -158,8 +182,7 @@ class EmulatorServer:
     def reset(self) -> None:
         """Restore the estate as loaded and default settings; clear the request log and faults."""
         self.state.restore(self.estate)
-        defaults = Settings(page_size=self._default_page_size)
-        for name, value in defaults.__dict__.items():
+        for name, value in self._defaults.__dict__.items():
             setattr(self.settings, name, value)
         self._faults.clear()
         self._log.clear()

@@ -34,6 +34,11 @@ def etag(*parts: str) -> str:
     return base64.b64encode(digest).decode()
 
 
+def location_code(display_name: str) -> str:
+    """The region code ARM and Resource Graph derive from a display name: "East US" -> "eastus"."""
+    return display_name.lower().replace(" ", "")
+
+
 def service_body(service: ServiceState) -> dict[str, Any]:
     """An APIM service resource, as ApiManagementServiceGetService.json."""
     spec = service.spec
@@ -59,7 +64,7 @@ def service_body(service: ServiceState) -> dict[str, Any]:
 
 def _service_properties(service: ServiceState) -> dict[str, Any]:
     name = service.spec.name.lower()
-    region = service.spec.location.lower().replace(" ", "")
+    region = location_code(service.spec.location)
     return {
         "publisherEmail": "apis@contoso.com",
         "publisherName": "Contoso",

@@ -1,0 +1,107 @@
+"""The two Resource Graph queries the emulator recognises, and the rows each one returns.
+
+This is not a KQL engine. A query is recognised by its leading `<table> | where type =~ '<type>'` (case-insensitive,
+any whitespace, either quote); the rest of the query (`project`, `order by`) is not parsed: the rows always carry the
+product's projected columns, ordered by `id` (ordinal string order). Kept quirks of the real service: `location` is
+the region code ("eastus", not "East US") and `resourceGroup` is lower-cased (the `id` keeps the original casing).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from emulator.ids import collection_id
+from emulator.store import CollectionState, ServiceState
+from emulator.wire import collection_body, location_code
+
+Row = dict[str, Any]
+Entry = tuple[str, Callable[[], Row]]
+"""A row's `id` (its sort key) and a thunk that renders it, so that only the served page is rendered."""
+
+
+def _marker(table: str, resource_type: str) -> re.Pattern[str]:
+    quoted = re.escape(resource_type)
+    return re.compile(rf"^\s*{table}\s*\|\s*where\s+type\s*=~\s*(?:'{quoted}'|\"{quoted}\")", re.IGNORECASE)
+
+
+def service_row(service: ServiceState) -> Row:
+    """`resources | where type =~ 'microsoft.apimanagement/service' | project id, name, resourceGroup, ...`."""
+    spec = service.spec
+    return {
+        "id": service.id,
+        "name": spec.name,
+        "resourceGroup": spec.resource_group.lower(),
+        "subscriptionId": service.subscription,
+        "location": location_code(spec.location),
+        "sku": {"name": spec.sku, "capacity": spec.capacity},
+        "tags": dict(spec.tags),
+    }
+
+
+def collection_row(service: ServiceState, collection: CollectionState) -> Row:
+    """`securityresources | where type =~ 'microsoft.security/apicollections' | project id, name, ...`."""
+    body = collection_body(service, collection)
+    return {
+        "id": body["id"],
+        "name": body["name"],
+        "subscriptionId": service.subscription,
+        "properties": body["properties"],
+    }
+
+
+def _service_entries(services: Iterable[ServiceState]) -> list[Entry]:
+    return [(service.id, partial(service_row, service)) for service in services]
+
+
+def _collection_entries(services: Iterable[ServiceState]) -> list[Entry]:
+    return [
+        (collection_id(service.id, collection.name), partial(collection_row, service, collection))
+        for service in services
+        for collection in service.collections.values()
+    ]
+
+
+@dataclass(frozen=True)
+class GraphTable:
+    """One recognised query: its marker, its projected columns with their ARG types, and its row source."""
+
+    name: str
+    marker: re.Pattern[str]
+    columns: tuple[tuple[str, str], ...]
+    entries: Callable[[Iterable[ServiceState]], list[Entry]]
+
+    def rows(self, services: Iterable[ServiceState]) -> list[Entry]:
+        """The row entries of `services`, ordered by id ascending."""
+        return sorted(self.entries(services), key=lambda entry: entry[0])
+
+
+SERVICES = GraphTable(
+    "resources",
+    _marker("resources", "microsoft.apimanagement/service"),
+    (
+        ("id", "string"),
+        ("name", "string"),
+        ("resourceGroup", "string"),
+        ("subscriptionId", "string"),
+        ("location", "string"),
+        ("sku", "object"),
+        ("tags", "object"),
+    ),
+    _service_entries,
+)
+COLLECTIONS = GraphTable(
+    "securityresources",
+    _marker("securityresources", "microsoft.security/apicollections"),
+    (("id", "string"), ("name", "string"), ("subscriptionId", "string"), ("properties", "object")),
+    _collection_entries,
+)
+TABLES = (SERVICES, COLLECTIONS)
+
+
+def recognise(query: str) -> GraphTable | None:
+    """The table `query` reads, or None when the emulator does not know the query."""
+    return next((table for table in TABLES if table.marker.match(query)), None)
