@@ -24,6 +24,7 @@ CHART_CAP = 50
 _T = TypeVar("_T")
 _PLAN_STATE = {Reason.PLAN_ENABLED: True, Reason.PLAN_NOT_ENABLED: False}
 _PLAN_WORD = {True: "on", False: "off", None: "unknown"}
+_HEADER = ("SCOPE", "PLAN", "APIS", "APPLICABLE", "ONBOARDED", "NONCOMPLIANT", "NOT APPLICABLE", "EXEMPT", "ERRORS")
 _COLOR = {
     "onboarded": "#107c10",
     "noncompliant": "#c50f1f",
@@ -167,16 +168,13 @@ def format_coverage_summary(findings: Sequence[Finding]) -> str:
 
 
 def _service_label(coverage: Coverage) -> str:
-    """ "resource group/service" from a service scope."""
+    """The "resource group/service" part of a service scope."""
     return coverage.scope.partition("/")[2]
 
 
 def _cells(label: str, plan: str, c: Coverage) -> tuple[str, ...]:
     counts = (c.apis, c.applicable, c.onboarded, c.noncompliant, c.not_applicable, c.exempt, c.errors)
     return (label, plan, *(str(n) for n in counts), format_percent(c))
-
-
-_HEADER = ("SCOPE", "PLAN", "APIS", "APPLICABLE", "ONBOARDED", "NONCOMPLIANT", "NOT APPLICABLE", "EXEMPT", "ERRORS")
 
 
 def _align(row: tuple[str, ...], widths: list[int]) -> str:
@@ -225,7 +223,7 @@ def render_coverage_markdown(findings: Sequence[Finding]) -> str:
 
 
 _e = html.escape
-_ROW_H, _BAR_H, _LABEL_W, _BAR_W, _CHART_W, _NAME_MAX = 26, 16, 300, 520, 960, 40
+_ROW_H, _BAR_H, _LABEL_W, _BAR_W, _CHART_W, _NAME_MAX = 26, 16, 320, 500, 960, 38
 
 
 def _segments(c: Coverage, x: float, y: float, width: float, height: float) -> str:
@@ -242,8 +240,12 @@ def _segments(c: Coverage, x: float, y: float, width: float, height: float) -> s
     return "".join(out)
 
 
+def _word(count: int, word: str) -> str:
+    return "error" if (count, word) == (1, "errors") else word
+
+
 def _phrase(count: int, word: str) -> str:
-    return f"{count} error" if (count, word) == (1, "errors") else f"{count} {word}"
+    return f"{count} {_word(count, word)}"
 
 
 def _breakdown(c: Coverage) -> str:
@@ -284,7 +286,7 @@ def _bar_svg(c: Coverage, css_class: str) -> str:
 
 def _html_headline(findings: Sequence[Finding], total: Coverage) -> str:
     tiles = "".join(
-        f'<li><span class="swatch" style="background:{_COLOR[word]}"></span><b>{count}</b> {_phrase(count, word).split(" ", 1)[1]}</li>'
+        f'<li><span class="swatch" style="background:{_COLOR[word]}"></span><b>{count}</b> {_word(count, word)}</li>'
         for word, count in total.parts()
     )
     return (
@@ -309,18 +311,23 @@ def _html_subscriptions(subscriptions: list[Coverage]) -> str:
         for c in subscriptions
     )
     return (
-        "<section><h2>Subscriptions</h2><table><thead><tr><th>Subscription</th><th>Defender plan</th>"
+        "<section><h2>Subscriptions</h2><table><thead><tr><th>Subscription</th><th>Plan</th>"
         f'<th class="n">Coverage</th><th></th>{head}</tr></thead><tbody>{rows}</tbody></table></section>'
     )
 
 
 def _finding_row(f: Finding) -> str:
     api = f.api or ("Defender for APIs plan" if f.kind is Kind.PLAN else "(whole service)")
-    return (
-        f'<tr><td><span class="badge {f.status.value}">{f.status.value}</span></td><td>{_e(api)}</td>'
-        f"<td>{_e(f.service or f.subscription_id)}</td><td>{_e(REASON_TEXT[f.reason].title)}</td>"
-        f'<td class="detail">{_e(f.detail)}</td><td>{_e(f.action.value.replace("_", " "))}</td></tr>'
-    )
+    cells = [
+        ("name", api),
+        ("name", f.service or f.subscription_id),
+        ("reason", REASON_TEXT[f.reason].title),
+        ("detail", f.detail),
+        ("nowrap", f.action.value.replace("_", " ")),
+    ]
+    status = f'<td><span class="badge {f.status.value}">{f.status.value}</span></td>'
+    tds = "".join(f'<td class="{css}">{_e(text)}</td>' for css, text in cells)
+    return f"<tr>{status}{tds}</tr>"
 
 
 def _html_findings(findings: Sequence[Finding]) -> str:
@@ -344,14 +351,15 @@ h1{font-size:20px;margin:0}h2{font-size:17px;margin:32px 0 8px;padding-bottom:4p
 .counts li{border:1px solid #e0e0e0;border-radius:6px;padding:6px 12px}.counts b{font-size:18px;margin-right:4px}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
 table{border-collapse:collapse;width:100%}thead{display:table-header-group}tr{break-inside:avoid}
-th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #e0e0e0;vertical-align:top;overflow-wrap:anywhere}
+th,td{text-align:left;padding:4px 6px;border-bottom:1px solid #e0e0e0;vertical-align:top}
 th{background:#f5f5f5;font-weight:600}.n{text-align:right;font-variant-numeric:tabular-nums}
-.detail{min-width:16em}.id{white-space:nowrap;font-family:ui-monospace,Consolas,monospace;font-size:13px}
+.name{overflow-wrap:anywhere}.reason{min-width:9em}.detail{min-width:16em;overflow-wrap:anywhere}
+.nowrap{white-space:nowrap}.id{white-space:nowrap;font-family:ui-monospace,Consolas,monospace;font-size:12px}
 .badge{display:inline-block;padding:0 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff;
 white-space:nowrap}
 .plan-on{background:#107c10}.plan-off,.noncompliant{background:#c50f1f}.plan-unknown{background:#8a8886}
 .error{background:#eaa300;color:#242424}
-.overall{display:block;width:100%;height:14px;margin:12px 0 0}.mini{width:120px;height:10px}
+.overall{display:block;width:100%;height:14px;margin:12px 0 0}.mini{width:90px;height:10px}
 .chart{display:block;width:100%;max-width:960px;height:auto}.chart text{font-size:13px;fill:#242424}
 footer{margin-top:32px;padding-top:8px;border-top:1px solid #e0e0e0;color:#616161;font-size:12px}
 @media print{body{padding:0;max-width:none}h2{break-after:avoid}}
