@@ -13,23 +13,30 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from monitors import events, report
+from tqdm import tqdm
+
+from monitors import coverage, events, report
 from monitors.engine import Engine
 from monitors.errors import EventError, SettingsError, StateError
+from monitors.inventory import list_subscriptions, take_inventory
 from monitors.model import Finding, OutboxItem, Status
 from monitors.runtime import Runtime, build_runtime
 from monitors.settings import Settings, load_settings
 
 VERSION = "0.1.0"
 EXIT_OK, EXIT_NONCOMPLIANT, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
-FORMATS = ("table", "json", "markdown", "sarif")
+FORMATS = ("table", "json", "markdown", "sarif", "html")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m monitors", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     scan = commands.add_parser("scan", help="check every API of a subscription, resource group or service")
-    scan.add_argument("--subscription", required=True, help="subscription id")
+    scope = scan.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--subscription", help="subscription id")
+    scope.add_argument(
+        "--all", action="store_true", help="every subscription in MONITOR_SUBSCRIPTIONS, or every readable one"
+    )
     scan.add_argument("--resource-group", help="limit to one resource group")
     scan.add_argument("--service", help="limit to one APIM service")
     scan.add_argument("--concurrency", type=int, default=8, help="services scanned at once (default 8)")
@@ -60,19 +67,31 @@ def exit_code(findings: Sequence[Finding], fail_on: str) -> int:
 
 
 def render(findings: Sequence[Finding], fmt: str) -> str:
+    """The findings in one format; table and markdown end with the coverage per subscription and service."""
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     if fmt == "json":
-        return report.render_json(findings, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+        return report.render_json(findings, stamp)
     if fmt == "markdown":
-        return report.render_markdown(findings)
+        return report.render_markdown(findings) + "\n" + coverage.render_coverage_markdown(findings)
     if fmt == "sarif":
         return report.render_sarif(findings, VERSION)
-    return report.render_table(findings)
+    if fmt == "html":
+        return coverage.render_coverage_html(findings, stamp)
+    return report.render_table(findings) + "\n\n" + coverage.render_coverage_table(findings)
 
 
-def _scan(args: argparse.Namespace, engine: Engine) -> list[Finding]:
+def _scan(args: argparse.Namespace, runtime: Runtime, stderr: TextIO) -> list[Finding]:
     if args.concurrency < 1:
         raise SettingsError(f"--concurrency={args.concurrency}: expected a whole number >= 1")
-    return engine.scan(args.subscription, args.resource_group, args.service, args.concurrency)
+    if not args.all:
+        return runtime.engine.scan(args.subscription, args.resource_group, args.service, args.concurrency)
+    subscriptions = list(runtime.settings.subscriptions) or list_subscriptions(runtime.clients)
+    scope = take_inventory(
+        runtime.clients, subscriptions, resource_group=args.resource_group, service=args.service, use_graph=True
+    )
+    # A progress bar on a terminal only: piped output and CI logs stay clean.
+    with tqdm(total=len(scope.work), unit="service", file=stderr, disable=not stderr.isatty()) as bar:
+        return runtime.engine.sweep(scope, args.concurrency, progress=bar.update)
 
 
 def _handle_event(args: argparse.Namespace, engine: Engine, stderr: TextIO) -> list[Finding]:
@@ -121,7 +140,7 @@ def run(args: argparse.Namespace, settings: Settings, stdout: TextIO, stderr: Te
         if args.command == "alerts":
             return _alerts(args, runtime, stdout)
         if args.command == "scan":
-            findings = _scan(args, runtime.engine)
+            findings = _scan(args, runtime, stderr)
         else:
             findings = _handle_event(args, runtime.engine, stderr)
         if runtime.notifier is not None:

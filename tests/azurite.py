@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-AZURITE_TABLE = ROOT / "node_modules" / ".bin" / "azurite-table"
+BIN = ROOT / "node_modules" / ".bin"
+AZURITE_TABLE = BIN / "azurite-table"
 ACCOUNT = "devstoreaccount1"
 # Azurite's published, well-known development key (not a secret).
 ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -21,23 +22,29 @@ START_TIMEOUT = 20.0
 STOP_TIMEOUT = 5.0
 
 
-def connection_string(port: int) -> str:
+def connection_string(port: int, queue_port: int | None = None) -> str:
+    queue = f"QueueEndpoint=http://127.0.0.1:{queue_port}/{ACCOUNT};" if queue_port else ""
     return (
         f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
-        f"TableEndpoint=http://127.0.0.1:{port}/{ACCOUNT};"
+        f"TableEndpoint=http://127.0.0.1:{port}/{ACCOUNT};{queue}"
     )
 
 
 class Azurite:
     """One running ``azurite-table`` process on a free loopback port, with in-memory storage."""
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, port: int | None = None, *, with_queue: bool = False) -> None:
         if not AZURITE_TABLE.exists():
             pytest.fail("Azurite missing: run `npm ci` (make test does)", pytrace=False)
         self.port = port or _free_port()
-        self.connection_string = connection_string(self.port)
+        self.queue_port = _free_port() if with_queue else None
+        self.connection_string = connection_string(self.port, self.queue_port)
         self._log = (workdir / "azurite.log").open("wb")
         command = [str(AZURITE_TABLE), "--tableHost", "127.0.0.1", "--tablePort", str(self.port)]
+        if self.queue_port:  # the all-in-one binary: table and queue (and an unused blob port) in one process
+            command = [str(BIN / "azurite"), "--tableHost", "127.0.0.1", "--tablePort", str(self.port)]
+            command += ["--queueHost", "127.0.0.1", "--queuePort", str(self.queue_port)]
+            command += ["--blobHost", "127.0.0.1", "--blobPort", str(_free_port())]
         command += ["--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck", "--loose"]
         self._process = subprocess.Popen(command, cwd=workdir, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait_until_listening(workdir / "azurite.log")
@@ -60,7 +67,8 @@ class Azurite:
                 self.stop()
                 pytest.fail(f"Azurite exited at start:\n{log.read_text(errors='replace')}", pytrace=False)
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                for port in (self.port, self.queue_port or self.port):
+                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
                 return
             except OSError:
                 time.sleep(0.05)
@@ -69,10 +77,10 @@ class Azurite:
 
 
 @contextmanager
-def running_azurite(port: int | None = None) -> Iterator[Azurite]:
+def running_azurite(port: int | None = None, *, with_queue: bool = False) -> Iterator[Azurite]:
     """A fresh Azurite for the duration of the block, in its own scratch directory (on ``port``, or a free one)."""
     with tempfile.TemporaryDirectory(prefix="azurite-") as workdir:
-        server = Azurite(Path(workdir), port)
+        server = Azurite(Path(workdir), port, with_queue=with_queue)
         try:
             yield server
         finally:

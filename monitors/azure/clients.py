@@ -54,8 +54,9 @@ class _EmulatorAuthPolicy(SansIOHTTPPolicy[Any, Any]):
 class RequestBudget(SansIOHTTPPolicy[Any, Any]):
     """A token bucket in front of every attempt (retries included), shared by the clients of one scope.
 
-    ARM refills about 25 read tokens a second per subscription and principal, Resource Graph allows 15 queries per 5
-    seconds; staying under those means 429s are the exception, and Retry-After covers the rest.
+    ARM's read bucket per subscription and principal holds 250 tokens and refills 25 a second; Resource Graph allows 15
+    queries per 5 seconds. Staying under those (by default 20 a second with bursts of 200) makes 429s the exception,
+    and Retry-After covers the rest.
     """
 
     def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
@@ -79,6 +80,7 @@ class RequestBudget(SansIOHTTPPolicy[Any, Any]):
 
 
 GRAPH_RATE, GRAPH_BURST = 3.0, 15.0
+ARM_BURST_SECONDS = 10  # a bucket of ten seconds' worth of reads
 
 
 class ArmClients:

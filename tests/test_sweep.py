@@ -1,0 +1,181 @@
+"""The reconciliation sweep: inventory through Resource Graph and through ARM, fan-out over a real Azurite queue to
+the queue function called as the host calls it, orphans, deleted services, poison messages and 429 storms."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from azure.functions.queue import QueueMessage
+from azure.functions.timer import TimerRequest
+from azure.storage.queue import QueueClient
+
+from monitors.errors import TransientAzureError
+from monitors.inventory import ServiceWork, take_inventory
+from monitors.model import Action, Kind, Reason, Status
+from tests.azurite import running_azurite
+from tests.conftest import PROD, SUB_DEV
+
+SUBS = [PROD, SUB_DEV]
+
+
+def verdicts(findings) -> list[tuple[str, str, str]]:
+    return sorted((f.resource_id.lower(), f.status.value, f.reason.value) for f in findings)
+
+
+def sweep(engine, *, use_graph: bool = True):
+    return engine.sweep(take_inventory(engine.clients, SUBS, use_graph=use_graph))
+
+
+def test_graph_and_arm_inventories_give_identical_findings(arm, make_engine) -> None:
+    via_graph = sweep(make_engine())
+    assert verdicts(via_graph) == verdicts(sweep(make_engine(), use_graph=False))
+
+
+def test_graph_unavailable_falls_back_to_arm(arm, make_engine) -> None:
+    arm.set_graph_enabled(False)
+    engine = make_engine()
+    inventory = take_inventory(engine.clients, SUBS)
+    assert (inventory.via_graph, len(inventory.work)) == (False, 6)
+
+
+def test_graph_inventory_reads_collections_once_for_all_services(arm, make_engine) -> None:
+    engine = make_engine()
+    engine.sweep(take_inventory(engine.clients, SUBS))
+    listed_per_service = [
+        r.path for r in arm.requests if r.path.endswith("/providers/Microsoft.Security/apiCollections")
+    ]
+    assert listed_per_service == []
+
+
+def test_sweep_reports_orphaned_collection(arm, make_engine) -> None:
+    findings = sweep(make_engine())
+    assert [(f.api, f.reason) for f in findings if f.kind is Kind.ORPHAN_COLLECTION] == [
+        ("ghost", Reason.COLLECTION_WITHOUT_API)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("mode", "action", "deletes"),
+    [
+        pytest.param("dry-run", Action.WOULD_OFFBOARD, 0, id="dry-run"),
+        pytest.param("on", Action.OFFBOARDED, 1, id="on"),
+        pytest.param("off", Action.NONE, 0, id="off"),
+    ],
+)
+def test_orphan_offboarding_follows_its_mode(arm, make_engine, mode, action, deletes) -> None:
+    findings = sweep(make_engine(auto_offboard_orphans=mode))
+    orphan = next(f for f in findings if f.kind is Kind.ORPHAN_COLLECTION)
+    assert (orphan.action, [r.method for r in arm.requests].count("DELETE")) == (action, deletes)
+
+
+def test_plan_off_is_one_finding_per_subscription(arm, make_engine) -> None:
+    findings = sweep(make_engine())
+    plans = sorted((f.subscription_id, f.reason) for f in findings if f.kind is Kind.PLAN)
+    assert plans == [(PROD, Reason.PLAN_ENABLED), (SUB_DEV, Reason.PLAN_NOT_ENABLED)]
+
+
+def test_service_deleted_between_inventory_and_reconcile_is_skipped(arm, make_engine) -> None:
+    engine = make_engine()
+    inventory = take_inventory(engine.clients, SUBS)
+    arm.add_fault("GET", "/service/apim-far/apis", status=404, times=5)
+    findings = engine.sweep(inventory)
+    assert ([f for f in findings if f.service == "apim-far"], any(f.status is Status.ERROR for f in findings)) == (
+        [],
+        False,
+    )
+
+
+def test_429_storm_slows_the_sweep_but_loses_nothing(arm, make_engine) -> None:
+    calm = verdicts(sweep(make_engine()))
+    arm.add_fault("GET", "/apis", status=429, retry_after=0, times=6)
+    arm.add_fault("POST", "Microsoft.ResourceGraph", status=429, retry_after=0, times=2)
+    assert verdicts(sweep(make_engine(arm_retries="8"))) == calm
+
+
+def test_work_item_survives_the_queue_message_round_trip(arm, make_engine) -> None:
+    engine = make_engine()
+    work = take_inventory(engine.clients, SUBS).work[0]
+    assert ServiceWork.from_message(work.to_message()) == work
+
+
+@pytest.fixture
+def storage(monkeypatch):
+    with running_azurite(with_queue=True) as server:
+        monkeypatch.setenv("AzureWebJobsStorage", server.connection_string)
+        yield server
+
+
+@pytest.fixture
+def sweep_env(arm, emulator_env, monkeypatch, storage):
+    for key, value in {**emulator_env, "MONITOR_SUBSCRIPTIONS": ",".join(SUBS)}.items():
+        monkeypatch.setenv(key, value)
+    return QueueClient.from_connection_string(storage.connection_string, "apim-sweep")
+
+
+def run_queue(functions, queue: QueueClient, dequeue_count: int = 1) -> list[str]:
+    """Deliver every queued message to SweepWorker as the host would; returns the message bodies."""
+    worker = functions["SweepWorker"].get_user_function()
+    bodies = []
+    for message in queue.receive_messages(max_messages=32):
+        worker(QueueMessage(id=message.id, body=message.content.encode(), dequeue_count=dequeue_count))
+        queue.delete_message(message)
+        bodies.append(message.content)
+    return bodies
+
+
+def test_timer_fans_out_one_message_per_service_through_the_queue(functions, sweep_env) -> None:
+    functions["SweepTimer"].get_user_function()(TimerRequest(past_due=False))
+    bodies = run_queue(functions, sweep_env)
+    services = sorted(ServiceWork.from_message(b).service.ref.service for b in bodies)
+    assert services == ["apim-cons", "apim-dev", "apim-exempt", "apim-expired", "apim-far", "apim-prod"]
+
+
+def test_queue_worker_alerts_like_a_scan(functions, sweep_env, receiver, monkeypatch) -> None:
+    monkeypatch.setenv("MONITOR_WEBHOOK_URL", receiver.url)
+    monkeypatch.setenv("MONITOR_WEBHOOK_SECRET", "whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw==")
+    functions["SweepTimer"].get_user_function()(TimerRequest(past_due=False))
+    run_queue(functions, sweep_env)
+    alerted = sorted({f["api"] for r in receiver.requests for f in json.loads(r.body)["findings"]})
+    assert alerted == ["", "billing", "dev-api", "factory", "ghost", "old-api", "orders"]
+
+
+def test_malformed_queue_message_is_logged_and_acknowledged(functions, sweep_env, caplog) -> None:
+    worker = functions["SweepWorker"].get_user_function()
+    with caplog.at_level(logging.ERROR):
+        worker(QueueMessage(id="m-1", body=b"{not json", dequeue_count=1))
+    assert "sweep message m-1 dropped" in caplog.text
+
+
+def test_transient_failure_raises_so_the_queue_retries(functions, sweep_env, arm) -> None:
+    work = ServiceWork.from_message(_first_message(functions, sweep_env))
+    arm.add_fault("GET", f"/service/{work.service.ref.service}/apis", status=503, times=50)
+    with pytest.raises(TransientAzureError):
+        functions["SweepWorker"].get_user_function()(
+            QueueMessage(id="m-2", body=work.to_message().encode(), dequeue_count=1)
+        )
+
+
+def test_last_dequeue_reports_an_error_finding_instead_of_poisoning(functions, sweep_env, arm, caplog) -> None:
+    work = ServiceWork.from_message(_first_message(functions, sweep_env))
+    arm.add_fault("GET", f"/service/{work.service.ref.service}/apis", status=503, times=50)
+    with caplog.at_level(logging.INFO):
+        functions["SweepWorker"].get_user_function()(
+            QueueMessage(id="m-3", body=work.to_message().encode(), dequeue_count=5)
+        )
+    assert ("giving up after 5 attempts" in caplog.text, "m-3: 1 findings" in caplog.text) == (True, True)
+
+
+def _first_message(functions, queue: QueueClient) -> str:
+    functions["SweepTimer"].get_user_function()(TimerRequest(past_due=False))
+    message = next(iter(queue.receive_messages(max_messages=1)))
+    return str(message.content)
+
+
+def test_sweep_schedule_comes_from_the_setting(functions) -> None:
+    trigger = functions["SweepTimer"].get_trigger()
+    assert (trigger.schedule, functions["SweepWorker"].get_trigger().queue_name) == (
+        "%MONITOR_SWEEP_SCHEDULE%",
+        "%MONITOR_SWEEP_QUEUE%",
+    )
