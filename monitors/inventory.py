@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from monitors import rules
@@ -100,15 +101,22 @@ def take_inventory(
 
 
 def _plans(clients: ArmClients, subscriptions: list[str], inventory: Inventory) -> dict[str, PlanFacts]:
-    plans = {}
-    for sub in subscriptions:
+    """One pricing read per subscription, in parallel (each subscription has its own request budget)."""
+
+    def read(sub: str) -> PlanFacts | AzureError:
         try:
-            plan = defender.get_plan(clients.security(sub), sub)
+            return defender.get_plan(clients.security(sub), sub)
         except AzureError as exc:
-            inventory.findings.append(rules.azure_error_finding(PlanRef(sub), exc))
-            continue
-        plans[sub.lower()] = plan
-        inventory.findings.append(rules.evaluate_plan(PlanRef(sub), plan))
+            return exc
+
+    plans = {}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for sub, plan in zip(subscriptions, pool.map(read, subscriptions), strict=True):
+            if isinstance(plan, AzureError):
+                inventory.findings.append(rules.azure_error_finding(PlanRef(sub), plan))
+                continue
+            plans[sub.lower()] = plan
+            inventory.findings.append(rules.evaluate_plan(PlanRef(sub), plan))
     return plans
 
 

@@ -155,7 +155,7 @@ class ArmClients:
             "read_timeout": s.arm_timeout_seconds,
             "polling_interval": s.onboard_poll_seconds,
             "per_retry_policies": [
-                self._budget(scope, rate or s.arm_reads_per_second, burst or s.arm_reads_per_second)
+                self._budget(scope, rate or s.arm_reads_per_second, burst or s.arm_reads_per_second * ARM_BURST_SECONDS)
             ],
         }
         if s.uses_emulator:

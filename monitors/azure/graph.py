@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from azure.core.exceptions import HttpResponseError
+from azure.core.rest import HttpRequest
+from azure.mgmt.core.exceptions import ARMErrorFormat
 from azure.mgmt.resourcegraph import ResourceGraphClient
-from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
 from monitors.azure.clients import arm_call
 from monitors.model import CollectionFacts, ServiceFacts, ServiceRef
 
 PAGE_SIZE = 1000  # Resource Graph's maximum page
+API_VERSION = "2021-03-01"  # what azure-mgmt-resourcegraph 8.x sends
 SERVICES_QUERY = (
     "resources | where type =~ 'microsoft.apimanagement/service' "
     "| project id, name, resourceGroup, subscriptionId, location, sku, tags | order by id asc"
@@ -29,18 +32,26 @@ _SCOPE = "/providers/Microsoft.ResourceGraph/resources"
 
 
 def _rows(client: ResourceGraphClient, query: str, subscriptions: Sequence[str]) -> Iterator[dict[str, Any]]:
-    """Every row of a query, following skip tokens."""
+    """Every row of a query, following skip tokens.
+
+    Rows are read as plain JSON through the client's own pipeline (auth, retries, request budget): the SDK's generic
+    object deserializer costs about 80 microseconds a row, most of a large tenant's inventory time.
+    """
     skip_token: str | None = None
     while True:
-        options = QueryRequestOptions(top=PAGE_SIZE, skip_token=skip_token, result_format="objectArray")
-        request = QueryRequest(subscriptions=list(subscriptions) or None, query=query, options=options)
+        options: dict[str, object] = {"$top": PAGE_SIZE, "resultFormat": "objectArray"}
+        if skip_token:
+            options["$skipToken"] = skip_token
+        body: dict[str, object] = {"query": query, "options": options}
+        if subscriptions:
+            body["subscriptions"] = list(subscriptions)
         with arm_call("query Resource Graph", _SCOPE):
-            response = client.resources(request)
-        data: Any = response.data or []
-        if not isinstance(data, list):  # only the table format answers a mapping; we ask for objectArray
-            raise TypeError("Resource Graph answered in table format; expected objectArray")
-        yield from data
-        skip_token = response.skip_token
+            response = client._send_request(HttpRequest("POST", f"{_SCOPE}?api-version={API_VERSION}", json=body))
+            if response.status_code != 200:
+                raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+        page = response.json()
+        yield from page.get("data") or []
+        skip_token = page.get("$skipToken")
         if not skip_token:
             return
 
