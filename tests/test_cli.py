@@ -177,3 +177,20 @@ def test_alerts_deliver_retries_the_outbox(alerting_cli, receiver, monkeypatch) 
 def test_alerts_without_state_is_a_usage_error(cli) -> None:
     code, _, err = cli("alerts")
     assert (code, "MONITOR_STATE" in err) == (2, True)
+
+
+def test_scan_all_covers_every_subscription_with_a_coverage_summary(cli, monkeypatch) -> None:
+    monkeypatch.setenv("MONITOR_SUBSCRIPTIONS", f"{PROD},{SUB_DEV}")
+    code, out, err = cli("scan", "--all")
+    assert (code, "Overall:" in out, SUB_DEV in out, err) == (1, True, True, "")
+
+
+def test_scan_all_lists_subscriptions_when_none_configured(cli) -> None:
+    code, out, _ = cli("scan", "--all", "--format", "json")
+    subs = sorted({f["subscription_id"] for f in json.loads(out)["findings"]})
+    assert (code, subs) == (1, [PROD, SUB_DEV])
+
+
+def test_scan_all_html_report_has_a_chart(cli) -> None:
+    _, out, _ = cli("scan", "--all", "--format", "html")
+    assert (out.lstrip().lower().startswith("<!doctype html>"), "<svg" in out) == (True, True)
