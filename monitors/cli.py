@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from monitors import coverage, events, report
 from monitors.engine import Engine
-from monitors.errors import EventError, SettingsError, StateError
+from monitors.errors import AzureError, EventError, SettingsError, StateError
 from monitors.inventory import list_subscriptions, take_inventory
 from monitors.model import Finding, OutboxItem, Status
 from monitors.runtime import Runtime, build_runtime
@@ -169,6 +169,6 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     except (SettingsError, EventError) as exc:
         print(f"error: {exc}", file=err)
         return EXIT_USAGE
-    except StateError as exc:
+    except (StateError, AzureError) as exc:  # state unreachable, or ARM failed before any finding could be made
         print(f"error: {exc}", file=err)
         return EXIT_UNKNOWN

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from monitors import rules
 from monitors.azure import apim, defender, graph
 from monitors.azure.clients import ArmClients, arm_call
-from monitors.errors import ArmRequestError, AzureError, AzurePermissionError, EventError
+from monitors.errors import AzureError, EventError
 from monitors.model import CollectionFacts, Finding, PlanFacts, PlanRef, ServiceFacts, ServiceRef
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ def _services(
             services = graph.query_services(clients.graph(), subscriptions)
             collections = graph.query_collections(clients.graph(), subscriptions)
             inventory.via_graph = True
-        except (AzurePermissionError, ArmRequestError) as exc:
+        except AzureError as exc:  # no access, not offered in this cloud, or down after retries
             log.warning("Resource Graph unavailable, listing through ARM instead: %s", exc)
             services, collections = None, None
     if services is None:

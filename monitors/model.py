@@ -43,6 +43,7 @@ class Action(StrEnum):
     ONBOARD_FAILED = "onboard_failed"
     OFFBOARDED = "offboarded"
     WOULD_OFFBOARD = "would_offboard"
+    OFFBOARD_FAILED = "offboard_failed"
 
 
 class Kind(StrEnum):

@@ -92,7 +92,7 @@ class Remediator:
         try:
             defender.offboard(self._clients.security(ref.subscription_id), ref)
         except AzureError as exc:
-            return rules.with_action(finding, Action.ONBOARD_FAILED, f"{names}: offboarding failed: {exc}")
+            return rules.with_action(finding, Action.OFFBOARD_FAILED, f"{names}: offboarding failed: {exc}")
         detail = f"{names} had no API and was offboarded."
         return rules.with_action(finding, Action.OFFBOARDED, detail, status=Status.COMPLIANT)
 

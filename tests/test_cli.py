@@ -194,3 +194,10 @@ def test_scan_all_lists_subscriptions_when_none_configured(cli) -> None:
 def test_scan_all_html_report_has_a_chart(cli) -> None:
     _, out, _ = cli("scan", "--all", "--format", "html")
     assert (out.lstrip().lower().startswith("<!doctype html>"), "<svg" in out) == (True, True)
+
+
+def test_scan_all_when_arm_cannot_list_subscriptions_exits_3_with_one_line(cli, arm) -> None:
+    arm.add_fault("GET", "/subscriptions", status=503, times=100)
+    arm.add_fault("POST", "Microsoft.ResourceGraph", status=503, times=100)
+    code, _, err = cli("scan", "--all")
+    assert (code, err.startswith("error: "), err.count("\n")) == (3, True, 1)
