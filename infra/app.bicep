@@ -1,0 +1,289 @@
+// apim-defender-monitor, the central deployment into one resource group: the function app on Flex Consumption, its
+// user-assigned identity, identity-only storage, Application Insights on Log Analytics and a Key Vault for the alert
+// sinks' secrets. Every MONITOR_* setting the code reads is an app setting here, with the code's default
+// (tests/infra/test_infra_settings.py derives the list from monitors/settings.py). main.bicep deploys this file for
+// azd into a resource group it creates; deploy it yourself into an existing resource group with
+//   az deployment group create --resource-group <rg> --template-file infra/app.bicep --parameters environmentName=<name>
+// Access to monitored subscriptions (least-privilege custom roles) and the Event Grid wiring are deployed per
+// subscription with subscription.bicep, after the code (Event Grid checks that the OnApiEvent function exists).
+targetScope = 'resourceGroup'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the environment (azd), used to derive unique resource names.')
+param environmentName string
+
+@description('Azure region for all resources; must offer Flex Consumption.')
+param location string = resourceGroup().location
+
+@description('Resource id of an existing Event Grid topic that receives alerts with Entra auth (EventGrid Data Sender is granted); empty for none.')
+param alertTopicResourceId string = ''
+
+// ---- MONITOR_* settings (defaults are the code's; monitors/settings.py) ----
+
+@description('MONITOR_ARM_ENDPOINT: ARM endpoint (sovereign clouds: environment().resourceManager of that cloud, without the trailing slash).')
+param armEndpoint string = 'https://management.azure.com'
+
+@description('MONITOR_SUBSCRIPTIONS: comma list of subscriptions to sweep; empty = every subscription the identity can read.')
+param monitorSubscriptions string = ''
+
+@description('MONITOR_AUTO_ONBOARD: off, dry-run or on. Also decides whether the onboarding role is granted (subscription.bicep).')
+@allowed([
+  'off'
+  'dry-run'
+  'on'
+])
+param autoOnboard string = 'off'
+
+@description('MONITOR_AUTO_OFFBOARD_ORPHANS: off, dry-run or on; deletes apiCollections whose API is gone. Also decides whether the offboarding role is granted.')
+@allowed([
+  'off'
+  'dry-run'
+  'on'
+])
+param autoOffboardOrphans string = 'off'
+
+@description('MONITOR_ONBOARD_MAX_PER_MINUTE: onboardings per APIM service per minute.')
+param onboardMaxPerMinute string = '10'
+
+@description('MONITOR_ONBOARD_TIMEOUT_SECONDS: how long to wait for an onboarding to finish.')
+param onboardTimeoutSeconds string = '120'
+
+@description('MONITOR_ONBOARD_POLL_SECONDS: polling interval when ARM does not say.')
+param onboardPollSeconds string = '2'
+
+@description('MONITOR_EXEMPT_TAG: name of the exemption tag on APIM services.')
+param exemptTag string = 'defender-apis-exempt'
+
+@description('MONITOR_SUPPORTED_REGIONS: regions Defender for APIs serves (Microsoft\'s list; keep it current).')
+param supportedRegions string = 'Southeast Asia,East Asia,Australia East,Australia Southeast,Australia Central,Australia Central 2,Brazil South,Brazil Southeast,Canada Central,Canada East,West Europe,North Europe,France Central,France South,Germany West Central,Germany North,Central India,South India,West India,Italy North,Japan East,Japan West,Korea Central,Korea South,Norway East,Norway West,South Africa North,South Africa West,Sweden Central,Sweden South,Switzerland North,Switzerland West,UK South,UK West,East US,East US 2,West US,West US 2,West US 3,Central US,North Central US,South Central US,West Central US,East US 2 EUAP,Central US EUAP'
+
+@description('MONITOR_SUPPORTED_TIERS: APIM SKUs Defender for APIs supports.')
+param supportedTiers string = 'Developer,Basic,Standard,Premium'
+
+@description('MONITOR_SELF_HOSTED: check, or skip to report APIs on self-hosted gateways as not applicable.')
+@allowed([
+  'check'
+  'skip'
+])
+param selfHosted string = 'check'
+
+@description('MONITOR_CACHE_SECONDS: how long a warm instance reuses service and plan facts.')
+param cacheSeconds string = '300'
+
+@description('MONITOR_ARM_RETRIES: SDK retry count.')
+param armRetries string = '4'
+
+@description('MONITOR_ARM_RETRY_BACKOFF: SDK backoff factor, seconds.')
+param armRetryBackoff string = '0.8'
+
+@description('MONITOR_ARM_TIMEOUT_SECONDS: per-request timeout.')
+param armTimeoutSeconds string = '30'
+
+@description('MONITOR_ARM_READS_PER_SECOND: client-side budget of ARM reads per second (ARM throttles per identity).')
+param armReadsPerSecond string = '20'
+
+
+@description('MONITOR_RENOTIFY_HOURS: remind about a still-noncompliant API after this long.')
+param renotifyHours string = '24'
+
+@description('MONITOR_ALERT_MAX_ATTEMPTS: delivery attempts before an alert is parked.')
+param alertMaxAttempts string = '8'
+
+@description('MONITOR_ALERT_RETRY_SECONDS: first retry delay of an undelivered alert.')
+param alertRetrySeconds string = '30'
+
+@description('MONITOR_SWEEP_SCHEDULE: NCRONTAB schedule of the reconciling sweep (six fields, UTC).')
+param sweepSchedule string = '0 0 * * * *'
+
+@description('MONITOR_SWEEP_QUEUE: Storage queue the sweep fans out to (created in the function storage account).')
+param sweepQueue string = 'apim-sweep'
+
+// Secrets (the settings the code keeps out of logs and reprs): stored in Key Vault, the app settings hold Key Vault
+// references. Empty = not configured.
+
+@secure()
+@description('MONITOR_TEAMS_WEBHOOK_URL (Workflows webhook).')
+param teamsWebhookUrl string = ''
+
+@secure()
+@description('MONITOR_SLACK_WEBHOOK_URL (incoming webhook).')
+param slackWebhookUrl string = ''
+
+@secure()
+@description('MONITOR_WEBHOOK_URL (signed generic webhook); needs webhookSecret.')
+param webhookUrl string = ''
+
+@secure()
+@description('MONITOR_WEBHOOK_SECRET (Standard Webhooks signing secret).')
+param webhookSecret string = ''
+
+@secure()
+@description('MONITOR_EVENTGRID_TOPIC_ENDPOINT (alerts as CloudEvents).')
+param eventGridTopicEndpoint string = ''
+
+@secure()
+@description('MONITOR_EVENTGRID_TOPIC_KEY; empty = Entra auth with the identity (grant it through alertTopicResourceId).')
+param eventGridTopicKey string = ''
+
+@secure()
+@description('MONITOR_STATE: leave empty in Azure (Azure Tables in the function storage account, with the identity); it may hold a connection string.')
+param state string = ''
+
+var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().name, environmentName))
+var tags = {
+  'azd-env-name': environmentName
+  application: 'apim-defender-monitor'
+}
+var functionAppName = 'func-apimdef-${resourceToken}'
+var deploymentContainerName = 'app-package-${take(resourceToken, 7)}'
+var deadLetterContainerName = 'deadletter'
+// ARM evaluates the scope of a module even when its condition is false: never split an empty id.
+var alertTopicParts = split(empty(alertTopicResourceId) ? '${subscription().id}/resourceGroups/unused/providers/Microsoft.EventGrid/topics/unused' : alertTopicResourceId, '/')
+
+// Key Vault secret names per secret setting (Key Vault names allow letters, digits and dashes). An object, because
+// only string and object parameters can be @secure() in the vault module.
+var secretValues = {
+  entries: [
+    {
+      name: 'monitor-teams-webhook-url'
+      value: teamsWebhookUrl
+    }
+    {
+      name: 'monitor-slack-webhook-url'
+      value: slackWebhookUrl
+    }
+    {
+      name: 'monitor-webhook-url'
+      value: webhookUrl
+    }
+    {
+      name: 'monitor-webhook-secret'
+      value: webhookSecret
+    }
+    {
+      name: 'monitor-eventgrid-topic-endpoint'
+      value: eventGridTopicEndpoint
+    }
+    {
+      name: 'monitor-eventgrid-topic-key'
+      value: eventGridTopicKey
+    }
+    {
+      name: 'monitor-state'
+      value: state
+    }
+  ]
+}
+
+// Every MONITOR_* setting the code reads; tests/infra/test_infra_settings.py derives the list from monitors/settings.py.
+var monitorSettings = {
+  MONITOR_ARM_ENDPOINT: armEndpoint
+  MONITOR_SUBSCRIPTIONS: monitorSubscriptions
+  MONITOR_AUTO_ONBOARD: autoOnboard
+  MONITOR_AUTO_OFFBOARD_ORPHANS: autoOffboardOrphans
+  MONITOR_ONBOARD_MAX_PER_MINUTE: onboardMaxPerMinute
+  MONITOR_ONBOARD_TIMEOUT_SECONDS: onboardTimeoutSeconds
+  MONITOR_ONBOARD_POLL_SECONDS: onboardPollSeconds
+  MONITOR_EXEMPT_TAG: exemptTag
+  MONITOR_SUPPORTED_REGIONS: supportedRegions
+  MONITOR_SUPPORTED_TIERS: supportedTiers
+  MONITOR_SELF_HOSTED: selfHosted
+  MONITOR_CACHE_SECONDS: cacheSeconds
+  MONITOR_ARM_RETRIES: armRetries
+  MONITOR_ARM_RETRY_BACKOFF: armRetryBackoff
+  MONITOR_ARM_TIMEOUT_SECONDS: armTimeoutSeconds
+  MONITOR_ARM_READS_PER_SECOND: armReadsPerSecond
+  MONITOR_RENOTIFY_HOURS: renotifyHours
+  MONITOR_ALERT_MAX_ATTEMPTS: alertMaxAttempts
+  MONITOR_ALERT_RETRY_SECONDS: alertRetrySeconds
+  MONITOR_SWEEP_SCHEDULE: sweepSchedule
+  MONITOR_SWEEP_QUEUE: sweepQueue
+  MONITOR_TEAMS_WEBHOOK_URL: empty(teamsWebhookUrl) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/monitor-teams-webhook-url/)'
+  MONITOR_SLACK_WEBHOOK_URL: empty(slackWebhookUrl) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/monitor-slack-webhook-url/)'
+  MONITOR_WEBHOOK_URL: empty(webhookUrl) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/monitor-webhook-url/)'
+  MONITOR_WEBHOOK_SECRET: empty(webhookSecret) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/monitor-webhook-secret/)'
+  MONITOR_EVENTGRID_TOPIC_ENDPOINT: empty(eventGridTopicEndpoint) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/monitor-eventgrid-topic-endpoint/)'
+  MONITOR_EVENTGRID_TOPIC_KEY: empty(eventGridTopicKey) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/monitor-eventgrid-topic-key/)'
+  MONITOR_STATE: empty(state) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/monitor-state/)'
+}
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  params: {
+    name: 'id-apimdef-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    workspaceName: 'log-apimdef-${resourceToken}'
+    appInsightsName: 'appi-apimdef-${resourceToken}'
+    location: location
+    tags: tags
+    principalId: identity.outputs.principalId
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: 'stapimdef${resourceToken}'
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+    deadLetterContainerName: deadLetterContainerName
+    sweepQueueName: sweepQueue
+    principalId: identity.outputs.principalId
+    workspaceId: monitoring.outputs.workspaceId
+  }
+}
+
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    name: 'kv-apimdef-${take(resourceToken, 11)}'
+    location: location
+    tags: tags
+    principalId: identity.outputs.principalId
+    secrets: secretValues
+    workspaceId: monitoring.outputs.workspaceId
+  }
+}
+
+module functionApp 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  params: {
+    name: functionAppName
+    planName: 'plan-apimdef-${resourceToken}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    appInsightsConnectionString: monitoring.outputs.connectionString
+    monitorSettings: monitorSettings
+  }
+}
+
+module alertTopicAccess 'modules/alert-topic-access.bicep' = if (!empty(alertTopicResourceId)) {
+  name: 'apimdef-alert-topic-access-${resourceToken}'
+  scope: resourceGroup(alertTopicParts[2], alertTopicParts[4])
+  params: {
+    topicName: last(alertTopicParts)
+    principalId: identity.outputs.principalId
+  }
+}
+
+// main.bicep forwards these to azd; the postdeploy hook passes them to subscription.bicep.
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_FUNCTION_APP_ID string = functionApp.outputs.id
+output AZURE_MONITOR_PRINCIPAL_ID string = identity.outputs.principalId
+output AZURE_MONITOR_CLIENT_ID string = identity.outputs.clientId
+output AZURE_DEADLETTER_STORAGE_ACCOUNT_ID string = storage.outputs.id
+output AZURE_DEADLETTER_CONTAINER_NAME string = storage.outputs.deadLetterContainerName
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name

@@ -1,0 +1,191 @@
+// apim-defender-monitor: the entry point `azd up` provisions. Creates the resource group and deploys app.bicep into
+// it (the function app and everything it needs), forwarding every parameter unchanged; azd fills them from its
+// environment through main.parameters.json (`azd env set MONITOR_AUTO_ONBOARD dry-run`). Plain CLI:
+//   az deployment sub create --location <region> --template-file infra/main.bicep --parameters environmentName=<name> location=<region>
+// Monitored subscriptions are wired afterwards with subscription.bicep (azd's postdeploy hook does it).
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the environment (azd), used to derive unique resource names.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region for all resources; must offer Flex Consumption.')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Resource group to create; default rg-<environmentName>.')
+param resourceGroupName string = ''
+
+// ---- Forwarded to app.bicep unchanged (tests/infra/test_infra_templates.py keeps the two lists equal) ----
+@description('Resource id of an existing Event Grid topic that receives alerts with Entra auth (EventGrid Data Sender is granted); empty for none.')
+param alertTopicResourceId string = ''
+
+@description('MONITOR_ARM_ENDPOINT: ARM endpoint (sovereign clouds: environment().resourceManager of that cloud, without the trailing slash).')
+param armEndpoint string = 'https://management.azure.com'
+
+@description('MONITOR_SUBSCRIPTIONS: comma list of subscriptions to sweep; empty = every subscription the identity can read.')
+param monitorSubscriptions string = ''
+
+@description('MONITOR_AUTO_ONBOARD: off, dry-run or on. Also decides whether the onboarding role is granted (subscription.bicep).')
+@allowed([
+  'off'
+  'dry-run'
+  'on'
+])
+param autoOnboard string = 'off'
+
+@description('MONITOR_AUTO_OFFBOARD_ORPHANS: off, dry-run or on; deletes apiCollections whose API is gone. Also decides whether the offboarding role is granted.')
+@allowed([
+  'off'
+  'dry-run'
+  'on'
+])
+param autoOffboardOrphans string = 'off'
+
+@description('MONITOR_ONBOARD_MAX_PER_MINUTE: onboardings per APIM service per minute.')
+param onboardMaxPerMinute string = '10'
+
+@description('MONITOR_ONBOARD_TIMEOUT_SECONDS: how long to wait for an onboarding to finish.')
+param onboardTimeoutSeconds string = '120'
+
+@description('MONITOR_ONBOARD_POLL_SECONDS: polling interval when ARM does not say.')
+param onboardPollSeconds string = '2'
+
+@description('MONITOR_EXEMPT_TAG: name of the exemption tag on APIM services.')
+param exemptTag string = 'defender-apis-exempt'
+
+@description('MONITOR_SUPPORTED_REGIONS: regions Defender for APIs serves (Microsoft\'s list; keep it current).')
+param supportedRegions string = 'Southeast Asia,East Asia,Australia East,Australia Southeast,Australia Central,Australia Central 2,Brazil South,Brazil Southeast,Canada Central,Canada East,West Europe,North Europe,France Central,France South,Germany West Central,Germany North,Central India,South India,West India,Italy North,Japan East,Japan West,Korea Central,Korea South,Norway East,Norway West,South Africa North,South Africa West,Sweden Central,Sweden South,Switzerland North,Switzerland West,UK South,UK West,East US,East US 2,West US,West US 2,West US 3,Central US,North Central US,South Central US,West Central US,East US 2 EUAP,Central US EUAP'
+
+@description('MONITOR_SUPPORTED_TIERS: APIM SKUs Defender for APIs supports.')
+param supportedTiers string = 'Developer,Basic,Standard,Premium'
+
+@description('MONITOR_SELF_HOSTED: check, or skip to report APIs on self-hosted gateways as not applicable.')
+@allowed([
+  'check'
+  'skip'
+])
+param selfHosted string = 'check'
+
+@description('MONITOR_CACHE_SECONDS: how long a warm instance reuses service and plan facts.')
+param cacheSeconds string = '300'
+
+@description('MONITOR_ARM_RETRIES: SDK retry count.')
+param armRetries string = '4'
+
+@description('MONITOR_ARM_RETRY_BACKOFF: SDK backoff factor, seconds.')
+param armRetryBackoff string = '0.8'
+
+@description('MONITOR_ARM_TIMEOUT_SECONDS: per-request timeout.')
+param armTimeoutSeconds string = '30'
+
+@description('MONITOR_ARM_READS_PER_SECOND: client-side budget of ARM reads per second (ARM throttles per identity).')
+param armReadsPerSecond string = '20'
+
+@description('MONITOR_RENOTIFY_HOURS: remind about a still-noncompliant API after this long.')
+param renotifyHours string = '24'
+
+@description('MONITOR_ALERT_MAX_ATTEMPTS: delivery attempts before an alert is parked.')
+param alertMaxAttempts string = '8'
+
+@description('MONITOR_ALERT_RETRY_SECONDS: first retry delay of an undelivered alert.')
+param alertRetrySeconds string = '30'
+
+@description('MONITOR_SWEEP_SCHEDULE: NCRONTAB schedule of the reconciling sweep (six fields, UTC).')
+param sweepSchedule string = '0 0 * * * *'
+
+@description('MONITOR_SWEEP_QUEUE: Storage queue the sweep fans out to (created in the function storage account).')
+param sweepQueue string = 'apim-sweep'
+
+@secure()
+@description('MONITOR_TEAMS_WEBHOOK_URL (Workflows webhook).')
+param teamsWebhookUrl string = ''
+
+@secure()
+@description('MONITOR_SLACK_WEBHOOK_URL (incoming webhook).')
+param slackWebhookUrl string = ''
+
+@secure()
+@description('MONITOR_WEBHOOK_URL (signed generic webhook); needs webhookSecret.')
+param webhookUrl string = ''
+
+@secure()
+@description('MONITOR_WEBHOOK_SECRET (Standard Webhooks signing secret).')
+param webhookSecret string = ''
+
+@secure()
+@description('MONITOR_EVENTGRID_TOPIC_ENDPOINT (alerts as CloudEvents).')
+param eventGridTopicEndpoint string = ''
+
+@secure()
+@description('MONITOR_EVENTGRID_TOPIC_KEY; empty = Entra auth with the identity (grant it through alertTopicResourceId).')
+param eventGridTopicKey string = ''
+
+@secure()
+@description('MONITOR_STATE: leave empty in Azure (Azure Tables in the function storage account, with the identity); it may hold a connection string.')
+param state string = ''
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: empty(resourceGroupName) ? 'rg-${environmentName}' : resourceGroupName
+  location: location
+  tags: {
+    'azd-env-name': environmentName
+    application: 'apim-defender-monitor'
+  }
+}
+
+module app 'app.bicep' = {
+  name: 'apim-defender-monitor-app'
+  scope: rg
+  params: {
+    location: location
+    environmentName: environmentName
+    alertTopicResourceId: alertTopicResourceId
+    armEndpoint: armEndpoint
+    monitorSubscriptions: monitorSubscriptions
+    autoOnboard: autoOnboard
+    autoOffboardOrphans: autoOffboardOrphans
+    onboardMaxPerMinute: onboardMaxPerMinute
+    onboardTimeoutSeconds: onboardTimeoutSeconds
+    onboardPollSeconds: onboardPollSeconds
+    exemptTag: exemptTag
+    supportedRegions: supportedRegions
+    supportedTiers: supportedTiers
+    selfHosted: selfHosted
+    cacheSeconds: cacheSeconds
+    armRetries: armRetries
+    armRetryBackoff: armRetryBackoff
+    armTimeoutSeconds: armTimeoutSeconds
+    armReadsPerSecond: armReadsPerSecond
+    renotifyHours: renotifyHours
+    alertMaxAttempts: alertMaxAttempts
+    alertRetrySeconds: alertRetrySeconds
+    sweepSchedule: sweepSchedule
+    sweepQueue: sweepQueue
+    teamsWebhookUrl: teamsWebhookUrl
+    slackWebhookUrl: slackWebhookUrl
+    webhookUrl: webhookUrl
+    webhookSecret: webhookSecret
+    eventGridTopicEndpoint: eventGridTopicEndpoint
+    eventGridTopicKey: eventGridTopicKey
+    state: state
+  }
+}
+
+// azd stores these in its environment; the postdeploy hook passes them to subscription.bicep.
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = app.outputs.AZURE_FUNCTION_APP_NAME
+output AZURE_FUNCTION_APP_ID string = app.outputs.AZURE_FUNCTION_APP_ID
+output AZURE_MONITOR_PRINCIPAL_ID string = app.outputs.AZURE_MONITOR_PRINCIPAL_ID
+output AZURE_MONITOR_CLIENT_ID string = app.outputs.AZURE_MONITOR_CLIENT_ID
+output AZURE_DEADLETTER_STORAGE_ACCOUNT_ID string = app.outputs.AZURE_DEADLETTER_STORAGE_ACCOUNT_ID
+output AZURE_DEADLETTER_CONTAINER_NAME string = app.outputs.AZURE_DEADLETTER_CONTAINER_NAME
+output AZURE_KEY_VAULT_NAME string = app.outputs.AZURE_KEY_VAULT_NAME

@@ -1,0 +1,149 @@
+// The function app on a Flex Consumption plan (FC1, Linux, Python 3.11), running as the user-assigned identity:
+// identity-based AzureWebJobsStorage and deployment storage (no keys anywhere), Entra-authenticated Application
+// Insights, Key Vault references resolved with the same identity, HTTPS only, TLS 1.2, FTP and basic publishing
+// credentials off. Flex Consumption rejects FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION and the
+// WEBSITE_* content settings: the runtime lives in functionAppConfig instead.
+
+@description('Name of the function app (the azd service "monitor").')
+param name string
+
+@description('Name of the Flex Consumption plan.')
+param planName string
+
+@description('Azure region (must offer Flex Consumption).')
+param location string
+
+@description('Tags for every resource.')
+param tags object = {}
+
+@description('Resource id of the user-assigned identity the app runs as.')
+param identityId string
+
+@description('Client id of that identity (AZURE_CLIENT_ID).')
+param identityClientId string
+
+@description('Name of the storage account behind AzureWebJobsStorage.')
+param storageAccountName string
+
+@description('URL of the blob container holding the deployment package.')
+param deploymentContainerUrl string
+
+@description('Application Insights connection string (not a secret: local auth is disabled on the component).')
+param appInsightsConnectionString string
+
+@description('The MONITOR_* app settings, secret ones already as Key Vault references.')
+param monitorSettings object
+
+@description('Most instances Flex Consumption may scale out to.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Memory per instance, in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+// Identity-based host storage (https://learn.microsoft.com/azure/azure-functions/functions-reference#connecting-to-host-storage-with-an-identity).
+var platformSettings = {
+  AzureWebJobsStorage__accountName: storageAccountName
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
+  AZURE_CLIENT_ID: identityClientId
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  //checkov:skip=CKV_AZURE_225:Zone redundancy for Flex Consumption is offered in some regions only; turning it on here would make the template fail elsewhere. Event Grid retries cover a zone outage.
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  //checkov:skip=CKV_AZURE_222:Event Grid delivers to OnApiEvent over the app's public endpoint (authorised by the Functions system key); this deployment has no VNet or private endpoint.
+  //checkov:skip=CKV_AZURE_17:Event Grid presents no client certificate, so requiring one would reject every delivery; the app has no HTTP routes of its own.
+  //checkov:skip=CKV_AZURE_212:Flex Consumption scales out per execution; always-ready instances are an optional cost, and an event that meets a cold start is only delayed (Event Grid retries for 24 hours).
+  //checkov:skip=CKV_AZURE_213:The app serves no HTTP endpoint to probe: its triggers are Event Grid, timers and a Storage queue, and failures surface as retries and in Application Insights.
+  name: name
+  location: location
+  tags: union(tags, {
+    'azd-service-name': 'monitor'
+  })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientCertEnabled: false
+    publicNetworkAccess: 'Enabled'
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+      appSettings: [for setting in items(union(platformSettings, monitorSettings)): {
+        name: setting.key
+        value: setting.value
+      }]
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: deploymentContainerUrl
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'python'
+        version: '3.11'
+      }
+    }
+  }
+}
+
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+output id string = site.id
+output name string = site.name
+output defaultHostName string = site.properties.defaultHostName

@@ -1,0 +1,72 @@
+// Adds one monitored subscription to a deployed apim-defender-monitor: least-privilege custom roles for the
+// monitor's identity (subscription scope, or only the listed resource groups) and the Event Grid system topic with
+// a filtered subscription to the central OnApiEvent function. Deploy once per subscription, after the function
+// code is deployed (Event Grid checks that the function exists):
+//   az deployment sub create --subscription <id> --location <region> --template-file infra/subscription.bicep \
+//     --parameters principalId=... functionAppId=... deadLetterStorageAccountId=...
+targetScope = 'subscription'
+
+@description('Principal id of the monitor\'s user-assigned identity (output AZURE_MONITOR_PRINCIPAL_ID of main.bicep).')
+param principalId string
+
+@description('Resource id of the central function app (output AZURE_FUNCTION_APP_ID).')
+param functionAppId string
+
+@description('Resource id of the central storage account for dead letters (output AZURE_DEADLETTER_STORAGE_ACCOUNT_ID).')
+param deadLetterStorageAccountId string
+
+@description('Dead-letter blob container in that account.')
+param deadLetterContainerName string = 'deadletter'
+
+@description('MONITOR_AUTO_ONBOARD of the central app; on grants apiCollections/write.')
+@allowed([
+  'off'
+  'dry-run'
+  'on'
+])
+param autoOnboard string = 'off'
+
+@description('MONITOR_AUTO_OFFBOARD_ORPHANS of the central app; on grants apiCollections/delete.')
+@allowed([
+  'off'
+  'dry-run'
+  'on'
+])
+param autoOffboardOrphans string = 'off'
+
+@description('Resource groups holding the APIM services to watch; empty = the whole subscription.')
+param resourceGroupNames array = []
+
+@description('Wire Event Grid (system topic + event subscription); false grants the roles only (sweep-only monitoring).')
+param deployEvents bool = true
+
+@description('Resource group for the system topic; created if missing.')
+param eventsResourceGroupName string = 'rg-apim-defender-events'
+
+@description('Name of the subscription\'s system topic (reuse the existing one if the subscription has one).')
+param systemTopicName string = 'evgt-apim-defender-monitor'
+
+@description('Region of the events resource group.')
+param location string = deployment().location
+
+module roles 'modules/roles.bicep' = {
+  name: 'apimdef-roles'
+  params: {
+    principalId: principalId
+    autoOnboard: autoOnboard
+    autoOffboardOrphans: autoOffboardOrphans
+    resourceGroupNames: resourceGroupNames
+  }
+}
+
+module events 'modules/events.bicep' = if (deployEvents) {
+  name: 'apimdef-events'
+  params: {
+    functionAppId: functionAppId
+    deadLetterStorageAccountId: deadLetterStorageAccountId
+    deadLetterContainerName: deadLetterContainerName
+    resourceGroupName: eventsResourceGroupName
+    systemTopicName: systemTopicName
+    location: location
+  }
+}

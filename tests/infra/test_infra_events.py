@@ -1,0 +1,172 @@
+"""Event delivery per monitored subscription (infra/subscription.bicep -> modules/events.bicep): the subscription's
+system topic, the filtered event subscription to the central OnApiEvent function, retries and keyless dead-lettering."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.infra.bicep import body, module, render, resource, template, variable
+
+EVENTS = "modules/events.bicep"
+TOPIC = "modules/events-system-topic.bicep"
+DELIVERY = "modules/events-function-subscription.bicep"
+DEAD_LETTER = "modules/deadletter-access.bicep"
+SUBSCRIPTION = "subscription.bicep"
+
+
+def _delivery() -> dict:
+    return resource(DELIVERY, "functionSubscription")["properties"]
+
+
+def test_system_topic_watches_the_subscription_from_location_global():
+    topic = resource(TOPIC, "systemTopic")
+    assert (topic["location"], topic["properties"]["topicType"], render(topic["properties"]["source"])) == (
+        "global",
+        "Microsoft.Resources.Subscriptions",
+        "subscription().id",
+    )
+
+
+def test_system_topic_has_a_system_assigned_identity():
+    assert resource(TOPIC, "systemTopic")["identity"] == {"type": "SystemAssigned"}
+
+
+def test_event_subscription_belongs_to_the_system_topic():
+    element = template(DELIVERY)["resources"]
+    assert (element["systemTopic"]["existing"], element["functionSubscription"]["config"]["parent"]) == (
+        True,
+        "systemTopic",
+    )
+
+
+def test_events_are_delivered_to_the_on_api_event_function():
+    destination = _delivery()["destination"]
+    function_name = template(DELIVERY)["parameters"]["functionName"]["default"]
+    assert (destination["endpointType"], destination["properties"]["resourceId"], function_name) == (
+        "AzureFunction",
+        "${functionAppId}/functions/${functionName}",
+        "OnApiEvent",
+    )
+
+
+def test_the_target_function_is_the_event_grid_triggered_one_in_function_app(functions):
+    name = template(DELIVERY)["parameters"]["functionName"]["default"]
+    assert functions[name].get_trigger().get_binding_name() == "eventGridTrigger"
+
+
+def test_only_resource_write_and_delete_success_events_are_delivered():
+    assert _delivery()["filter"]["includedEventTypes"] == [
+        "Microsoft.Resources.ResourceWriteSuccess",
+        "Microsoft.Resources.ResourceDeleteSuccess",
+    ]
+
+
+def test_advanced_filter_keeps_api_writes_deletes_and_plan_writes():
+    assert _delivery()["filter"]["advancedFilters"] == [
+        {
+            "operatorType": "StringIn",
+            "key": "data.operationName",
+            "values": [
+                "Microsoft.ApiManagement/service/apis/write",
+                "Microsoft.ApiManagement/service/apis/delete",
+                "Microsoft.Security/pricings/write",
+            ],
+        }
+    ]
+
+
+def test_delivery_retries_30_times_over_a_day():
+    assert _delivery()["retryPolicy"] == {"maxDeliveryAttempts": 30, "eventTimeToLiveInMinutes": 1440}
+
+
+def test_dead_letters_go_to_a_blob_container_with_the_topic_identity():
+    dead_letter = _delivery()["deadLetterWithResourceIdentity"]
+    assert dead_letter == {
+        "identity": {"type": "SystemAssigned"},
+        "deadLetterDestination": {
+            "endpointType": "StorageBlob",
+            "properties": {"resourceId": "deadLetterStorageAccountId", "blobContainerName": "deadLetterContainerName"},
+        },
+    }
+
+
+def test_dead_lettering_never_uses_a_key_based_destination():
+    assert "deadLetterDestination" not in _delivery()
+
+
+def test_dead_letter_container_defaults_to_deadletter():
+    assert {
+        template(relative)["parameters"]["deadLetterContainerName"]["default"]
+        for relative in (SUBSCRIPTION, EVENTS, DELIVERY)
+    } == {"deadletter"}
+
+
+def test_topic_identity_gets_blob_data_contributor_on_the_container_only():
+    writer = resource(DEAD_LETTER, "writer")
+    role = variable(DEAD_LETTER, "storageBlobDataContributorRoleId")
+    assert (writer["scope"], writer["properties"]["principalId"], role) == (
+        "container",
+        "principalId",
+        "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    )
+
+
+def test_dead_letter_access_is_granted_to_the_topic_identity_in_the_storage_resource_group():
+    access = module(EVENTS, "deadLetterAccess")
+    assert (render(access["scope"]), render(access["params"]["principalId"])) == (
+        "resourceGroup(storageParts[2], storageParts[4])",
+        "topic.outputs.principalId",
+    )
+
+
+def test_event_subscription_waits_for_the_dead_letter_grant():
+    assert module(EVENTS, "functionSubscription")["dependsOn"] == ["deadLetterAccess"]
+
+
+def test_dead_letter_grant_deployment_is_unique_per_monitored_subscription():
+    assert module(EVENTS, "deadLetterAccess")["name"] == "apimdef-deadletter-${subscription().subscriptionId}"
+
+
+@pytest.mark.parametrize(
+    ("symbol", "path"),
+    [
+        pytest.param("roles", "modules/roles.bicep", id="roles"),
+        pytest.param("events", "modules/events.bicep", id="events"),
+    ],
+)
+def test_subscription_entry_deploys_roles_and_events(symbol, path):
+    assert template(SUBSCRIPTION)["modules"][symbol]["detail"]["path"] == path
+
+
+def test_subscription_entry_passes_the_central_app_and_identity():
+    roles = module(SUBSCRIPTION, "roles")["params"]
+    events = module(SUBSCRIPTION, "events")["params"]
+    assert (roles["principalId"], events["functionAppId"], events["deadLetterStorageAccountId"]) == (
+        "principalId",
+        "functionAppId",
+        "deadLetterStorageAccountId",
+    )
+
+
+def test_the_app_outputs_what_subscription_bicep_needs():
+    outputs = template("app.bicep")["outputs"]
+    assert {
+        name: render(outputs[name]["value"])
+        for name in ("AZURE_MONITOR_PRINCIPAL_ID", "AZURE_FUNCTION_APP_ID", "AZURE_DEADLETTER_STORAGE_ACCOUNT_ID")
+    } == {
+        "AZURE_MONITOR_PRINCIPAL_ID": "identity.outputs.principalId",
+        "AZURE_FUNCTION_APP_ID": "functionApp.outputs.id",
+        "AZURE_DEADLETTER_STORAGE_ACCOUNT_ID": "storage.outputs.id",
+    }
+
+
+def test_central_dead_letter_container_is_the_one_events_write_to():
+    storage = module("app.bicep", "storage")["params"]
+    assert (storage["deadLetterContainerName"], variable("app.bicep", "deadLetterContainerName")) == (
+        "deadLetterContainerName",
+        "deadletter",
+    )
+
+
+def test_events_module_body_is_subscription_scoped():
+    assert body(template(EVENTS)["modules"]["topic"])["scope"] == "eventsGroup"
