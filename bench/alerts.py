@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,9 +26,8 @@ from monitors.settings import load_settings  # noqa: E402
 from monitors.state import StateStore  # noqa: E402
 from monitors.state_sqlite import SqliteStateStore  # noqa: E402
 from monitors.state_tables import open_table_store  # noqa: E402
+from tests.azurite import AZURITE_TABLE, running_azurite  # noqa: E402  (the same Azurite the tests start)
 
-AZURITE = ROOT / "node_modules" / ".bin" / "azurite-table"
-KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 SECRET = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw=="
 
 
@@ -68,30 +66,15 @@ def run(store_name: str, store: StateStore, count: int) -> None:
         store.close()
 
 
-def start_azurite(workdir: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = 10902
-    cmd = [str(AZURITE), "--tableHost", "127.0.0.1", "--tablePort", str(port), "--inMemoryPersistence",
-           "--disableTelemetry", "--skipApiVersionCheck", "--loose"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(2.5)
-    conn = (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={KEY};"
-            f"TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;")  # fmt: skip
-    return proc, conn
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--findings", type=int, default=1000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         run("SQLite", SqliteStateStore(str(Path(tmp) / "state.sqlite")), args.findings)
-        if AZURITE.exists():
-            proc, conn = start_azurite(tmp)
-            try:
-                run("Azure Tables (Azurite)", open_table_store(conn), args.findings)
-            finally:
-                proc.terminate()
-                proc.wait(timeout=10)
+        if AZURITE_TABLE.exists():
+            with running_azurite() as azurite:
+                run("Azure Tables (Azurite)", open_table_store(azurite.connection_string), args.findings)
         else:
             print("Azure Tables: skipped, Azurite not installed (run `make test` or `npm ci` first)")
     print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (max RSS)")
