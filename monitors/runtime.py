@@ -5,6 +5,7 @@ Shared by the function app and the CLI so both wire things the same way. Nothing
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from monitors.state import StateStore, open_store
 from monitors.sweep_queue import open_sweep_queue, send_messages
 
 CLI_STATE_PATH = ".apim-defender-monitor/state.sqlite"
+SWEEP_HOLD = dt.timedelta(minutes=3)
 MAX_DEQUEUE_COUNT = 5  # host.json extensions.queues.maxDequeueCount: after this the host would poison the message
 log = logging.getLogger(__name__)
 
@@ -75,8 +77,9 @@ class Runtime:
         return findings
 
     def _report(self, findings: list[Finding]) -> None:
+        """Sweep findings: held a few minutes so the digests of every worker leave merged (DrainOutbox sends them)."""
         if self.notifier is not None:
-            self.notifier.record(findings, digest=True)
+            self.notifier.record(findings, digest=True, hold=SWEEP_HOLD)
             self.notifier.deliver()
 
     def close(self) -> None:

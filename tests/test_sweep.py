@@ -3,6 +3,7 @@ the queue function called as the host calls it, orphans, deleted services, poiso
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 
@@ -11,13 +12,18 @@ from azure.functions.queue import QueueMessage
 from azure.functions.timer import TimerRequest
 from azure.storage.queue import QueueClient
 
+from monitors.alerts.dispatch import Dispatcher
+from monitors.alerts.webhook import WebhookSink
 from monitors.errors import TransientAzureError
 from monitors.inventory import ServiceWork, take_inventory
 from monitors.model import Action, Kind, Reason, Status
+from monitors.runtime import SWEEP_HOLD
+from monitors.state_sqlite import SqliteStateStore
 from tests.azurite import running_azurite
 from tests.conftest import PROD, SUB_DEV
 
 SUBS = [PROD, SUB_DEV]
+SECRET = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw=="
 
 
 def verdicts(findings) -> list[tuple[str, str, str]]:
@@ -132,13 +138,29 @@ def test_timer_fans_out_one_message_per_service_through_the_queue(functions, swe
     assert services == ["apim-cons", "apim-dev", "apim-exempt", "apim-expired", "apim-far", "apim-prod"]
 
 
-def test_queue_worker_alerts_like_a_scan(functions, sweep_env, receiver, monkeypatch) -> None:
+@pytest.fixture
+def alerting_sweep(functions, sweep_env, receiver, monkeypatch, tmp_path):
+    """Run a whole sweep (timer, then every queued message) with a signed webhook; returns the state store."""
     monkeypatch.setenv("MONITOR_WEBHOOK_URL", receiver.url)
-    monkeypatch.setenv("MONITOR_WEBHOOK_SECRET", "whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw==")
+    monkeypatch.setenv("MONITOR_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("MONITOR_STATE", f"sqlite:{tmp_path / 'state.sqlite'}")
     functions["SweepTimer"].get_user_function()(TimerRequest(past_due=False))
     run_queue(functions, sweep_env)
-    alerted = sorted({f["api"] for r in receiver.requests for f in json.loads(r.body)["findings"]})
-    assert alerted == ["", "billing", "dev-api", "factory", "ghost", "old-api", "orders"]
+    store = SqliteStateStore(str(tmp_path / "state.sqlite"))
+    yield store
+    store.close()
+
+
+def test_sweep_digests_wait_in_the_outbox_to_leave_together(alerting_sweep, receiver) -> None:
+    held = alerting_sweep.outbox()
+    assert (receiver.requests, len(held) > 1, all(not i.parked for i in held)) == ([], True, True)
+
+
+def test_sweep_sends_one_merged_digest_per_sink_with_what_a_scan_finds(alerting_sweep, receiver) -> None:
+    later = dt.datetime.now(dt.UTC) + SWEEP_HOLD + dt.timedelta(seconds=1)
+    Dispatcher(alerting_sweep, [WebhookSink(receiver.url, SECRET)], max_attempts=3, retry_seconds=1).deliver_due(later)
+    alerted = sorted(f["api"] for r in receiver.requests for f in json.loads(r.body)["findings"])
+    assert (len(receiver.requests), alerted) == (1, ["", "billing", "dev-api", "factory", "ghost", "old-api", "orders"])
 
 
 def test_malformed_queue_message_is_logged_and_acknowledged(functions, sweep_env, caplog) -> None:

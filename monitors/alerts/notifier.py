@@ -13,7 +13,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 
-from monitors.alerts.digest import order_alerts
+from monitors.alerts.digest import DIGEST_MARK, DIGEST_PART, order_alerts
 from monitors.alerts.dispatch import DeliveryReport, Dispatcher
 from monitors.alerts.sink import Sink
 from monitors.model import Alert, Finding, OutboxItem
@@ -23,8 +23,6 @@ from monitors.transitions import decide, subject_key
 
 log = logging.getLogger(__name__)
 _MAX_CONFLICTS = 5
-# An Azure Tables entity holds at most ~1 MiB; a stored alert takes about 0.5 KB, so 400 leave ample room.
-DIGEST_PART = 400
 
 
 def _utcnow() -> dt.datetime:
@@ -54,19 +52,27 @@ class Notifier:
     def event_seen(self, event_id: str) -> bool:
         return self._store.event_seen(event_id)
 
-    def record(self, findings: Sequence[Finding], *, digest: bool, event_id: str | None = None) -> list[Alert]:
+    def record(
+        self,
+        findings: Sequence[Finding],
+        *,
+        digest: bool,
+        event_id: str | None = None,
+        hold: dt.timedelta = dt.timedelta(0),
+    ) -> list[Alert]:
         """Store the findings' transitions and queue their alerts: one message per alert, or one digest per sink.
 
-        Alerts are queued before the statuses that would silence them are written.
+        Alerts are queued before the statuses that would silence them are written. A digest ``hold`` keeps it in
+        the outbox that long, so that the digests of a sweep's many workers leave together, merged.
         """
         now = self._clock()
         decisions = [(f, decide(self._store.get_status(subject_key(f)), f, now, self._renotify)) for f in findings]
         alerts = [d.alert for _, d in decisions if d.alert is not None]
         if digest and alerts:
-            self._enqueue(alerts, now)
+            self._enqueue(alerts, now, now + hold, digest=True)
         elif alerts:
             for alert in alerts:
-                self._enqueue([alert], now)
+                self._enqueue([alert], now, now, digest=False)
         for finding, decision in decisions:
             if decision.record is not None and not self._store.put_status(decision.record):
                 self._settle(finding, now)
@@ -85,9 +91,10 @@ class Notifier:
                 return
         log.warning("status of %s kept changing; the next run re-evaluates it", finding.resource_id)
 
-    def _enqueue(self, alerts: list[Alert], now: dt.datetime) -> None:
-        """One outbox item per sink; a very large digest is split worst-first into parts that fit one table entity."""
-        if len(alerts) == 1:
+    def _enqueue(self, alerts: list[Alert], now: dt.datetime, due: dt.datetime, *, digest: bool) -> None:
+        """One outbox item per sink: an alert under its own id (the event path), or a digest, split worst-first into
+        parts that fit one table entity, under ids the dispatcher recognises to merge digests per sink."""
+        if not digest:
             parts = [(alerts[0].alert_id, alerts)]
         else:
             ordered, base = order_alerts(alerts), _digest_id(alerts)
@@ -95,9 +102,11 @@ class Notifier:
             parts = [(f"{base}-{n}of{len(chunks)}", chunk) for n, chunk in enumerate(chunks, 1)]
         for sink in self._sinks:
             for batch, part in parts:
-                item = OutboxItem(f"{sink.name}-{batch}", sink.name, tuple(part), created_at=now, next_attempt_at=now)
+                item = OutboxItem(f"{sink.name}-{batch}", sink.name, tuple(part), created_at=now, next_attempt_at=due)
                 self._store.enqueue(item)
 
 
 def _digest_id(alerts: Sequence[Alert]) -> str:
-    return "digest-" + hashlib.sha256("|".join(sorted(a.alert_id for a in alerts)).encode()).hexdigest()[:24]
+    return (
+        DIGEST_MARK.lstrip("-") + hashlib.sha256("|".join(sorted(a.alert_id for a in alerts)).encode()).hexdigest()[:24]
+    )

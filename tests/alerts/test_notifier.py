@@ -228,3 +228,23 @@ def test_huge_digest_is_split_worst_first_into_parts_that_fit(make_notifier, rec
     notifier.deliver()
     parts = [[a["kind"] for a in json.loads(r.body)["alerts"]] for r in receiver.requests]
     assert ([len(p) for p in parts], parts[0][0]) == ([400, 51], "new")
+
+
+def test_held_digests_for_one_sink_leave_merged_after_the_hold(make_notifier, receiver, clock) -> None:
+    notifier = make_notifier()
+    hold = dt.timedelta(minutes=3)
+    notifier.record([make_finding("orders", service="apim-a")], digest=True, hold=hold)
+    notifier.record([make_finding("billing", service="apim-b")], digest=True, hold=hold)
+    notifier.deliver()
+    early = len(receiver.requests)
+    clock.advance(minutes=4)
+    notifier.deliver()
+    assert (early, sorted(_finding_ids(receiver))) == (
+        0,
+        sorted(
+            [
+                make_finding("orders", service="apim-a").resource_id,
+                make_finding("billing", service="apim-b").resource_id,
+            ]
+        ),
+    )
