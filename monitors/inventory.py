@@ -142,7 +142,7 @@ def _services(
         services = []
         for sub in subscriptions:
             try:
-                services += apim.list_services(clients.apim(sub), sub, resource_group, with_gateways=False)
+                services += apim.list_services(clients.apim(sub), sub, resource_group)
             except AzureError as exc:
                 inventory.findings.append(rules.azure_error_finding(PlanRef(sub), exc))
     return [s for s in services if _matches(s.ref, resource_group, service)], collections

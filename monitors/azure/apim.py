@@ -119,29 +119,18 @@ def get_service(client: ApiManagementClient, svc: ServiceRef, *, with_gateways: 
     return _service_facts(resource, svc, gateways)
 
 
-def list_services(
-    client: ApiManagementClient,
-    subscription_id: str,
-    resource_group: str | None,
-    *,
-    with_gateways: bool,
-) -> list[ServiceFacts]:
-    """Every APIM service of a subscription, or of one resource group."""
+def list_services(client: ApiManagementClient, subscription_id: str, resource_group: str | None) -> list[ServiceFacts]:
+    """Every APIM service of a subscription, or of one resource group (gateways are looked up when reconciling)."""
     scope = f"/subscriptions/{subscription_id}" + (f"/resourceGroups/{resource_group}" if resource_group else "")
     with arm_call("list APIM services in", scope):
         ops = client.api_management_service
         resources = list(ops.list_by_resource_group(resource_group) if resource_group else ops.list())
-    services = []
-    for resource in resources:
-        svc = ServiceRef(subscription_id, _resource_group_of(str(resource.id)), str(resource.name))
-        services.append(
-            _service_facts(
-                resource,
-                svc,
-                self_hosted_api_ids(client, svc) if with_gateways else None,
-            )
+    return [
+        _service_facts(
+            resource, ServiceRef(subscription_id, _resource_group_of(str(resource.id)), str(resource.name)), None
         )
-    return services
+        for resource in resources
+    ]
 
 
 def _resource_group_of(resource_id: str) -> str:
