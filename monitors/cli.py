@@ -18,7 +18,7 @@ from tqdm import tqdm
 from monitors import coverage, events, report
 from monitors.engine import Engine
 from monitors.errors import AzureError, EventError, SettingsError, StateError
-from monitors.inventory import list_subscriptions, take_inventory
+from monitors.inventory import subscriptions_in_scope, take_inventory
 from monitors.model import Finding, OutboxItem, Status
 from monitors.runtime import Runtime, build_runtime
 from monitors.settings import Settings, load_settings
@@ -85,7 +85,7 @@ def _scan(args: argparse.Namespace, runtime: Runtime, stderr: TextIO) -> list[Fi
         raise SettingsError(f"--concurrency={args.concurrency}: expected a whole number >= 1")
     if not args.all:
         return runtime.engine.scan(args.subscription, args.resource_group, args.service, args.concurrency)
-    subscriptions = list(runtime.settings.subscriptions) or list_subscriptions(runtime.clients)
+    subscriptions = subscriptions_in_scope(runtime.clients, runtime.settings.subscriptions)
     scope = take_inventory(
         runtime.clients, subscriptions, resource_group=args.resource_group, service=args.service, use_graph=True
     )

@@ -50,6 +50,17 @@ class EventOutcome:
     ignored: str | None = None
 
 
+def _parse(event: Mapping[str, object]) -> events.ParsedEvent | EventOutcome:
+    """An event to act on, or the outcome of one that is malformed or irrelevant (acknowledged with a reason)."""
+    try:
+        parsed = events.parse_event(event)
+    except EventError as exc:
+        return EventOutcome(str(event.get("id", "?"))[:100], ignored=f"malformed event: {exc}")
+    if isinstance(parsed, events.Ignored):
+        return EventOutcome(parsed.event_id, ignored=parsed.reason)
+    return parsed
+
+
 class Engine:
     """Evaluates and remediates; holds the per-process caches and rate limits of a warm instance."""
 
@@ -88,12 +99,9 @@ class Engine:
         Malformed and irrelevant events come back as ``ignored``; ARM permission and request errors as an error
         finding (retrying would not help). Raises TransientAzureError so that Event Grid redelivers.
         """
-        try:
-            parsed = events.parse_event(event)
-        except EventError as exc:
-            return EventOutcome(str(event.get("id", "?"))[:100], ignored=f"malformed event: {exc}")
-        if isinstance(parsed, events.Ignored):
-            return EventOutcome(parsed.event_id, ignored=parsed.reason)
+        parsed = _parse(event)
+        if isinstance(parsed, EventOutcome):
+            return parsed
         return EventOutcome(parsed.event_id, finding=self._check_target(parsed))
 
     def handle_batch(self, batch: Iterable[Mapping[str, object]]) -> list[EventOutcome]:
@@ -101,18 +109,9 @@ class Engine:
         outcomes: list[EventOutcome] = []
         seen: dict[tuple[str, bool], str] = {}
         for event in batch:
-            try:
-                parsed = events.parse_event(event)
-            except EventError as exc:
-                outcomes.append(
-                    EventOutcome(
-                        str(event.get("id", "?"))[:100],
-                        ignored=f"malformed event: {exc}",
-                    )
-                )
-                continue
-            if isinstance(parsed, events.Ignored):
-                outcomes.append(EventOutcome(parsed.event_id, ignored=parsed.reason))
+            parsed = _parse(event)
+            if isinstance(parsed, EventOutcome):
+                outcomes.append(parsed)
                 continue
             key = (parsed.target.resource_id.lower(), parsed.deleted)
             if key in seen:
@@ -122,7 +121,7 @@ class Engine:
             try:
                 finding = self._check_target(parsed)
             except TransientAzureError as exc:
-                finding = rules.error_finding(parsed.target, permission=False, message=str(exc))
+                finding = rules.azure_error_finding(parsed.target, exc)
             outcomes.append(EventOutcome(parsed.event_id, finding=finding))
         return outcomes
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -80,6 +81,11 @@ def list_subscriptions(clients: ArmClients) -> list[str]:
     with arm_call("list", "/subscriptions"):
         subs = list(clients.subscriptions().subscriptions.list())
     return sorted(str(s.subscription_id) for s in subs if str(getattr(s.state, "value", s.state)) == "Enabled")
+
+
+def subscriptions_in_scope(clients: ArmClients, configured: Sequence[str]) -> list[str]:
+    """MONITOR_SUBSCRIPTIONS when set, else every enabled subscription the identity can read."""
+    return list(configured) or list_subscriptions(clients)
 
 
 def take_inventory(

@@ -15,7 +15,7 @@ from monitors.alerts.sink import build_sinks
 from monitors.azure.clients import ArmClients
 from monitors.engine import Engine, EventOutcome
 from monitors.errors import SettingsError
-from monitors.inventory import ServiceWork, list_subscriptions, take_inventory
+from monitors.inventory import ServiceWork, subscriptions_in_scope, take_inventory
 from monitors.model import Finding, Status
 from monitors.settings import Settings
 from monitors.state import StateStore, open_store
@@ -56,7 +56,7 @@ class Runtime:
     def start_sweep(self) -> int:
         """The timer's job: inventory every subscription in scope, report plan findings, enqueue one message per
         APIM service. Returns the number of services enqueued."""
-        subscriptions = list(self.settings.subscriptions) or list_subscriptions(self.clients)
+        subscriptions = subscriptions_in_scope(self.clients, self.settings.subscriptions)
         inventory = take_inventory(self.clients, subscriptions, use_graph=True)
         self._report(inventory.findings)
         return send_messages(open_sweep_queue(self.settings), (work.to_message() for work in inventory.work))
