@@ -2,7 +2,12 @@
 // identity-based AzureWebJobsStorage and deployment storage (no keys anywhere), Entra-authenticated Application
 // Insights, Key Vault references resolved with the same identity, HTTPS only, TLS 1.2, FTP and basic publishing
 // credentials off. Flex Consumption rejects FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION and the
-// WEBSITE_* content settings: the runtime lives in functionAppConfig instead.
+// WEBSITE_* content settings: the runtime lives in functionAppConfig instead. It also rejects some siteConfig
+// properties outright, ftpsState among them (ARM error 51021 "The following list of site configuration properties
+// (Site.SiteConfig.FtpsState, ...) for Flex Consumption sites is invalid"), so FTP is closed by the ftp
+// basicPublishingCredentialsPolicies below instead:
+// https://learn.microsoft.com/azure/azure-functions/functions-app-settings#flex-consumption-plan-deprecations
+// (the error text: https://github.com/microsoft/azure-pipelines-tasks/issues/21032).
 
 @description('Name of the function app (the azd service "monitor").')
 param name string
@@ -77,6 +82,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   //checkov:skip=CKV_AZURE_17:Event Grid presents no client certificate, so requiring one would reject every delivery; the app has no HTTP routes of its own.
   //checkov:skip=CKV_AZURE_212:Flex Consumption scales out per execution; always-ready instances are an optional cost, and an event that meets a cold start is only delayed (Event Grid retries for 24 hours).
   //checkov:skip=CKV_AZURE_213:The app serves no HTTP endpoint to probe: its triggers are Event Grid, timers and a Storage queue, and failures surface as retries and in Application Insights.
+  //checkov:skip=CKV_AZURE_78:Flex Consumption rejects siteConfig.ftpsState (ARM error 51021, see the header); FTP stays off through the ftp basicPublishingCredentialsPolicies resource (allow false).
   name: name
   location: location
   tags: union(tags, {
@@ -98,7 +104,6 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       http20Enabled: true
       appSettings: [for setting in items(union(platformSettings, monitorSettings)): {
         name: setting.key

@@ -127,10 +127,18 @@ def test_key_vault_references_resolve_with_the_user_assigned_identity():
     assert resource(FUNCTION_APP, "site")["properties"]["keyVaultReferenceIdentity"] == "identityId"
 
 
-def test_function_app_is_https_only_with_tls_12_and_no_ftp():
+def test_function_app_is_https_only_with_tls_12():
     site = resource(FUNCTION_APP, "site")
-    config = site["properties"]["siteConfig"]
-    assert (site["properties"]["httpsOnly"], config["minTlsVersion"], config["ftpsState"]) == (True, "1.2", "Disabled")
+    assert (site["properties"]["httpsOnly"], site["properties"]["siteConfig"]["minTlsVersion"]) == (True, "1.2")
+
+
+def test_site_config_has_no_ftps_state_which_flex_consumption_rejects():
+    assert "ftpsState" not in resource(FUNCTION_APP, "site")["properties"]["siteConfig"]
+
+
+def test_checkov_ftp_check_is_skipped_with_the_flex_consumption_reason():
+    skips = dict(re.findall(r"checkov:skip=([A-Z0-9_]+):(.*)", source(FUNCTION_APP)))
+    assert "ftpsState" in skips.get("CKV_AZURE_78", "")
 
 
 @pytest.mark.parametrize("symbol", ["ftpPublishing", "scmPublishing"])
