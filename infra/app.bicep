@@ -19,6 +19,17 @@ param location string = resourceGroup().location
 @description('Resource id of an existing Event Grid topic that receives alerts with Entra auth (EventGrid Data Sender is granted); empty for none.')
 param alertTopicResourceId string = ''
 
+@description('Replication of the function storage account (AZURE_STORAGE_SKU). Standard_LRS works in every Flex Consumption region; Standard_ZRS / Standard_GZRS only where the region offers them.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_GZRS'
+  'Standard_RAGRS'
+  'Standard_RAGZRS'
+])
+param storageSkuName string = 'Standard_LRS'
+
 // ---- MONITOR_* settings (defaults are the code's; monitors/settings.py) ----
 
 @description('MONITOR_ARM_ENDPOINT: ARM endpoint (sovereign clouds: environment().resourceManager of that cloud, without the trailing slash).')
@@ -234,6 +245,7 @@ module storage 'modules/storage.bicep' = {
     name: 'stapimdef${resourceToken}'
     location: location
     tags: tags
+    skuName: storageSkuName
     deploymentContainerName: deploymentContainerName
     deadLetterContainerName: deadLetterContainerName
     sweepQueueName: sweepQueue

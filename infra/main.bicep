@@ -26,6 +26,17 @@ param resourceGroupName string = ''
 @description('Resource id of an existing Event Grid topic that receives alerts with Entra auth (EventGrid Data Sender is granted); empty for none.')
 param alertTopicResourceId string = ''
 
+@description('Replication of the function storage account (AZURE_STORAGE_SKU). Standard_LRS works in every Flex Consumption region; Standard_ZRS / Standard_GZRS only where the region offers them.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_GZRS'
+  'Standard_RAGRS'
+  'Standard_RAGZRS'
+])
+param storageSkuName string = 'Standard_LRS'
+
 @description('MONITOR_ARM_ENDPOINT: ARM endpoint (sovereign clouds: environment().resourceManager of that cloud, without the trailing slash).')
 param armEndpoint string = 'https://management.azure.com'
 
@@ -147,6 +158,7 @@ module app 'app.bicep' = {
     location: location
     environmentName: environmentName
     alertTopicResourceId: alertTopicResourceId
+    storageSkuName: storageSkuName
     armEndpoint: armEndpoint
     monitorSubscriptions: monitorSubscriptions
     autoOnboard: autoOnboard

@@ -11,7 +11,11 @@ param location string
 @description('Tags for every resource.')
 param tags object = {}
 
-@description('Replication. Zone- and geo-redundant by default: the alert outbox and the dead letters are state.')
+// Locally redundant by default because every region has it: ZRS and GZRS exist only in a subset of regions
+// (https://learn.microsoft.com/azure/storage/common/redundancy-regions-zrs,
+// https://learn.microsoft.com/azure/storage/common/redundancy-regions-gzrs), and a Flex Consumption region without
+// them would fail the deployment. Choose ZRS/GZRS where the region offers it: the alert outbox and dead letters are state.
+@description('Replication (AZURE_STORAGE_SKU). Standard_LRS works in every region; use Standard_ZRS or Standard_GZRS where the region offers them.')
 @allowed([
   'Standard_LRS'
   'Standard_ZRS'
@@ -20,7 +24,7 @@ param tags object = {}
   'Standard_RAGRS'
   'Standard_RAGZRS'
 ])
-param skuName string = 'Standard_GZRS'
+param skuName string = 'Standard_LRS'
 
 @description('Blob container holding the Flex Consumption deployment package.')
 param deploymentContainerName string
@@ -52,6 +56,7 @@ var functionRoleIds = [
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   //checkov:skip=CKV_AZURE_59:Flex Consumption without VNet integration reaches its AzureWebJobsStorage and deployment container over the public endpoint; keys are disabled and only Entra identities with data roles get in.
+  //checkov:skip=CKV_AZURE_206:The default is Standard_LRS because ZRS and GZRS exist only in some regions (see skuName); the replication is a parameter (AZURE_STORAGE_SKU) to raise where the region offers it.
   //checkov:skip=CKV_AZURE_35:Same reason as CKV_AZURE_59: a default-deny firewall would cut off the Flex Consumption host, which has no fixed outbound addresses without VNet integration.
   name: name
   location: location

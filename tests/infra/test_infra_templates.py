@@ -246,6 +246,39 @@ def test_storage_holds_the_package_container_dead_letters_and_sweep_queue(symbol
     assert resource(STORAGE, symbol)["parent"] == parent
 
 
+@pytest.mark.parametrize(
+    ("relative", "name"),
+    [
+        pytest.param(STORAGE, "skuName", id="storage-module"),
+        pytest.param("app.bicep", "storageSkuName", id="app"),
+        pytest.param("main.bicep", "storageSkuName", id="main"),
+    ],
+)
+def test_storage_sku_defaults_to_lrs_which_every_region_offers(relative, name):
+    assert template(relative)["parameters"][name]["default"] == "Standard_LRS"
+
+
+def test_storage_sku_still_allows_zone_and_geo_zone_redundancy():
+    allowed = next(
+        d["argument"]
+        for d in template("main.bicep")["parameters"]["storageSkuName"]["decorators"]
+        if d["type"] == "allowed"
+    )
+    assert {"Standard_ZRS", "Standard_GZRS"} <= set(allowed)
+
+
+def test_storage_account_takes_the_sku_parameter():
+    assert (module("app.bicep", "storage")["params"]["skuName"], resource(STORAGE, "storage")["sku"]) == (
+        "storageSkuName",
+        {"name": "skuName"},
+    )
+
+
+def test_azd_environment_value_azure_storage_sku_sets_the_storage_sku():
+    parameters = json.loads((INFRA / "main.parameters.json").read_text(encoding="utf-8"))["parameters"]
+    assert parameters["storageSkuName"]["value"] == "${AZURE_STORAGE_SKU=Standard_LRS}"
+
+
 def test_sweep_queue_is_named_by_the_sweep_queue_setting():
     params = module("app.bicep", "storage")["params"]
     settings = variable("app.bicep", "monitorSettings")
