@@ -1,0 +1,125 @@
+"""Every Event Grid sample Microsoft publishes (tests/data/real/events) through the CLI and through the parser.
+
+An API event names its API (revision suffix stripped) and yields a finding; every other event is acknowledged as
+ignored with a reason, never a crash. Placeholders are mapped onto the seeded estate in memory; ``myapi`` is not in
+the estate, so the CLI's finding on it is ``api_not_found``, which is all the classification needs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from monitors import events
+from monitors.cli import main
+from monitors.errors import EventError
+from monitors.model import ApiRef
+from tests.conftest import PROD
+from tests.real.payloads import manifest_files, real_text, with_estate_ids
+
+MYAPI = ApiRef(PROD, "rg-apis", "apim-prod", "myapi")
+# The legacy APIDeleted sample's resourceUri reads "/subscriptions/subscription-id}/..." (a '{' is missing): the
+# parser takes the resourceUri over the topic, so that is the subscription it names.
+MYAPI_TYPO_SUBSCRIPTION = ApiRef("subscription-id}", "rg-apis", "apim-prod", "myapi")
+
+SPECS = "events/specs-apimanagement"
+# file -> (the API it is about, whether it is a delete), one entry per event in the file.
+API_EVENTS = [
+    pytest.param(f"{SPECS}/event-grid-schema/apiCreated.json", MYAPI, False, id="specs-eg-api-created"),
+    pytest.param(f"{SPECS}/event-grid-schema/apiUpdated.json", MYAPI, False, id="specs-eg-api-updated"),
+    pytest.param(f"{SPECS}/legacy/apiDeleted.json", MYAPI_TYPO_SUBSCRIPTION, True, id="specs-eg-api-deleted"),
+    pytest.param(f"{SPECS}/cloud-events-schema/apiCreated.json", MYAPI, False, id="specs-ce-api-created"),
+    pytest.param(f"{SPECS}/cloud-events-schema/apiUpdated.json", MYAPI, False, id="specs-ce-api-updated"),
+    # Published with "specVersion" instead of CloudEvents' "specversion".
+    pytest.param(f"{SPECS}/cloud-events-schema/apiDeleted.json", MYAPI, True, id="specs-ce-api-deleted"),
+    pytest.param("events/docs-apim/event-grid-schema/api_updated.json", MYAPI, False, id="docs-eg-api-updated"),
+    # Published with "Type" / "Time" and the JSON number 1.0 as specversion.
+    pytest.param("events/docs-apim/cloud-event-schema/api_updated.json", MYAPI, False, id="docs-ce-api-updated"),
+]
+
+# Events about something other than an API: gateway assignments, releases, products, users, circuit breakers,
+# gateway tokens, storage accounts, event subscriptions, listKeys actions.
+OTHER_EVENTS = [
+    pytest.param(name, id=name.removeprefix("events/").removesuffix(".json").replace("/", "-"))
+    for name in (
+        "events/specs-apimanagement/event-grid-schema/gatewayApiAdded.json",
+        "events/specs-apimanagement/event-grid-schema/gatewayApiRemoved.json",
+        "events/specs-apimanagement/event-grid-schema/apiReleaseCreated.json",
+        "events/specs-apimanagement/cloud-events-schema/gatewayApiAdded.json",
+        "events/specs-apimanagement/cloud-events-schema/apiReleaseCreated.json",
+        "events/specs-resources/event-grid-schema/resource_write_success.json",
+        "events/specs-resources/event-grid-schema/resource_delete_success.json",
+        "events/specs-resources/cloud-events-schema/resource_write_success.json",
+        "events/specs-resources/cloud-events-schema/resource_delete_success.json",
+        "events/sdk-java/ResourceWriteSuccessEvent.json",
+        "events/sdk-java/ResourceDeleteSuccessEvent.json",
+        "events/docs-apim/cloud-event-schema/product_created.json",
+        "events/docs-apim/event-grid-schema/product_created.json",
+        "events/docs-apim/cloud-event-schema/user_deleted.json",
+        "events/docs-apim/event-grid-schema/user_deleted.json",
+        "events/docs-apim/cloud-event-schema/circuit_breaker_opened.json",
+        "events/docs-apim/event-grid-schema/circuit_breaker_opened.json",
+        "events/docs-apim/cloud-event-schema/gateway_token_expired.json",
+        "events/docs-apim/event-grid-schema/gateway_token_expired.json",
+        "events/docs-subscriptions/event-grid-schema/resource_write_success.json",
+        "events/docs-subscriptions/event-grid-schema/resource_action_success.json",
+    )
+]
+
+
+def _events(name: str) -> list[dict[str, object]]:
+    return list(events.load_payload(with_estate_ids(real_text(name))))
+
+
+def _target(event: dict[str, object]) -> tuple[object, bool] | None:
+    """What the parser acts on, or None when it acknowledges the event without acting (irrelevant or malformed)."""
+    try:
+        parsed = events.parse_event(event)
+    except EventError:
+        return None
+    return (parsed.target, parsed.deleted) if isinstance(parsed, events.ParsedEvent) else None
+
+
+@pytest.fixture
+def handle_event(arm, monkeypatch, emulator_env, tmp_path):
+    """Run ``python -m monitors handle-event`` on a sample with its placeholders mapped onto the seeded estate."""
+    for key, value in emulator_env.items():
+        monkeypatch.setenv(key, value)
+
+    def run(name: str) -> tuple[int, list[dict[str, object]], str]:
+        path = tmp_path / name.replace("/", "_")
+        path.write_text(with_estate_ids(real_text(name)), encoding="utf-8")
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["handle-event", str(path), "--format", "json"], stdout=out, stderr=err)
+        return code, json.loads(out.getvalue())["findings"], err.getvalue()
+
+    return run
+
+
+def test_every_event_sample_has_an_expectation() -> None:
+    tabled = sorted(p.values[0] for p in API_EVENTS + OTHER_EVENTS)
+    assert tabled == manifest_files("event")
+
+
+@pytest.mark.parametrize(("name", "api", "deleted"), API_EVENTS)
+def test_parser_names_the_api_of_an_api_event(name, api, deleted) -> None:
+    assert [_target(event) for event in _events(name)] == [(api, deleted)]
+
+
+@pytest.mark.parametrize("name", OTHER_EVENTS)
+def test_parser_acts_on_no_other_event(name) -> None:
+    assert [_target(event) for event in _events(name)] == [None]
+
+
+@pytest.mark.parametrize(("name", "api", "deleted"), API_EVENTS)
+def test_cli_reports_a_finding_on_the_api_of_an_api_event(handle_event, name, api, deleted) -> None:
+    code, findings, err = handle_event(name)
+    assert (code, [f["resource_id"] for f in findings], "Traceback" in err) == (0, [api.resource_id], False)
+
+
+@pytest.mark.parametrize("name", OTHER_EVENTS)
+def test_cli_acknowledges_any_other_event_as_ignored_with_a_reason(handle_event, name) -> None:
+    code, findings, err = handle_event(name)
+    assert (code, findings, err.count(": ignored: "), "Traceback" in err) == (0, [], 1, False)
