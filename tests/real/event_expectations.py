@@ -1,0 +1,60 @@
+"""What each published Event Grid sample is about: its API (revision stripped; a delete or not), or nothing to act on.
+
+Placeholders are mapped onto the seeded estate (tests/data/estate.json); ``myapi`` is not in it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from monitors.model import ApiRef
+from tests.conftest import PROD
+
+MYAPI = ApiRef(PROD, "rg-apis", "apim-prod", "myapi")
+# The legacy APIDeleted sample's resourceUri reads "/subscriptions/subscription-id}/..." (a '{' is missing): the
+# parser takes the resourceUri over the topic, so that is the subscription it names.
+MYAPI_TYPO_SUBSCRIPTION = ApiRef("subscription-id}", "rg-apis", "apim-prod", "myapi")
+
+SPECS = "events/specs-apimanagement"
+# file -> (the API it is about, whether it is a delete), one entry per event in the file.
+API_EVENTS = [
+    pytest.param(f"{SPECS}/event-grid-schema/apiCreated.json", MYAPI, False, id="specs-eg-api-created"),
+    pytest.param(f"{SPECS}/event-grid-schema/apiUpdated.json", MYAPI, False, id="specs-eg-api-updated"),
+    pytest.param(f"{SPECS}/legacy/apiDeleted.json", MYAPI_TYPO_SUBSCRIPTION, True, id="specs-eg-api-deleted"),
+    pytest.param(f"{SPECS}/cloud-events-schema/apiCreated.json", MYAPI, False, id="specs-ce-api-created"),
+    pytest.param(f"{SPECS}/cloud-events-schema/apiUpdated.json", MYAPI, False, id="specs-ce-api-updated"),
+    # Published with "specVersion" instead of CloudEvents' "specversion".
+    pytest.param(f"{SPECS}/cloud-events-schema/apiDeleted.json", MYAPI, True, id="specs-ce-api-deleted"),
+    pytest.param("events/docs-apim/event-grid-schema/api_updated.json", MYAPI, False, id="docs-eg-api-updated"),
+    # Published with "Type" / "Time" and the JSON number 1.0 as specversion.
+    pytest.param("events/docs-apim/cloud-event-schema/api_updated.json", MYAPI, False, id="docs-ce-api-updated"),
+]
+
+# Events about something other than an API: gateway assignments, releases, products, users, circuit breakers,
+# gateway tokens, storage accounts, event subscriptions, listKeys actions.
+OTHER_EVENTS = [
+    pytest.param(name, id=name.removeprefix("events/").removesuffix(".json").replace("/", "-"))
+    for name in (
+        "events/specs-apimanagement/event-grid-schema/gatewayApiAdded.json",
+        "events/specs-apimanagement/event-grid-schema/gatewayApiRemoved.json",
+        "events/specs-apimanagement/event-grid-schema/apiReleaseCreated.json",
+        "events/specs-apimanagement/cloud-events-schema/gatewayApiAdded.json",
+        "events/specs-apimanagement/cloud-events-schema/apiReleaseCreated.json",
+        "events/specs-resources/event-grid-schema/resource_write_success.json",
+        "events/specs-resources/event-grid-schema/resource_delete_success.json",
+        "events/specs-resources/cloud-events-schema/resource_write_success.json",
+        "events/specs-resources/cloud-events-schema/resource_delete_success.json",
+        "events/sdk-java/ResourceWriteSuccessEvent.json",
+        "events/sdk-java/ResourceDeleteSuccessEvent.json",
+        "events/docs-apim/cloud-event-schema/product_created.json",
+        "events/docs-apim/event-grid-schema/product_created.json",
+        "events/docs-apim/cloud-event-schema/user_deleted.json",
+        "events/docs-apim/event-grid-schema/user_deleted.json",
+        "events/docs-apim/cloud-event-schema/circuit_breaker_opened.json",
+        "events/docs-apim/event-grid-schema/circuit_breaker_opened.json",
+        "events/docs-apim/cloud-event-schema/gateway_token_expired.json",
+        "events/docs-apim/event-grid-schema/gateway_token_expired.json",
+        "events/docs-subscriptions/event-grid-schema/resource_write_success.json",
+        "events/docs-subscriptions/event-grid-schema/resource_action_success.json",
+    )
+]
