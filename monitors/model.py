@@ -296,3 +296,14 @@ class OutboxItem:
     last_error: str | None = None
     parked: bool = False
     etag: str | None = None
+
+
+@dataclass(frozen=True)
+class Meter:
+    """A number shared by every instance through the state store, with the time it was last written (e.g. the
+    level of a shared request budget). ``etag`` is the store's concurrency token: None for a meter never stored."""
+
+    key: str
+    value: float
+    stamp: dt.datetime
+    etag: str | None = None

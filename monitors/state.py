@@ -1,10 +1,10 @@
-"""The state layer's contract: last known status per API, processed event ids and the alert outbox.
+"""The state layer's contract: last known status per API, processed event ids, the alert outbox and shared meters.
 
-``StateStore`` is the one interface the engine and the notifier use; ``open_store`` turns the ``MONITOR_STATE``
-setting into a backend (SQLite in ``state_sqlite``, Azure Tables in ``state_tables``). Both backends use optimistic
-concurrency: every record carries an opaque ``etag`` and a conditional write reports a lost race instead of
-overwriting. The helpers below keep the two backends' storage formats identical: timezone-aware datetimes as
-fixed-width UTC ISO strings (so they sort as text) and alerts as a JSON list.
+``StateStore`` is the one interface the engine, the notifier and the shared ARM request budget use; ``open_store``
+turns the ``MONITOR_STATE`` setting into a backend (SQLite in ``state_sqlite``, Azure Tables in ``state_tables``).
+Both backends use optimistic concurrency: every record carries an opaque ``etag`` and a conditional write reports a
+lost race instead of overwriting. The helpers below keep the two backends' storage formats identical: timezone-aware
+datetimes as fixed-width UTC ISO strings (so they sort as text) and alerts as a JSON list.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 from typing import Protocol
 
 from monitors.errors import SettingsError
-from monitors.model import Alert, OutboxItem, StatusRecord
+from monitors.model import Alert, Meter, OutboxItem, StatusRecord
 
 BAD_SPEC = (
     "MONITOR_STATE: expected sqlite:PATH, tables:CONNECTION_STRING or tables:https://ACCOUNT.table.core.windows.net"
@@ -63,6 +63,14 @@ class StateStore(Protocol):
 
     def outbox(self, *, parked: bool | None = None) -> list[OutboxItem]:
         """Every item (None), only parked items (True) or only unparked ones (False), oldest first."""
+        ...
+
+    def get_meter(self, key: str) -> Meter | None:
+        """The stored meter for ``key`` with its etag, or None."""
+        ...
+
+    def put_meter(self, meter: Meter) -> bool:
+        """Insert (etag None, only if absent) or replace (only if the stored etag matches); False on conflict."""
         ...
 
     def close(self) -> None:

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from monitors.errors import StateError
-from monitors.model import OutboxItem, Reason, Status, StatusRecord
+from monitors.model import Meter, OutboxItem, Reason, Status, StatusRecord
 from monitors.state import clip_error, decode_alerts, encode_alerts, format_time, parse_time
 
 _SCHEMA = """
@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     next_attempt_at TEXT NOT NULL, attempts INTEGER NOT NULL, last_error TEXT, parked INTEGER NOT NULL,
     version INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (parked, next_attempt_at);
+CREATE TABLE IF NOT EXISTS meters (
+    key TEXT PRIMARY KEY, value REAL NOT NULL, stamp TEXT NOT NULL, version INTEGER NOT NULL);
 """
 _SELECT_OUTBOX = (
     "SELECT item_id, sink, alerts_json, created_at, next_attempt_at, attempts, last_error, parked, version FROM outbox"
@@ -148,6 +150,23 @@ class SqliteStateStore:
         with self._lock, _guard("outbox"):
             rows = self._conn.execute(sql, (parked, parked)).fetchall()
         return [_item(row) for row in rows]
+
+    def get_meter(self, key: str) -> Meter | None:
+        with self._lock, _guard("get_meter"):
+            row = self._conn.execute("SELECT * FROM meters WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        return Meter(row["key"], row["value"], parse_time(row["stamp"]), str(row["version"]))
+
+    def put_meter(self, meter: Meter) -> bool:
+        values = (float(meter.value), format_time(meter.stamp))
+        with self._lock, _guard("put_meter"):
+            if meter.etag is None:
+                cursor = self._conn.execute("INSERT OR IGNORE INTO meters VALUES (?, ?, ?, 1)", (meter.key, *values))
+            else:
+                sql = "UPDATE meters SET value = ?, stamp = ?, version = version + 1 WHERE key = ? AND version = ?"
+                cursor = self._conn.execute(sql, (*values, meter.key, _version(meter.etag)))
+        return cursor.rowcount == 1
 
     def close(self) -> None:
         with self._lock, _guard("close"):

@@ -1,11 +1,11 @@
 """The Azure Tables state store: the Functions storage account (or any account) shared by every instance.
 
-Three tables (``<prefix>status``, ``<prefix>events``, ``<prefix>outbox``) are created lazily at first use. Row keys
-are SHA-256 hex digests because RowKey may not hold ``/ \\ # ?`` or control characters, and ARM ids and event ids
-can; the original key is kept as a property. Concurrency uses the service's ETags: inserts are ``create_entity``
-(409: someone was first) and updates are conditional on the etag read (412: someone changed it). Outbox alerts are
-split over ``alerts_json_0..14`` because one string property holds at most 64 KiB (UTF-16) and an entity 1 MiB.
-SDK errors become one-line StateErrors naming the operation and never the connection string, key or URL.
+Four tables (``<prefix>status``, ``<prefix>events``, ``<prefix>outbox``, ``<prefix>meters``) are created lazily at
+first use. Row keys are SHA-256 hex digests because RowKey may not hold ``/ \\ # ?`` or control characters, and ARM
+ids and event ids can; the original key is kept as a property. Concurrency uses the service's ETags: inserts are
+``create_entity`` (409: someone was first) and updates are conditional on the etag read (412: someone changed it).
+Outbox alerts are split over ``alerts_json_0..14`` because one string property holds at most 64 KiB (UTF-16) and an
+entity 1 MiB. SDK errors become one-line StateErrors naming the operation and never the connection string, key or URL.
 """
 
 from __future__ import annotations
@@ -32,15 +32,16 @@ from azure.core.exceptions import (
 from azure.data.tables import TableClient, TableEntity, TableServiceClient, UpdateMode
 
 from monitors.errors import SettingsError, StateError
-from monitors.model import OutboxItem, Reason, Status, StatusRecord
+from monitors.model import Meter, OutboxItem, Reason, Status, StatusRecord
 from monitors.state import BAD_SPEC, clip_error, decode_alerts, encode_alerts, format_time, parse_time
 
 # Fail in seconds when the account is unreachable, rather than after azure-core's default 10 retries of 300 s.
 CLIENT_OPTIONS: dict[str, Any] = {"connection_timeout": 5, "read_timeout": 10, "retry_total": 2}
 ALERT_PART_CHARS = 30_000  # ASCII JSON, so 60,000 bytes in UTF-16: under the 64 KiB property limit
 ALERT_PARTS = 15  # 15 x 60,000 bytes leaves room under the 1 MiB entity limit for the other properties
-STATUS, EVENTS, OUTBOX = "status", "events", "outbox"
+STATUS, EVENTS, OUTBOX, METERS = "status", "events", "outbox", "meters"
 _EVENT_PARTITION = "event"
+_METER_PARTITION = "meter"
 _TABLE_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9]{0,56}")
 _MALFORMED = "MONITOR_STATE: the tables: connection string is malformed; expected AccountName=...;AccountKey=...;..."
 
@@ -67,7 +68,8 @@ def open_table_store(target: str, *, table_prefix: str = "monitor") -> TableStat
 
 
 class TableStateStore:
-    """A ``StateStore`` in three Azure tables named ``<table_prefix>status``, ``...events`` and ``...outbox``."""
+    """A ``StateStore`` in four Azure tables named ``<table_prefix>status``, ``...events``, ``...outbox`` and
+    ``...meters``."""
 
     def __init__(
         self,
@@ -79,7 +81,7 @@ class TableStateStore:
         if not _TABLE_PREFIX.fullmatch(table_prefix):
             raise ValueError("table_prefix: expected a letter then at most 56 letters or digits")
         self._service = service
-        self._names = {kind: f"{table_prefix}{kind}" for kind in (STATUS, EVENTS, OUTBOX)}
+        self._names = {kind: f"{table_prefix}{kind}" for kind in (STATUS, EVENTS, OUTBOX, METERS)}
         self._tables: dict[str, TableClient] = {}
         self._lock = threading.Lock()
         self._on_close = on_close
@@ -165,6 +167,28 @@ class TableStateStore:
         with _guard("outbox"):
             entities = list(self._table(OUTBOX).query_entities(query, parameters=parameters))
         return _sorted_items(entities)
+
+    def get_meter(self, key: str) -> Meter | None:
+        with _guard("get_meter"):
+            try:
+                entity = self._table(METERS).get_entity(_METER_PARTITION, _row_key(key))
+            except ResourceNotFoundError:
+                return None
+        return Meter(entity["key"], float(entity["value"]), parse_time(entity["stamp"]), entity.metadata["etag"])
+
+    def put_meter(self, meter: Meter) -> bool:
+        entity = {
+            "PartitionKey": _METER_PARTITION,
+            "RowKey": _row_key(meter.key),
+            "key": meter.key,
+            "value": float(meter.value),
+            "stamp": format_time(meter.stamp),
+        }
+        with _guard("put_meter"):
+            table = self._table(METERS)
+            if meter.etag is None:
+                return _insert(table, entity)
+            return _update(table, entity, meter.etag, UpdateMode.REPLACE) is not None
 
     def close(self) -> None:
         self._service.close()
