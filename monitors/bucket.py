@@ -1,0 +1,59 @@
+"""Token-bucket arithmetic for the ARM request budgets: refill, take, reserve and wait. Pure: times come in as values.
+
+A bucket holds up to ``burst`` tokens and refills ``rate`` a second. The process-local budget polls it (``wait`` until a
+token is there); the budget shared through the state store uses ``draw``, which never polls: when the bucket is empty
+it reserves tokens ahead of the refill (the level goes negative) and says how long to wait before spending them, so one
+read-modify-write of the stored row serves a whole batch of requests. Stamps are wall-clock times written by different
+machines, so ``draw`` never refills for a negative interval and never moves a stamp backwards (a clock slightly ahead
+would otherwise earn every interval twice); a stamp further ahead than ``max_skew`` is dropped, so that one wrong clock
+cannot freeze the bucket for everyone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """The shape of a token bucket: ``rate`` tokens a second, at most ``burst`` held."""
+
+    rate: float
+    burst: float
+
+    def refill(self, level: float, elapsed: float) -> float:
+        """The level after ``elapsed`` seconds: never above ``burst``, and a negative interval refills nothing."""
+        return min(self.burst, level + max(0.0, elapsed) * self.rate)
+
+    def wait(self, level: float, tokens: float = 1.0) -> float:
+        """Seconds until the bucket holds ``tokens``; 0 when it already does."""
+        return max(0.0, (tokens - level) / self.rate)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One draw from a shared bucket: the level and stamp to store back, and what the caller got."""
+
+    level: float
+    stamp: dt.datetime
+    tokens: int
+    wait: float
+
+
+def draw(bucket: Bucket, level: float, stamp: dt.datetime, now: dt.datetime, want: int, max_skew: float) -> Grant:
+    """Refill the stored ``level`` from ``stamp`` to ``now`` and take ``want`` tokens (at least one).
+
+    Tokens that are there are granted at once, up to ``want``. An empty bucket (level below one) grants all ``want``
+    tokens as a reservation: the level goes below zero and ``wait`` is the time until the refill has paid for them.
+    """
+    want = max(1, want)
+    elapsed = (now - stamp).total_seconds()
+    if elapsed >= 0 or -elapsed > max_skew:
+        stamp = now
+    level = bucket.refill(level, elapsed)
+    if level >= 1:
+        tokens = min(want, math.floor(level))
+        return Grant(level - tokens, stamp, tokens, 0.0)
+    return Grant(level - want, stamp, want, bucket.wait(level, want))
