@@ -110,6 +110,14 @@ param sweepSchedule string = '0 0 * * * *'
 @description('MONITOR_SWEEP_QUEUE: Storage queue the sweep fans out to (created in the function storage account).')
 param sweepQueue string = 'apim-sweep'
 
+@description('MONITOR_ONBOARD_QUEUE: Storage queue the event path hands onboardings to (created in the function storage account).')
+param onboardQueue string = 'apim-onboard'
+
+@description('Most instances the Flex Consumption app may scale out to (functionAppConfig.scaleAndConcurrency.maximumInstanceCount); also MONITOR_MAX_INSTANCES.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
 // Secrets (the settings the code keeps out of logs and reprs): stored in Key Vault, the app settings hold Key Vault
 // references. Empty = not configured.
 
@@ -210,6 +218,7 @@ var monitorSettings = {
   MONITOR_ALERT_RETRY_SECONDS: alertRetrySeconds
   MONITOR_SWEEP_SCHEDULE: sweepSchedule
   MONITOR_SWEEP_QUEUE: sweepQueue
+  MONITOR_ONBOARD_QUEUE: onboardQueue
   MONITOR_TEAMS_WEBHOOK_URL: empty(teamsWebhookUrl) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/monitor-teams-webhook-url/)'
   MONITOR_SLACK_WEBHOOK_URL: empty(slackWebhookUrl) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/monitor-slack-webhook-url/)'
   MONITOR_WEBHOOK_URL: empty(webhookUrl) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/monitor-webhook-url/)'
@@ -249,6 +258,7 @@ module storage 'modules/storage.bicep' = {
     deploymentContainerName: deploymentContainerName
     deadLetterContainerName: deadLetterContainerName
     sweepQueueName: sweepQueue
+    onboardQueueName: onboardQueue
     principalId: identity.outputs.principalId
     workspaceId: monitoring.outputs.workspaceId
   }
@@ -279,6 +289,7 @@ module functionApp 'modules/functionapp.bicep' = {
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     appInsightsConnectionString: monitoring.outputs.connectionString
     monitorSettings: monitorSettings
+    maximumInstanceCount: maximumInstanceCount
   }
 }
 

@@ -114,6 +114,14 @@ param sweepSchedule string = '0 0 * * * *'
 @description('MONITOR_SWEEP_QUEUE: Storage queue the sweep fans out to (created in the function storage account).')
 param sweepQueue string = 'apim-sweep'
 
+@description('MONITOR_ONBOARD_QUEUE: Storage queue the event path hands onboardings to (created in the function storage account).')
+param onboardQueue string = 'apim-onboard'
+
+@description('Most instances the Flex Consumption app may scale out to (functionAppConfig.scaleAndConcurrency.maximumInstanceCount); also MONITOR_MAX_INSTANCES.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
 @secure()
 @description('MONITOR_TEAMS_WEBHOOK_URL (Workflows webhook).')
 param teamsWebhookUrl string = ''
@@ -180,6 +188,8 @@ module app 'app.bicep' = {
     alertRetrySeconds: alertRetrySeconds
     sweepSchedule: sweepSchedule
     sweepQueue: sweepQueue
+    onboardQueue: onboardQueue
+    maximumInstanceCount: maximumInstanceCount
     teamsWebhookUrl: teamsWebhookUrl
     slackWebhookUrl: slackWebhookUrl
     webhookUrl: webhookUrl

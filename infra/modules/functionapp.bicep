@@ -39,7 +39,7 @@ param appInsightsConnectionString string
 @description('The MONITOR_* app settings, secret ones already as Key Vault references.')
 param monitorSettings object
 
-@description('Most instances Flex Consumption may scale out to.')
+@description('Most instances Flex Consumption may scale out to; the same value is MONITOR_MAX_INSTANCES (platformSettings).')
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
@@ -53,6 +53,7 @@ param maximumInstanceCount int = 40
 param instanceMemoryMB int = 2048
 
 // Identity-based host storage (https://learn.microsoft.com/azure/azure-functions/functions-reference#connecting-to-host-storage-with-an-identity).
+// MONITOR_MAX_INSTANCES is the very parameter that caps the scale-out below, so the code's budgets cannot drift from it.
 var platformSettings = {
   AzureWebJobsStorage__accountName: storageAccountName
   AzureWebJobsStorage__credential: 'managedidentity'
@@ -60,6 +61,7 @@ var platformSettings = {
   AZURE_CLIENT_ID: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  MONITOR_MAX_INSTANCES: string(maximumInstanceCount)
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {

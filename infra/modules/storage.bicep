@@ -1,6 +1,6 @@
 // The function app's storage account, identity-based only (no shared keys): the Functions host (AzureWebJobsStorage),
-// the Flex Consumption deployment package, the sweep queue, the state tables (statuses, seen events, alert outbox)
-// and the Event Grid dead-letter container all live here.
+// the Flex Consumption deployment package, the sweep and onboarding queues, the state tables (statuses, seen events,
+// alert outbox) and the Event Grid dead-letter container all live here.
 
 @description('Name of the storage account (3-24 lower-case letters and digits).')
 param name string
@@ -34,6 +34,9 @@ param deadLetterContainerName string = 'deadletter'
 
 @description('Storage queue the timer sweep fans out to, one message per APIM service (MONITOR_SWEEP_QUEUE).')
 param sweepQueueName string = 'apim-sweep'
+
+@description('Storage queue the event path hands onboardings to (MONITOR_ONBOARD_QUEUE). Storage Queue Data Contributor on the account (functionRoleIds) covers it.')
+param onboardQueueName string = 'apim-onboard'
 
 @description('Principal id of the function app identity.')
 param principalId string
@@ -143,6 +146,11 @@ resource sweepQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023
   name: sweepQueueName
 }
 
+resource onboardQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: onboardQueueName
+}
+
 resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
   parent: storage
   name: 'default'
@@ -223,3 +231,4 @@ output blobEndpoint string = storage.properties.primaryEndpoints.blob
 output deploymentContainerUrl string = '${storage.properties.primaryEndpoints.blob}${deploymentContainer.name}'
 output deadLetterContainerName string = deadLetterContainer.name
 output sweepQueueName string = sweepQueue.name
+output onboardQueueName string = onboardQueue.name

@@ -24,6 +24,12 @@ KEY_VAULT_REFERENCE = re.compile(
     r"@Microsoft\.KeyVault\(SecretUri=\$\{keyVault\.outputs\.uri\}secrets/(?P<secret>[a-z0-9-]+)/\)"
 )
 
+# Settings the template provides before monitors/settings.py reads them (the code change is in flight), with the
+# reason; a test fails as soon as the code reads one, so the list empties itself. Keep it empty when it can be.
+AHEAD_OF_THE_CODE = {
+    "MONITOR_MAX_INSTANCES": "the Flex Consumption scale-out cap, for the code to size its per-instance ARM budget",
+}
+
 
 def _string_literals(path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -97,7 +103,11 @@ def test_every_setting_the_code_reads_is_an_app_setting():
 
 def test_the_template_sets_no_monitor_setting_the_code_does_not_read():
     monitor = {name for name in template_settings() if name.startswith("MONITOR_")}
-    assert monitor - code_settings() == set()
+    assert monitor - code_settings() - set(AHEAD_OF_THE_CODE) == set()
+
+
+def test_settings_set_ahead_of_the_code_are_still_unread():
+    assert code_settings() & set(AHEAD_OF_THE_CODE) == set(), "the code reads them now: drop them from the list"
 
 
 def test_host_storage_is_set_under_a_name_the_code_reads():

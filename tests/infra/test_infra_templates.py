@@ -240,10 +240,37 @@ def test_storage_role_assignments_loop_over_the_function_roles_on_the_account():
         pytest.param("deploymentContainer", "blobService", id="deployment-package"),
         pytest.param("deadLetterContainer", "blobService", id="dead-letters"),
         pytest.param("sweepQueue", "queueService", id="sweep-queue"),
+        pytest.param("onboardQueue", "queueService", id="onboard-queue"),
     ],
 )
-def test_storage_holds_the_package_container_dead_letters_and_sweep_queue(symbol, parent):
+def test_storage_holds_the_package_container_dead_letters_and_queues(symbol, parent):
     assert resource(STORAGE, symbol)["parent"] == parent
+
+
+def test_onboard_queue_is_named_by_the_onboard_queue_setting():
+    params = module("app.bicep", "storage")["params"]
+    settings = variable("app.bicep", "monitorSettings")
+    assert params["onboardQueueName"] == settings["MONITOR_ONBOARD_QUEUE"] == "onboardQueue"
+
+
+def test_onboard_queue_defaults_to_apim_onboard():
+    assert template("app.bicep")["parameters"]["onboardQueue"]["default"] == "apim-onboard"
+
+
+def test_queue_data_role_is_granted_on_the_whole_account_so_it_covers_every_queue():
+    access = body(template(STORAGE)["resources"]["functionAccess"])
+    roles = {BUILT_IN_ROLES[variable(STORAGE, name)] for name in variable(STORAGE, "functionRoleIds")}
+    assert (access["scope"], "Storage Queue Data Contributor" in roles) == ("storage", True)
+
+
+def test_max_instances_setting_is_the_flex_maximum_instance_count():
+    scale = resource(FUNCTION_APP, "site")["properties"]["functionAppConfig"]["scaleAndConcurrency"]
+    setting = render(variable(FUNCTION_APP, "platformSettings")["MONITOR_MAX_INSTANCES"])
+    assert (setting, scale["maximumInstanceCount"]) == ("string(maximumInstanceCount)", "maximumInstanceCount")
+
+
+def test_app_passes_its_maximum_instance_count_to_the_function_app():
+    assert module("app.bicep", "functionApp")["params"]["maximumInstanceCount"] == "maximumInstanceCount"
 
 
 @pytest.mark.parametrize(
