@@ -1,0 +1,139 @@
+"""Request budgets: a token bucket in front of every ARM attempt (retries included), per subscription.
+
+ARM throttles reads with a token bucket per subscription, principal and region: 250 tokens, refilled 25 a second
+(https://learn.microsoft.com/en-us/azure/azure-resource-manager/management/request-limits-and-throttling, "Regional
+throttling and token bucket algorithm", 2024). Every instance of the function app reads as the same identity, so they
+all drain that one bucket. ``RequestBudget`` keeps the budget in the process, which is right for a CLI run but
+multiplies with the instance count (Flex Consumption runs up to 40 instances, each with about 12 queue messages and
+many Event Grid invocations at once). ``SharedBudget`` keeps one bucket per subscription in the state store every
+instance already shares, so the whole app stays at ``MONITOR_ARM_READS_PER_SECOND`` however far it scales out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from azure.core.pipeline import PipelineRequest
+from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+from monitors.bucket import Bucket, draw
+from monitors.errors import StateError
+from monitors.model import Meter
+
+if TYPE_CHECKING:
+    from monitors.state import StateStore
+
+DRAW_SECONDS = 1.0  # one draw takes at most a second's worth of the rate, and sizes itself on the last second's use
+HOLD_SECONDS = 1.0  # drawn tokens unspent after this are dropped: kept longer, they could be spent in one burst
+MAX_CLOCK_SKEW = 60.0  # a stored stamp further ahead of our clock than this came from a wrong clock: start afresh
+MAX_LOST_RACES = 50  # in a row; each lost race means another instance drew, so this only trips on a broken store
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class RequestBudget(SansIOHTTPPolicy[Any, Any]):
+    """A token bucket kept in this process, shared by the clients of one scope (a CLI run without a state store)."""
+
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._bucket, self._clock = Bucket(rate, burst), clock
+        self._tokens, self._stamp = burst, clock()
+        self._lock = threading.Lock()
+
+    def on_request(self, request: PipelineRequest[Any]) -> None:
+        while (wait := self._take()) > 0:
+            time.sleep(wait)
+
+    def _take(self) -> float:
+        with self._lock:
+            now = self._clock()
+            self._tokens = self._bucket.refill(self._tokens, now - self._stamp)
+            self._stamp = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return 0.0
+            return self._bucket.wait(self._tokens)
+
+
+class SharedBudget(SansIOHTTPPolicy[Any, Any]):
+    """A token bucket kept in the state store (one meter per scope), drawn from by every instance of the app.
+
+    A draw is one etag-conditional read-modify-write of the meter; a lost race re-reads. A draw takes as many tokens as
+    this process needs (the requests waiting here, or the last second's use if more; at most a second's worth), so
+    under load one store round trip serves many ARM requests, and a lightly loaded instance does not strand tokens
+    other instances could use. An empty bucket is drawn into debt, and the drawer sleeps until the refill has paid.
+    Raises StateError when the store fails: an unbudgeted request could throttle the whole app.
+    """
+
+    def __init__(
+        self,
+        store: StateStore,
+        key: str,
+        bucket: Bucket,
+        *,
+        wall: Callable[[], dt.datetime] = _utc_now,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._store, self._key, self._bucket = store, key, bucket
+        self._wall, self._clock, self._sleep = wall, clock, sleep
+        self._most = max(1, int(bucket.rate * DRAW_SECONDS))
+        self._draw_lock = threading.Lock()  # one drawer per process; the others wait for what it brings back
+        self._count_lock = threading.Lock()
+        self._waiting = 0
+        self._tokens, self._expires = 0, 0.0
+        self._spent: deque[float] = deque()
+
+    def on_request(self, request: PipelineRequest[Any]) -> None:
+        with self._count_lock:
+            self._waiting += 1
+        try:
+            with self._draw_lock:
+                while not self._spend():
+                    self._draw()
+        finally:
+            with self._count_lock:
+                self._waiting -= 1
+
+    def _spend(self) -> bool:
+        """Take one token drawn earlier, if any is left and still fresh."""
+        now = self._clock()
+        if self._tokens < 1 or now > self._expires:
+            self._tokens = 0
+            return False
+        self._tokens -= 1
+        self._spent.append(now)
+        return True
+
+    def _draw(self) -> None:
+        want = self._want()
+        for _ in range(MAX_LOST_RACES):
+            stored = self._store.get_meter(self._key)
+            now = self._wall()
+            level, stamp = (stored.value, stored.stamp) if stored else (self._bucket.burst, now)
+            grant = draw(self._bucket, level, stamp, now, want, MAX_CLOCK_SKEW)
+            etag = stored.etag if stored else None
+            if self._store.put_meter(Meter(self._key, grant.level, grant.stamp, etag)):
+                if grant.wait > 0:
+                    self._sleep(grant.wait)
+                self._tokens, self._expires = grant.tokens, self._clock() + HOLD_SECONDS
+                return
+        raise StateError(
+            f"state store: request budget {self._key}: lost {MAX_LOST_RACES} races in a row for its meter; "
+            "check that every instance uses the same store and that it answers conditional writes"
+        )
+
+    def _want(self) -> int:
+        """The requests waiting in this process, or the last second's use if more, within 1..a second's worth."""
+        now = self._clock()
+        while self._spent and self._spent[0] < now - DRAW_SECONDS:
+            self._spent.popleft()
+        with self._count_lock:
+            waiting = self._waiting
+        return max(1, min(self._most, max(waiting, len(self._spent))))
