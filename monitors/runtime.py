@@ -89,14 +89,15 @@ class Runtime:
 
 
 def build_runtime(settings: Settings, *, in_azure: bool) -> Runtime:
-    """In Azure, state defaults to the Functions storage account; the CLI keeps state only when it alerts."""
-    clients = ArmClients(settings)
-    engine = Engine(settings, clients)
+    """In Azure, state defaults to the Functions storage account; the CLI keeps state only when it alerts.
+    The store opens first: the ARM request budgets live in it, shared by every instance."""
     spec = settings.state_spec(in_azure=in_azure)
     if spec is None and settings.alerting:
         if in_azure:
             raise SettingsError("MONITOR_STATE: required for alerts (or AzureWebJobsStorage), none is set")
         spec = f"sqlite:{CLI_STATE_PATH}"
     store = open_store(spec, default_sqlite_path=CLI_STATE_PATH) if spec else None
+    clients = ArmClients(settings, store=store)
+    engine = Engine(settings, clients)
     notifier = Notifier(store, build_sinks(settings), settings) if store is not None else None
     return Runtime(settings, clients, engine, store, notifier)
