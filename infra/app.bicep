@@ -32,8 +32,8 @@ param storageSkuName string = 'Standard_LRS'
 
 // ---- MONITOR_* settings (defaults are the code's; monitors/settings.py) ----
 
-@description('MONITOR_ARM_ENDPOINT: ARM endpoint (sovereign clouds: environment().resourceManager of that cloud, without the trailing slash).')
-param armEndpoint string = 'https://management.azure.com'
+@description('MONITOR_ARM_ENDPOINT: ARM endpoint; empty = the resourceManager endpoint of the cloud this deploys to (environment()), without the trailing slash.')
+param armEndpoint string = ''
 
 @description('MONITOR_SUBSCRIPTIONS: comma list of subscriptions to sweep; empty = every subscription the identity can read.')
 param monitorSubscriptions string = ''
@@ -157,6 +157,10 @@ var tags = {
 var functionAppName = 'func-apimdef-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(resourceToken, 7)}'
 var deadLetterContainerName = 'deadletter'
+// This cloud's ARM endpoint without the trailing slash environment() gives it
+// (https://learn.microsoft.com/azure/azure-resource-manager/bicep/bicep-functions-deployment#environment): no
+// public-cloud literal, so sovereign clouds get theirs.
+var cloudArmEndpoint = endsWith(environment().resourceManager, '/') ? take(environment().resourceManager, length(environment().resourceManager) - 1) : environment().resourceManager
 // ARM evaluates the scope of a module even when its condition is false: never split an empty id.
 var alertTopicParts = split(empty(alertTopicResourceId) ? '${subscription().id}/resourceGroups/unused/providers/Microsoft.EventGrid/topics/unused' : alertTopicResourceId, '/')
 
@@ -197,7 +201,7 @@ var secretValues = {
 
 // Every MONITOR_* setting the code reads; tests/infra/test_infra_settings.py derives the list from monitors/settings.py.
 var monitorSettings = {
-  MONITOR_ARM_ENDPOINT: armEndpoint
+  MONITOR_ARM_ENDPOINT: empty(armEndpoint) ? cloudArmEndpoint : armEndpoint
   MONITOR_SUBSCRIPTIONS: monitorSubscriptions
   MONITOR_AUTO_ONBOARD: autoOnboard
   MONITOR_AUTO_OFFBOARD_ORPHANS: autoOffboardOrphans
@@ -285,7 +289,7 @@ module functionApp 'modules/functionapp.bicep' = {
     tags: tags
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
-    storageAccountName: storage.outputs.name
+    storageEndpoints: storage.outputs.primaryEndpoints
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     appInsightsConnectionString: monitoring.outputs.connectionString
     monitorSettings: monitorSettings

@@ -37,8 +37,8 @@ param alertTopicResourceId string = ''
 ])
 param storageSkuName string = 'Standard_LRS'
 
-@description('MONITOR_ARM_ENDPOINT: ARM endpoint (sovereign clouds: environment().resourceManager of that cloud, without the trailing slash).')
-param armEndpoint string = 'https://management.azure.com'
+@description('MONITOR_ARM_ENDPOINT: ARM endpoint; empty = the resourceManager endpoint of the cloud this deploys to (environment()), without the trailing slash.')
+param armEndpoint string = ''
 
 @description('MONITOR_SUBSCRIPTIONS: comma list of subscriptions to sweep; empty = every subscription the identity can read.')
 param monitorSubscriptions string = ''

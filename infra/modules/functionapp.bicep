@@ -27,8 +27,8 @@ param identityId string
 @description('Client id of that identity (AZURE_CLIENT_ID).')
 param identityClientId string
 
-@description('Name of the storage account behind AzureWebJobsStorage.')
-param storageAccountName string
+@description('properties.primaryEndpoints of the storage account behind AzureWebJobsStorage (this cloud\'s blob, queue and table URIs).')
+param storageEndpoints object
 
 @description('URL of the blob container holding the deployment package.')
 param deploymentContainerUrl string
@@ -52,10 +52,15 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
-// Identity-based host storage (https://learn.microsoft.com/azure/azure-functions/functions-reference#connecting-to-host-storage-with-an-identity).
+// Identity-based host storage by service URI
+// (https://learn.microsoft.com/azure/azure-functions/functions-reference#connecting-to-host-storage-with-an-identity):
+// __accountName makes the host build the URIs with the public cloud's storage DNS suffix; the URIs come from
+// the account's own primaryEndpoints, right in every cloud. The code reads the queue and table URIs too.
 // MONITOR_MAX_INSTANCES is the very parameter that caps the scale-out below, so the code's budgets cannot drift from it.
 var platformSettings = {
-  AzureWebJobsStorage__accountName: storageAccountName
+  AzureWebJobsStorage__blobServiceUri: storageEndpoints.blob
+  AzureWebJobsStorage__queueServiceUri: storageEndpoints.queue
+  AzureWebJobsStorage__tableServiceUri: storageEndpoints.table
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId
   AZURE_CLIENT_ID: identityClientId

@@ -227,7 +227,7 @@ resource functionAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
 
 output id string = storage.id
 output name string = storage.name
-output blobEndpoint string = storage.properties.primaryEndpoints.blob
+output primaryEndpoints object = storage.properties.primaryEndpoints
 output deploymentContainerUrl string = '${storage.properties.primaryEndpoints.blob}${deploymentContainer.name}'
 output deadLetterContainerName string = deadLetterContainer.name
 output sweepQueueName string = sweepQueue.name

@@ -19,6 +19,7 @@ FUNCTION_APP = "modules/functionapp.bicep"
 SETTING = re.compile(r"MONITOR_[A-Z_]+")
 BINDING = re.compile(r"%(MONITOR_[A-Z_]+)%")
 SETTINGS_SOURCE = ROOT / "monitors" / "settings.py"
+DEFAULTED = re.compile(r"empty\((?P<param>\w+)\) \? \w+ : (?P=param)")
 KEY_VAULT_REFERENCE = re.compile(
     r"empty\((?P<param>\w+)\) \? '' : "
     r"@Microsoft\.KeyVault\(SecretUri=\$\{keyVault\.outputs\.uri\}secrets/(?P<secret>[a-z0-9-]+)/\)"
@@ -77,13 +78,16 @@ def template_settings() -> dict[str, object]:
 
 
 def _parameter_backed() -> dict[str, str]:
-    """MONITOR_* setting -> main.bicep parameter, for the settings that are plain parameters."""
+    """MONITOR_* setting -> main.bicep parameter, for the settings that are a parameter, or a parameter that falls
+    back to a computed value when empty (``empty(armEndpoint) ? cloudArmEndpoint : armEndpoint``)."""
     params = template(APP)["parameters"]
-    return {
-        name: value
-        for name, value in variable(APP, "monitorSettings").items()
-        if isinstance(value, str) and value in params
-    }
+    backed = {}
+    for name, value in variable(APP, "monitorSettings").items():
+        match = DEFAULTED.fullmatch(render(value))
+        param = match["param"] if match else value
+        if isinstance(param, str) and param in params:
+            backed[name] = param
+    return backed
 
 
 def _key_vault_backed() -> dict[str, re.Match[str]]:
@@ -110,9 +114,17 @@ def test_settings_set_ahead_of_the_code_are_still_unread():
     assert code_settings() & set(AHEAD_OF_THE_CODE) == set(), "the code reads them now: drop them from the list"
 
 
-def test_host_storage_is_set_under_a_name_the_code_reads():
-    literals = {text for text in _string_literals(SETTINGS_SOURCE) if text.startswith("AzureWebJobsStorage")}
-    assert literals & set(template_settings()) == {"AzureWebJobsStorage__accountName"}
+def test_the_code_finds_its_queues_and_tables_through_the_template_storage_settings():
+    services = {
+        name: name.removeprefix("AzureWebJobsStorage__").removesuffix("ServiceUri")
+        for name in template_settings()
+        if name.endswith("ServiceUri")
+    }
+    settings = load_settings({name: f"https://account.{service}.example" for name, service in services.items()})
+    assert (settings.queue_service_uri, settings.webjobs_storage) == (
+        "https://account.queue.example",
+        "https://account.table.example",
+    )
 
 
 def test_every_monitor_setting_is_a_parameter_or_a_key_vault_reference():

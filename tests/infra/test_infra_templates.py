@@ -168,14 +168,38 @@ def test_azure_client_id_is_the_identity_client_id():
     assert (platform["AZURE_CLIENT_ID"], wired) == ("identityClientId", "identity.outputs.clientId")
 
 
-def test_host_storage_is_identity_based():
+def test_host_storage_is_identity_based_by_service_uri():
     platform = variable(FUNCTION_APP, "platformSettings")
-    storage = {k: v for k, v in platform.items() if k.startswith("AzureWebJobsStorage")}
+    storage = {k: render(v) for k, v in platform.items() if k.startswith("AzureWebJobsStorage")}
     assert storage == {
-        "AzureWebJobsStorage__accountName": "storageAccountName",
+        "AzureWebJobsStorage__blobServiceUri": "storageEndpoints.blob",
+        "AzureWebJobsStorage__queueServiceUri": "storageEndpoints.queue",
+        "AzureWebJobsStorage__tableServiceUri": "storageEndpoints.table",
         "AzureWebJobsStorage__credential": "managedidentity",
         "AzureWebJobsStorage__clientId": "identityClientId",
     }
+
+
+def test_storage_uris_come_from_the_accounts_primary_endpoints():
+    passed = render(module("app.bicep", "functionApp")["params"]["storageEndpoints"])
+    output = render(template(STORAGE)["outputs"]["primaryEndpoints"]["value"])
+    assert (passed, output) == ("storage.outputs.primaryEndpoints", "storage.properties.primaryEndpoints")
+
+
+@pytest.mark.parametrize("relative", [*bicep_files(), "main.parameters.json"])
+def test_no_public_cloud_endpoint_literals(relative):
+    text = (INFRA / relative).read_text(encoding="utf-8")
+    assert re.findall(r"core\.windows\.net|https://management\.azure\.com", text) == []
+
+
+def test_arm_endpoint_defaults_to_the_resource_manager_of_the_cloud_deployed_to():
+    setting = render(variable("app.bicep", "monitorSettings")["MONITOR_ARM_ENDPOINT"])
+    declaration = next(line for line in source("app.bicep").splitlines() if line.startswith("var cloudArmEndpoint = "))
+    assert (setting, declaration) == (
+        "empty(armEndpoint) ? cloudArmEndpoint : armEndpoint",
+        "var cloudArmEndpoint = endsWith(environment().resourceManager, '/') ? take(environment().resourceManager, "
+        "length(environment().resourceManager) - 1) : environment().resourceManager",
+    )
 
 
 def test_application_insights_uses_entra_auth_with_the_identity():
