@@ -11,6 +11,8 @@ DELETE /_emulator/faults          disarm every fault
 POST /_emulator/lro               {"mode": "200" | "201" | "202" | "fail", "polls": 1, "retry_after_ms": 10}
 POST /_emulator/paging            {"page_size": 100, "graph_page_size": 1000} (either or both)
 POST /_emulator/graph             {"enabled": false}: Resource Graph queries answer 403 AuthorizationFailed
+POST /_emulator/throttling        {"enabled": true, "bucket": 250, "refill_per_second": 25}: ARM's read bucket per
+                                   subscription (defaults ARM's own); empty, reads answer 429 + Retry-After
 POST /_emulator/state             {"action": "add_api" | "delete_api" | "add_collection" | "remove_collection" |
                                    "set_pricing", "subscription": ..., "resourceGroup": ..., "service": ...,
                                    "api": <name, or an estate API object for add_api>, "workspace": ..., "tier": ...}
@@ -23,6 +25,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from emulator.protocol import ArmError, Reply, error_body, error_reply, ok
+from emulator.throttle import ARM_READ_BUCKET, ARM_READ_REFILL_PER_SECOND
 
 if TYPE_CHECKING:
     from emulator.server import EmulatorServer
@@ -125,6 +128,19 @@ def _graph(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
     return ok({"enabled": server.settings.graph_enabled})
 
 
+def _throttling(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
+    enabled = body["enabled"]
+    if not isinstance(enabled, bool):
+        raise ValueError("'enabled' must be true or false")
+    server.set_throttling(
+        enabled,
+        bucket=int(body.get("bucket", ARM_READ_BUCKET)),
+        refill_per_second=float(body.get("refill_per_second", ARM_READ_REFILL_PER_SECOND)),
+    )
+    settings = server.throttling
+    return ok({"enabled": settings.enabled, "bucket": settings.bucket, "refill_per_second": settings.refill_per_second})
+
+
 def _state(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
     action = body.get("action")
     store = server.state
@@ -155,5 +171,6 @@ _ACTIONS: dict[tuple[str, str], _Control] = {
     ("POST", "/lro"): _lro,
     ("POST", "/paging"): _paging,
     ("POST", "/graph"): _graph,
+    ("POST", "/throttling"): _throttling,
     ("POST", "/state"): _state,
 }

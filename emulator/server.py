@@ -1,8 +1,8 @@
 """`EmulatorServer`: the local ARM emulator's public Python API, bound to loopback only.
 
-It owns the state store, settings, request log and fault plan, answers ARM requests, Resource Graph queries included
-(record, delay, inject faults, check the bearer token, route) and hands `/_emulator/...` requests to the control
-endpoints, which are neither recorded, delayed nor faulted.
+It owns the state store, settings, request log, fault plan and read throttle, answers ARM requests, Resource Graph
+queries included (record, delay, inject faults, check the bearer token, throttle reads when switched on, route) and
+hands `/_emulator/...` requests to the control endpoints, which are neither recorded, delayed, faulted nor throttled.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import ipaddress
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from types import TracebackType
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -23,6 +24,13 @@ from emulator.protocol import ArmError, Call, Reply, error_reply
 from emulator.requestlog import DROPPED, RequestLog, RequestRecord
 from emulator.routes import dispatch
 from emulator.store import Store
+from emulator.throttle import (
+    ARM_READ_BUCKET,
+    ARM_READ_REFILL_PER_SECOND,
+    REMAINING_READS_HEADER,
+    ReadThrottle,
+    ThrottleSettings,
+)
 
 CONTROL_PREFIX = "/_emulator"
 _AUTH_CHALLENGE = (
@@ -65,6 +73,7 @@ class EmulatorServer:
         self._env = Env(self.state, self.settings)
         self._log = RequestLog()
         self._faults = FaultPlan()
+        self._throttle = ReadThrottle()
         self._httpd: LoopbackHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -170,6 +179,17 @@ class EmulatorServer:
         """Disarm every fault."""
         self._faults.clear()
 
+    @property
+    def throttling(self) -> ThrottleSettings:
+        """Whether ARM's read throttling is on, with its bucket size and refill rate."""
+        return self._throttle.settings
+
+    def set_throttling(
+        self, enabled: bool, *, bucket: int = ARM_READ_BUCKET, refill_per_second: float = ARM_READ_REFILL_PER_SECOND
+    ) -> None:
+        """Switch ARM's per-subscription read bucket on (ARM's 250 and 25 a second by default) or off; full buckets."""
+        self._throttle.configure(ThrottleSettings(enabled, bucket, refill_per_second))
+
     def set_lro_mode(self, mode: LroMode | str, polls: int = 1, *, retry_after_ms: int | None = None) -> None:
         """Choose how onboarding PUTs answer ("200", "201", "202" or "fail") and how many polls they take."""
         if polls < 0:
@@ -180,11 +200,12 @@ class EmulatorServer:
             self.settings.lro_retry_after_ms = retry_after_ms
 
     def reset(self) -> None:
-        """Restore the estate as loaded and default settings; clear the request log and faults."""
+        """Restore the estate as loaded and default settings; clear the request log and faults; throttling off."""
         self.state.restore(self.estate)
         for name, value in self._defaults.__dict__.items():
             setattr(self.settings, name, value)
         self._faults.clear()
+        self._throttle.configure(ThrottleSettings())
         self._log.clear()
 
     def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Reply | None:
@@ -221,4 +242,11 @@ class EmulatorServer:
                 {"WWW-Authenticate": _AUTH_CHALLENGE},
             )
             return error_reply(error)
-        return dispatch(call, self._env)
+        try:
+            remaining = self._throttle.take(call.method, call.segments)
+        except ArmError as error:
+            return error_reply(error)
+        reply = dispatch(call, self._env)
+        if remaining is None:
+            return reply
+        return replace(reply, headers={**reply.headers, REMAINING_READS_HEADER: str(remaining)})
