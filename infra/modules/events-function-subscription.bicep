@@ -1,6 +1,13 @@
 // The event subscription from the subscription's system topic to the central OnApiEvent function. The server-side
-// filter keeps only API writes/deletes and Defender plan writes: an API's child writes (operations, policies,
-// schemas, revisions) raise their own events with other operation names and never reach the function.
+// filter keeps only the writes that can change a finding, by data.operationName (the RBAC action of the call:
+// https://learn.microsoft.com/azure/event-grid/event-schema-subscriptions): APIs written or deleted in the service
+// or in a workspace; Defender for APIs collections written or deleted by anyone (someone onboarding or offboarding
+// by hand); the Defender plan; the APIM service itself (its tier, region and tags, the exemption tag among them);
+// and tags set through the Tags API (Microsoft.Resources/tags/write on the service, which raises no service write:
+// https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources). An API's child writes
+// (operations, policies, schemas, revisions) raise events with other operation names and never reach the
+// function. StringIn is case-insensitive and takes at most 25 values across all advanced filters
+// (https://learn.microsoft.com/azure/event-grid/event-filtering#limitations).
 
 @description('Name of the existing system topic in this resource group.')
 param systemTopicName string
@@ -46,7 +53,13 @@ resource functionSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptio
           values: [
             'Microsoft.ApiManagement/service/apis/write'
             'Microsoft.ApiManagement/service/apis/delete'
+            'Microsoft.ApiManagement/service/workspaces/apis/write'
+            'Microsoft.ApiManagement/service/workspaces/apis/delete'
+            'Microsoft.ApiManagement/service/write'
+            'Microsoft.Security/apiCollections/write'
+            'Microsoft.Security/apiCollections/delete'
             'Microsoft.Security/pricings/write'
+            'Microsoft.Resources/tags/write'
           ]
         }
       ]

@@ -61,18 +61,41 @@ def test_only_resource_write_and_delete_success_events_are_delivered():
     ]
 
 
-def test_advanced_filter_keeps_api_writes_deletes_and_plan_writes():
-    assert _delivery()["filter"]["advancedFilters"] == [
-        {
-            "operatorType": "StringIn",
-            "key": "data.operationName",
-            "values": [
-                "Microsoft.ApiManagement/service/apis/write",
-                "Microsoft.ApiManagement/service/apis/delete",
-                "Microsoft.Security/pricings/write",
-            ],
-        }
+def _operation_names() -> list[str]:
+    """Every value of every advanced filter (there is one: StringIn on data.operationName)."""
+    return [value for advanced in _delivery()["filter"]["advancedFilters"] for value in advanced["values"]]
+
+
+def test_advanced_filter_is_one_string_in_on_the_operation_name():
+    assert [(f["operatorType"], f["key"]) for f in _delivery()["filter"]["advancedFilters"]] == [
+        ("StringIn", "data.operationName")
     ]
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        pytest.param("Microsoft.ApiManagement/service/apis/write", id="api-write"),
+        pytest.param("Microsoft.ApiManagement/service/apis/delete", id="api-delete"),
+        pytest.param("Microsoft.ApiManagement/service/workspaces/apis/write", id="workspace-api-write"),
+        pytest.param("Microsoft.ApiManagement/service/workspaces/apis/delete", id="workspace-api-delete"),
+        pytest.param("Microsoft.ApiManagement/service/write", id="service-write"),
+        pytest.param("Microsoft.Security/apiCollections/write", id="collection-write"),
+        pytest.param("Microsoft.Security/apiCollections/delete", id="collection-delete"),
+        pytest.param("Microsoft.Security/pricings/write", id="plan-write"),
+        pytest.param("Microsoft.Resources/tags/write", id="tags-api-write"),
+    ],
+)
+def test_filter_carries_the_operations_that_can_change_a_finding(operation):
+    assert operation in _operation_names()
+
+
+def test_filter_carries_nothing_else():
+    assert len(_operation_names()) == 9
+
+
+def test_filter_stays_within_event_grids_25_values():
+    assert len(_operation_names()) <= 25
 
 
 def test_delivery_retries_30_times_over_a_day():
