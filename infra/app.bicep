@@ -232,8 +232,9 @@ var monitorSettings = {
   MONITOR_STATE: empty(state) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/monitor-state/)'
 }
 
+// Nested deployment names carry resourceToken: two environments sharing a resource group keep theirs apart.
 module identity 'modules/identity.bicep' = {
-  name: 'identity'
+  name: 'identity-${resourceToken}'
   params: {
     name: 'id-apimdef-${resourceToken}'
     location: location
@@ -242,7 +243,7 @@ module identity 'modules/identity.bicep' = {
 }
 
 module monitoring 'modules/monitoring.bicep' = {
-  name: 'monitoring'
+  name: 'monitoring-${resourceToken}'
   params: {
     workspaceName: 'log-apimdef-${resourceToken}'
     appInsightsName: 'appi-apimdef-${resourceToken}'
@@ -253,7 +254,7 @@ module monitoring 'modules/monitoring.bicep' = {
 }
 
 module storage 'modules/storage.bicep' = {
-  name: 'storage'
+  name: 'storage-${resourceToken}'
   params: {
     name: 'stapimdef${resourceToken}'
     location: location
@@ -269,7 +270,7 @@ module storage 'modules/storage.bicep' = {
 }
 
 module keyVault 'modules/keyvault.bicep' = {
-  name: 'keyvault'
+  name: 'keyvault-${resourceToken}'
   params: {
     name: 'kv-apimdef-${take(resourceToken, 11)}'
     location: location
@@ -281,7 +282,7 @@ module keyVault 'modules/keyvault.bicep' = {
 }
 
 module functionApp 'modules/functionapp.bicep' = {
-  name: 'functionapp'
+  name: 'functionapp-${resourceToken}'
   params: {
     name: functionAppName
     planName: 'plan-apimdef-${resourceToken}'

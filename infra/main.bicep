@@ -159,8 +159,10 @@ resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   }
 }
 
+// Named per environment and region, within the 64 characters of a deployment name for any azd environment name
+// (https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftresources).
 module app 'app.bicep' = {
-  name: 'apim-defender-monitor-app'
+  name: 'apimdef-app-${take(environmentName, 38)}-${uniqueString(environmentName, location)}'
   scope: rg
   params: {
     location: location

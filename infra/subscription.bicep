@@ -40,17 +40,30 @@ param resourceGroupNames array = []
 @description('Wire Event Grid (system topic + event subscription); false grants the roles only (sweep-only monitoring).')
 param deployEvents bool = true
 
-@description('Resource group for the system topic; created if missing.')
+@description('Resource group for a new system topic.')
 param eventsResourceGroupName string = 'rg-apim-defender-events'
 
-@description('Name of the subscription\'s system topic (reuse the existing one if the subscription has one).')
+@description('True when eventsResourceGroupName exists already (az group exists): referenced, never re-created.')
+param eventsResourceGroupExists bool = false
+
+@description('Resource id of the subscription\'s existing Microsoft.Resources.Subscriptions system topic (a subscription has at most one); empty = create one.')
+param existingSystemTopicId string = ''
+
+@description('Name of a new system topic.')
 param systemTopicName string = 'evgt-apim-defender-monitor'
 
-@description('Region of the events resource group.')
+@description('Region of a new events resource group.')
 param location string = deployment().location
 
+// Nested deployments at subscription scope keep the location they were first created in: under a fixed name a
+// deployment from another region fails with InvalidDeploymentLocation, and a second environment overwrites the
+// first one's. So the names carry the central app and the region, and stay within the 64 characters of a
+// deployment name (https://learn.microsoft.com/azure/azure-resource-manager/bicep/deploy-to-subscription#deployment-location-and-name,
+// https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftresources).
+var nameSuffix = uniqueString(functionAppId, deployment().location)
+
 module roles 'modules/roles.bicep' = {
-  name: 'apimdef-roles'
+  name: 'apimdef-roles-${nameSuffix}'
   params: {
     principalId: principalId
     autoOnboard: autoOnboard
@@ -60,12 +73,14 @@ module roles 'modules/roles.bicep' = {
 }
 
 module events 'modules/events.bicep' = if (deployEvents) {
-  name: 'apimdef-events'
+  name: 'apimdef-events-${nameSuffix}'
   params: {
     functionAppId: functionAppId
     deadLetterStorageAccountId: deadLetterStorageAccountId
     deadLetterContainerName: deadLetterContainerName
     resourceGroupName: eventsResourceGroupName
+    resourceGroupExists: eventsResourceGroupExists
+    existingSystemTopicId: existingSystemTopicId
     systemTopicName: systemTopicName
     location: location
   }

@@ -28,9 +28,11 @@ resource systemTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' existing = {
   name: systemTopicName
 }
 
+// One event subscription per central app (3-64 letters, digits and hyphens): under a fixed name a second
+// environment's deployment would silently re-point the first one's subscription to itself.
 resource functionSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15' = {
   parent: systemTopic
-  name: 'apim-defender-monitor'
+  name: 'apim-defender-monitor-${uniqueString(functionAppId)}'
   properties: {
     eventDeliverySchema: 'EventGridSchema'
     destination: {

@@ -3,8 +3,11 @@
 // filtered event subscription to the OnApiEvent function, retrying for a day and dead-lettering to a blob container
 // in the central storage account with the topic's own identity (no keys). Deploy it into any number of subscriptions.
 //
-// A subscription has at most one system topic for its own events: if one exists already, pass its name and resource
-// group (systemTopicName, resourceGroupName) so the event subscription is added to it.
+// Nothing that exists is re-declared: a subscription has at most one system topic for its own events, so when it has
+// one (existingSystemTopicId, the postdeploy hook finds it with az) the event subscription is added to it; and an
+// existing resource group is referenced, not PUT again (a PUT with another location fails with
+// InvalidResourceGroupLocation and replaces the group's tags). Each central app gets its own event subscription
+// (named after the app), so a second environment or region never takes over the first one's events.
 targetScope = 'subscription'
 
 @description('Resource id of the central function app.')
@@ -16,40 +19,59 @@ param deadLetterStorageAccountId string
 @description('Blob container for dead-lettered events.')
 param deadLetterContainerName string = 'deadletter'
 
-@description('Resource group (in this subscription) for the system topic; created if missing.')
+@description('Resource group (in this subscription) for a new system topic.')
 param resourceGroupName string = 'rg-apim-defender-events'
 
-@description('Region of that resource group (the topic itself is global).')
+@description('True when resourceGroupName exists already (az group exists): it is then referenced, never re-created.')
+param resourceGroupExists bool = false
+
+@description('Resource id of the subscription\'s existing Microsoft.Resources.Subscriptions system topic; empty = create one named systemTopicName in resourceGroupName.')
+param existingSystemTopicId string = ''
+
+@description('Region of a new resource group (the topic itself is global).')
 param location string = deployment().location
 
-@description('Name of the subscription\'s system topic.')
+@description('Name of a new system topic.')
 param systemTopicName string = 'evgt-apim-defender-monitor'
 
-@description('Tags for every resource.')
+@description('Tags for every new resource.')
 param tags object = {
   application: 'apim-defender-monitor'
 }
 
+var useExistingTopic = !empty(existingSystemTopicId)
+var topicParts = split(useExistingTopic ? existingSystemTopicId : '${subscription().id}/resourceGroups/${resourceGroupName}/providers/Microsoft.EventGrid/systemTopics/${systemTopicName}', '/')
 var storageParts = split(deadLetterStorageAccountId, '/')
+// Deployment names are unique per central app and monitored subscription: a fixed name is shared by every
+// environment deploying here, and nested deployments of another app would overwrite each other's.
+var nameSuffix = uniqueString(functionAppId, subscription().id)
 
-resource eventsGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+resource newGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = if (!useExistingTopic && !resourceGroupExists) {
   name: resourceGroupName
   location: location
   tags: tags
 }
 
+resource eventsGroup 'Microsoft.Resources/resourceGroups@2024-03-01' existing = {
+  name: topicParts[4]
+}
+
 module topic 'events-system-topic.bicep' = {
-  name: 'apimdef-system-topic'
+  name: 'apimdef-topic-${nameSuffix}'
   scope: eventsGroup
   params: {
-    name: systemTopicName
+    name: last(topicParts)
+    create: !useExistingTopic
     tags: tags
   }
+  dependsOn: [
+    newGroup
+  ]
 }
 
 // The topic's identity writes dead letters into the central container (another subscription, maybe).
 module deadLetterAccess 'deadletter-access.bicep' = {
-  name: 'apimdef-deadletter-${subscription().subscriptionId}'
+  name: 'apimdef-deadletter-${nameSuffix}'
   scope: resourceGroup(storageParts[2], storageParts[4])
   params: {
     storageAccountName: last(storageParts)
@@ -59,7 +81,7 @@ module deadLetterAccess 'deadletter-access.bicep' = {
 }
 
 module functionSubscription 'events-function-subscription.bicep' = {
-  name: 'apimdef-event-subscription'
+  name: 'apimdef-eventsub-${nameSuffix}'
   scope: eventsGroup
   params: {
     systemTopicName: topic.outputs.name

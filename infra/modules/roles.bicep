@@ -193,8 +193,9 @@ resource subscriptionReaderAssignment 'Microsoft.Authorization/roleAssignments@2
   ]
 }
 
+// Named per identity too: two environments granting in the same resource group must not share a deployment.
 module resourceGroupAssignments 'role-assignments-rg.bicep' = [for name in resourceGroupNames: {
-  name: 'apimdef-roles-${uniqueString(subscription().id, name)}'
+  name: 'apimdef-roles-${uniqueString(subscription().id, name, principalId)}'
   scope: resourceGroup(name)
   params: {
     principalId: principalId

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.infra.bicep import body, module, render, resource, template, variable
+from tests.infra.bicep import condition, module, render, resource, template, variable
+from tests.infra.expressions import evaluate
 
 EVENTS = "modules/events.bicep"
 TOPIC = "modules/events-system-topic.bicep"
@@ -146,8 +147,63 @@ def test_event_subscription_waits_for_the_dead_letter_grant():
     assert module(EVENTS, "functionSubscription")["dependsOn"] == ["deadLetterAccess"]
 
 
-def test_dead_letter_grant_deployment_is_unique_per_monitored_subscription():
-    assert module(EVENTS, "deadLetterAccess")["name"] == "apimdef-deadletter-${subscription().subscriptionId}"
+def _topic_group(existing_topic_id: str) -> str:
+    subscription = {"id": "/subscriptions/sub-1", "subscriptionId": "sub-1"}
+    bindings = {
+        "existingSystemTopicId": existing_topic_id,
+        "resourceGroupName": "rg-apim-defender-events",
+        "systemTopicName": "evgt-apim-defender-monitor",
+        "subscription": lambda: subscription,
+    }
+    return evaluate(render(template(EVENTS)["resources"]["eventsGroup"]["config"]["name"]), bindings, EVENTS)
+
+
+def test_new_topic_goes_into_the_events_resource_group():
+    assert _topic_group("") == "rg-apim-defender-events"
+
+
+def test_existing_topic_is_used_in_its_own_resource_group():
+    topic_id = "/subscriptions/sub-1/resourceGroups/rg-shared/providers/Microsoft.EventGrid/systemTopics/sub-events"
+    assert _topic_group(topic_id) == "rg-shared"
+
+
+def test_resource_group_is_created_only_when_neither_it_nor_a_topic_exists():
+    assert condition(template(EVENTS)["resources"]["newGroup"]) == "!useExistingTopic && !resourceGroupExists"
+
+
+def test_events_resource_group_is_otherwise_referenced_as_existing():
+    assert template(EVENTS)["resources"]["eventsGroup"]["existing"] is True
+
+
+def test_existing_system_topic_is_referenced_not_created():
+    assert render(module(EVENTS, "topic")["params"]["create"]) == "!useExistingTopic"
+
+
+def test_system_topic_is_declared_only_when_created():
+    resources = template(TOPIC)["resources"]
+    assert (condition(resources["systemTopic"]), resources["existingTopic"]["existing"]) == ("create", True)
+
+
+def test_topic_identity_comes_from_whichever_topic_is_used():
+    output = render(template(TOPIC)["outputs"]["principalId"]["value"])
+    assert output == "create ? systemTopic.identity.principalId : existingTopic.identity.principalId"
+
+
+@pytest.mark.parametrize("symbol", ["topic", "functionSubscription"])
+def test_topic_and_event_subscription_deploy_into_the_topics_resource_group(symbol):
+    assert module(EVENTS, symbol)["scope"] == "eventsGroup"
+
+
+def test_topic_waits_for_a_new_resource_group():
+    assert module(EVENTS, "topic")["dependsOn"] == ["newGroup"]
+
+
+def test_subscription_entry_passes_what_the_hook_found():
+    params = module(SUBSCRIPTION, "events")["params"]
+    assert (params["resourceGroupExists"], params["existingSystemTopicId"]) == (
+        "eventsResourceGroupExists",
+        "existingSystemTopicId",
+    )
 
 
 @pytest.mark.parametrize(
@@ -189,7 +245,3 @@ def test_central_dead_letter_container_is_the_one_events_write_to():
         "deadLetterContainerName",
         "deadletter",
     )
-
-
-def test_events_module_body_is_subscription_scoped():
-    assert body(template(EVENTS)["modules"]["topic"])["scope"] == "eventsGroup"
