@@ -30,6 +30,9 @@ param alertTopicResourceId string = ''
 ])
 param storageSkuName string = 'Standard_LRS'
 
+@description('AZURE_KEY_VAULT_NAME_SALT: mixed into the Key Vault name; empty keeps the original name. Change it to get a new vault when the last one is soft-deleted (infra/hooks/preprovision.sh does it for azd).')
+param keyVaultNameSalt string = ''
+
 // ---- MONITOR_* settings (defaults are the code's; monitors/settings.py) ----
 
 @description('MONITOR_ARM_ENDPOINT: ARM endpoint; empty = the resourceManager endpoint of the cloud this deploys to (environment()), without the trailing slash.')
@@ -155,6 +158,12 @@ var tags = {
   application: 'apim-defender-monitor'
 }
 var functionAppName = 'func-apimdef-${resourceToken}'
+// Purge protection keeps a deleted vault's name for its 90-day retention: "You won't be able to reuse the name of a key
+// vault ... that exists in the soft-deleted state" (https://learn.microsoft.com/azure/key-vault/general/soft-delete-change),
+// so azd down then azd up under the same name fails. A salt gives the next vault another name; createMode 'recover'
+// was the alternative, but it brings back the old secrets and needs the same look-up before every deployment. Empty
+// keeps the name of vaults deployed before the salt existed. 3-24 characters: 11 + 11.
+var keyVaultName = empty(keyVaultNameSalt) ? 'kv-apimdef-${take(resourceToken, 11)}' : 'kv-apimdef-${take(toLower(uniqueString(resourceToken, keyVaultNameSalt)), 11)}'
 var deploymentContainerName = 'app-package-${take(resourceToken, 7)}'
 var deadLetterContainerName = 'deadletter'
 // This cloud's ARM endpoint without the trailing slash environment() gives it
@@ -272,7 +281,7 @@ module storage 'modules/storage.bicep' = {
 module keyVault 'modules/keyvault.bicep' = {
   name: 'keyvault-${resourceToken}'
   params: {
-    name: 'kv-apimdef-${take(resourceToken, 11)}'
+    name: keyVaultName
     location: location
     tags: tags
     principalId: identity.outputs.principalId

@@ -37,6 +37,9 @@ param alertTopicResourceId string = ''
 ])
 param storageSkuName string = 'Standard_LRS'
 
+@description('AZURE_KEY_VAULT_NAME_SALT: mixed into the Key Vault name; empty keeps the original name. Change it to get a new vault when the last one is soft-deleted (infra/hooks/preprovision.sh does it for azd).')
+param keyVaultNameSalt string = ''
+
 @description('MONITOR_ARM_ENDPOINT: ARM endpoint; empty = the resourceManager endpoint of the cloud this deploys to (environment()), without the trailing slash.')
 param armEndpoint string = ''
 
@@ -169,6 +172,7 @@ module app 'app.bicep' = {
     environmentName: environmentName
     alertTopicResourceId: alertTopicResourceId
     storageSkuName: storageSkuName
+    keyVaultNameSalt: keyVaultNameSalt
     armEndpoint: armEndpoint
     monitorSubscriptions: monitorSubscriptions
     autoOnboard: autoOnboard

@@ -5,11 +5,12 @@ deployment keeps its first location: InvalidDeploymentLocation). Names are evalu
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
-from tests.infra.bicep import bicep_files, source, template
+from tests.infra.bicep import INFRA, bicep_files, module, source, template
 from tests.infra.expressions import evaluate, module_name_expressions
 
 GUID = "0123abcd-0123-4567-89ab-0123456789ab"
@@ -93,3 +94,29 @@ def test_event_subscription_is_named_per_central_app():
 
 def test_event_subscription_name_follows_event_grids_rules():
     assert re.fullmatch(r"[A-Za-z0-9-]{3,64}", _event_subscription_name(WORST_CASE["functionAppId"]))
+
+
+def _vault_name(salt: str) -> str:
+    return evaluate("keyVaultName", {**WORST_CASE, "keyVaultNameSalt": salt}, "app.bicep")
+
+
+def test_key_vault_name_without_salt_is_the_name_vaults_had_before_it():
+    assert _vault_name("") == evaluate("'kv-apimdef-${take(resourceToken, 11)}'", WORST_CASE, "app.bicep")
+
+
+def test_key_vault_name_changes_with_the_salt():
+    assert _vault_name("20250101000000") != _vault_name("")
+
+
+@pytest.mark.parametrize("salt", ["", "x", "s" * 200])
+def test_key_vault_name_follows_key_vault_rules(salt):
+    assert re.fullmatch(r"[a-z](?!.*--)[a-z0-9-]{1,22}[a-z0-9]", _vault_name(salt))
+
+
+def test_key_vault_module_gets_the_salted_name():
+    assert module("app.bicep", "keyVault")["params"]["name"] == "keyVaultName"
+
+
+def test_azd_environment_value_azure_key_vault_name_salt_sets_the_salt():
+    parameters = json.loads((INFRA / "main.parameters.json").read_text(encoding="utf-8"))["parameters"]
+    assert parameters["keyVaultNameSalt"]["value"] == "${AZURE_KEY_VAULT_NAME_SALT}"
