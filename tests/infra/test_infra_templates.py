@@ -425,6 +425,23 @@ def test_azure_yaml_postdeploy_hook_is_an_executable_script_deploying_subscripti
     )
 
 
+def test_azure_yaml_names_only_files_that_exist():
+    text = re.sub(r"https?://\S+", "", (ROOT / "azure.yaml").read_text(encoding="utf-8"))
+    paths = set(re.findall(r"(?:\./)?[\w.-]+(?:/[\w.-]+)*\.(?:bicep|json|md|sh|yaml)\b", text)) | {".funcignore"}
+    assert sorted(path for path in paths if not (ROOT / path).exists()) == []
+
+
+@pytest.mark.parametrize("hook", ["preprovision", "postdeploy", "predown"])
+def test_azure_yaml_hooks_are_executable_scripts(hook):
+    config = yaml.safe_load((ROOT / "azure.yaml").read_text(encoding="utf-8"))
+    assert (ROOT / config["hooks"][hook]["run"]).stat().st_mode & stat.S_IXUSR
+
+
+def test_no_worker_indexing_feature_flag_which_the_python_v2_model_needs_no_more():
+    names = set(variable(FUNCTION_APP, "platformSettings")) | set(variable("app.bicep", "monitorSettings"))
+    assert "AzureWebJobsFeatureFlags" not in names
+
+
 def test_parameters_file_covers_every_parameter_without_a_default():
     parameters = json.loads((INFRA / "main.parameters.json").read_text(encoding="utf-8"))["parameters"]
     required = {name for name, p in template("main.bicep")["parameters"].items() if "default" not in p}
