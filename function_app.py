@@ -1,17 +1,19 @@
 """Azure Functions entry points (Python v2 programming model): wiring only, the engine decides.
 
-``OnApiEvent`` receives Event Grid events (subscription system topics and APIM's own topic, in Event Grid or
-CloudEvents schema, which the host hands over as one ``EventGridEvent``): skip a redelivered event, parse, evaluate,
-act, record the transition, alert. Malformed and irrelevant events are logged and acknowledged; transient ARM errors
-(429, 5xx, timeouts), an unreachable state store and configuration errors raise so that Event Grid redelivers
-instead of dropping the event. ``SweepTimer`` inventories the estate on ``MONITOR_SWEEP_SCHEDULE`` and enqueues one
-message per APIM service; ``SweepWorker`` reconciles one service per message; ``DrainOutbox`` retries undelivered
-alerts every five minutes.
+``OnApiEvent`` receives Event Grid events (subscription system topics and APIM's own topic). The worker hands an
+Event Grid schema delivery over as ``func.EventGridEvent`` and, since azure-functions 1.25, a CloudEvents 1.0 delivery
+as ``func.CloudEvent`` (no topic / event_type / event_time): both become the wire-shaped mapping the parser reads. It
+claims the event id, parses, evaluates, records the transition and alerts, and hands long work to queues so that it
+answers well inside Event Grid's ~30 s wait: onboarding (an LRO that may take minutes) goes to ``OnboardWorker``, a
+changed service to ``SweepWorker``. Malformed and irrelevant events are logged and acknowledged; transient ARM errors
+(429, 5xx, timeouts), a broken identity, an unreachable state store and configuration errors raise so that Event Grid
+redelivers instead of dropping the event. ``SweepTimer`` inventories the estate on ``MONITOR_SWEEP_SCHEDULE`` and
+enqueues one message per APIM service; ``SweepWorker`` reconciles one service per message; ``DrainOutbox`` retries
+undelivered alerts every five minutes.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 
 import azure.functions as func
@@ -19,20 +21,29 @@ import azure.functions as func
 from monitors.engine import EventOutcome
 from monitors.errors import EventError
 from monitors.model import Status
-from monitors.runtime import Runtime, build_runtime
+from monitors.runtime import LazyRuntime, build_runtime
 from monitors.settings import load_settings
 
 app = func.FunctionApp()
 log = logging.getLogger("monitors.function")
 
 
-@functools.cache
-def _runtime() -> Runtime:
-    """One runtime per warm instance: settings read once; clients, caches and the state store reused."""
-    return build_runtime(load_settings(), in_azure=True)
+# One runtime per warm instance: settings read once; clients, caches and the state store reused.
+RUNTIME = LazyRuntime(lambda: build_runtime(load_settings(), in_azure=True))
 
 
-def _as_dict(event: func.EventGridEvent) -> dict[str, object]:
+def _as_dict(event: func.EventGridEvent | func.CloudEvent) -> dict[str, object]:
+    """The delivered event in its wire shape, whichever schema the subscription uses."""
+    if isinstance(event, func.CloudEvent):
+        return {
+            "specversion": event.specversion,
+            "id": event.id,
+            "source": event.source,
+            "type": event.type,
+            "subject": event.subject,
+            "time": event.time.isoformat() if event.time else None,
+            "data": event.get_json(),
+        }
     return {
         "id": event.id,
         "topic": event.topic,
@@ -64,10 +75,12 @@ def _log(outcome: EventOutcome) -> None:
 
 @app.function_name(name="OnApiEvent")
 @app.event_grid_trigger(arg_name="event")
-def on_api_event(event: func.EventGridEvent) -> None:
-    outcome = _runtime().process_event(_as_dict(event))
+def on_api_event(event: func.EventGridEvent | func.CloudEvent) -> None:
+    outcome = RUNTIME.get().process_event(_as_dict(event))
     if outcome is None:
         log.info("event %s was already processed; acknowledged", event.id)
+    elif outcome.service is not None:
+        log.info("event %s: %s changed; queued for reconciling", outcome.event_id, outcome.service.service.ref)
     else:
         _log(outcome)
 
@@ -75,7 +88,7 @@ def on_api_event(event: func.EventGridEvent) -> None:
 @app.function_name(name="SweepTimer")
 @app.timer_trigger(schedule="%MONITOR_SWEEP_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
 def sweep_timer(timer: func.TimerRequest) -> None:
-    count = _runtime().start_sweep()
+    count = RUNTIME.get().start_sweep()
     log.info("sweep: %d APIM services enqueued", count)
 
 
@@ -83,17 +96,28 @@ def sweep_timer(timer: func.TimerRequest) -> None:
 @app.queue_trigger(arg_name="msg", queue_name="%MONITOR_SWEEP_QUEUE%", connection="AzureWebJobsStorage")
 def sweep_worker(msg: func.QueueMessage) -> None:
     try:
-        findings = _runtime().reconcile_message(msg.get_body().decode("utf-8", "replace"), msg.dequeue_count or 1)
+        findings = RUNTIME.get().reconcile_message(msg.get_body().decode("utf-8", "replace"), msg.dequeue_count or 1)
     except EventError as exc:
         log.error("sweep message %s dropped: %s", msg.id, exc)  # bad input: retrying would not help
         return
     log.info("sweep message %s: %d findings", msg.id, len(findings))
 
 
+@app.function_name(name="OnboardWorker")
+@app.queue_trigger(arg_name="msg", queue_name="%MONITOR_ONBOARD_QUEUE%", connection="AzureWebJobsStorage")
+def onboard_worker(msg: func.QueueMessage) -> None:
+    try:
+        finding = RUNTIME.get().onboard_message(msg.get_body().decode("utf-8", "replace"))
+    except EventError as exc:
+        log.error("onboarding message %s dropped: %s", msg.id, exc)  # bad input: retrying would not help
+        return
+    log.info("onboarding message %s: %s action=%s", msg.id, finding.resource_id, finding.action)
+
+
 @app.function_name(name="DrainOutbox")
 @app.timer_trigger(schedule="0 */5 * * * *", arg_name="timer", run_on_startup=False, use_monitor=True)
 def drain_outbox(timer: func.TimerRequest) -> None:
-    notifier = _runtime().notifier
+    notifier = RUNTIME.get().notifier
     if notifier is not None:
         report = notifier.deliver()
         log.info("outbox: %d sent, %d retrying, %d parked", report.sent, report.retrying, report.parked)

@@ -18,10 +18,12 @@ class LroMode(StrEnum):
     SYNC: 200 with the Succeeded body. CREATED: 201 + Location (the collection URL); the collection reports InProgress
     for `polls` GETs. ACCEPTED: 202 + Location (an operation URL that answers 202 for `polls` GETs, then 200).
     FAIL: 201 + Location (an operation URL that answers 202 for `polls` GETs, then 409 OnboardingFailed), and the
-    collection ends in provisioningState Failed.
+    collection ends in provisioningState Failed. SYNC_BARE: 200 with a body that has no provisioningState, which ARM's
+    resource provider contract allows for a resource provisioned synchronously.
     """
 
     SYNC = "200"
+    SYNC_BARE = "200-bare"
     CREATED = "201"
     ACCEPTED = "202"
     FAIL = "fail"

@@ -97,6 +97,10 @@ def onboard_collection(call: Call, env: Env) -> Reply:
         mode = env.settings.lro_mode
         if mode is LroMode.SYNC:
             return ok(collection_body(service, collection))
+        if mode is LroMode.SYNC_BARE:
+            body = collection_body(service, collection)
+            del body["properties"]["provisioningState"]
+            return ok(body)
         collection.state = "InProgress"
         collection.pending_polls = env.settings.lro_polls
         collection.final_state = "Failed" if mode is LroMode.FAIL else "Succeeded"

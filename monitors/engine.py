@@ -21,6 +21,7 @@ from monitors.errors import ArmRequestError, AzureError, EventError, TransientAz
 from monitors.facts import ArmFacts, FactCaches, KnownFacts
 from monitors.inventory import Inventory, ServiceWork, take_inventory
 from monitors.model import (
+    Action,
     ApiFacts,
     ApiRef,
     CollectionFacts,
@@ -29,6 +30,7 @@ from monitors.model import (
     PlanRef,
     SelfHostedMode,
     ServiceFacts,
+    ServiceRef,
 )
 from monitors.remediation import Remediator
 from monitors.settings import Settings
@@ -43,11 +45,13 @@ def _utc_today() -> dt.date:
 
 @dataclass(frozen=True)
 class EventOutcome:
-    """What became of one event: a finding, or the reason it was acknowledged without one."""
+    """What became of one event: a finding, a whole service to reconcile (its tags or settings changed), or the
+    reason it was acknowledged without either."""
 
     event_id: str
     finding: Finding | None = None
     ignored: str | None = None
+    service: ServiceWork | None = None
 
 
 def _parse(event: Mapping[str, object]) -> events.ParsedEvent | EventOutcome:
@@ -78,13 +82,20 @@ class Engine:
         self._caches = FactCaches(settings.cache_seconds, clock)
         self._remediator = Remediator(settings, clients, clock)
 
-    def check_api(self, ref: ApiRef, *, deleted: bool = False) -> Finding:
-        """Evaluate and remediate one API. Raises AzureError when ARM cannot answer."""
+    def check_api(self, ref: ApiRef, *, deleted: bool = False, queue_onboarding: bool = False) -> Finding:
+        """Evaluate and remediate one API. Raises AzureError when ARM cannot answer.
+
+        With ``queue_onboarding`` an API to onboard comes back as ``onboard_queued`` instead: the caller hands it to
+        the onboarding queue, so that the event path never waits for the onboarding LRO.
+        """
         with_gateways = self.settings.self_hosted is SelfHostedMode.SKIP
         facts = ArmFacts(ref, self.clients, self._caches, with_gateways=with_gateways)
         today = self._today()
         evaluate = rules.evaluate_deleted_api if deleted else rules.evaluate_api
-        return self._remediator.remediate(evaluate(facts, self.settings, today), facts, today)
+        finding = evaluate(facts, self.settings, today)
+        if queue_onboarding and self._remediator.wants_onboarding(finding):
+            return rules.with_action(finding, Action.ONBOARD_QUEUED, f"{finding.detail} Onboarding is queued.")
+        return self._remediator.remediate(finding, facts, today)
 
     def check_plan(self, ref: PlanRef) -> Finding:
         """Evaluate the plan of one subscription, always reading it fresh (a plan write just happened)."""
@@ -93,7 +104,7 @@ class Engine:
             defender.get_plan(self.clients.security(ref.subscription_id), ref.subscription_id),
         )
 
-    def handle_event(self, event: Mapping[str, object]) -> EventOutcome:
+    def handle_event(self, event: Mapping[str, object], *, queue_onboarding: bool = False) -> EventOutcome:
         """The Event Grid function's whole job for one event.
 
         Malformed and irrelevant events come back as ``ignored``; ARM permission and request errors as an error
@@ -102,7 +113,28 @@ class Engine:
         parsed = _parse(event)
         if isinstance(parsed, EventOutcome):
             return parsed
-        return EventOutcome(parsed.event_id, finding=self._check_target(parsed))
+        target = parsed.target
+        if isinstance(target, ServiceRef):
+            return self._service_outcome(parsed.event_id, target)
+        finding = self._check_target(target, parsed.deleted, queue_onboarding=queue_onboarding)
+        return EventOutcome(parsed.event_id, finding=finding)
+
+    def _service_outcome(self, event_id: str, svc: ServiceRef) -> EventOutcome:
+        """A changed service: its facts read fresh (tags may have changed), to reconcile like a sweep would."""
+        try:
+            service = self.refresh_service(svc)
+        except TransientAzureError:
+            raise
+        except AzureError as exc:
+            return EventOutcome(event_id, finding=rules.azure_error_finding(svc, exc))
+        return EventOutcome(event_id, service=ServiceWork(service))
+
+    def refresh_service(self, svc: ServiceRef) -> ServiceFacts:
+        """Read a service's facts from ARM now and replace what the cache held."""
+        with_gateways = self.settings.self_hosted is SelfHostedMode.SKIP
+        service = apim.get_service(self.clients.apim(svc.subscription_id), svc, with_gateways=with_gateways)
+        self._caches.services.put(svc.resource_id.lower(), service)
+        return service
 
     def handle_batch(self, batch: Iterable[Mapping[str, object]]) -> list[EventOutcome]:
         """Replay many events (the CLI path): each target once, transient errors reported as error findings."""
@@ -118,19 +150,27 @@ class Engine:
                 outcomes.append(EventOutcome(parsed.event_id, ignored=f"duplicate of event {seen[key]}"))
                 continue
             seen[key] = parsed.event_id
-            try:
-                finding = self._check_target(parsed)
-            except TransientAzureError as exc:
-                finding = rules.azure_error_finding(parsed.target, exc)
-            outcomes.append(EventOutcome(parsed.event_id, finding=finding))
+            outcomes.extend(self._replay(parsed))
         return outcomes
 
-    def _check_target(self, parsed: events.ParsedEvent) -> Finding:
+    def _replay(self, parsed: events.ParsedEvent) -> list[EventOutcome]:
+        """One parsed event of a batch, worked to the end here (a changed service is reconciled in place)."""
         target = parsed.target
+        try:
+            if isinstance(target, ServiceRef):
+                outcome = self._service_outcome(parsed.event_id, target)
+                if outcome.service is None:
+                    return [outcome]
+                return [EventOutcome(parsed.event_id, finding=f) for f in self.reconcile(outcome.service)]
+            return [EventOutcome(parsed.event_id, finding=self._check_target(target, parsed.deleted))]
+        except TransientAzureError as exc:
+            return [EventOutcome(parsed.event_id, finding=rules.azure_error_finding(target, exc))]
+
+    def _check_target(self, target: ApiRef | PlanRef, deleted: bool, *, queue_onboarding: bool = False) -> Finding:
         try:
             if isinstance(target, PlanRef):
                 return self.check_plan(target)
-            return self.check_api(target, deleted=parsed.deleted)
+            return self.check_api(target, deleted=deleted, queue_onboarding=queue_onboarding)
         except TransientAzureError:
             raise
         except AzureError as exc:
@@ -183,7 +223,8 @@ class Engine:
                 raise
             return [rules.azure_error_finding(svc, exc)]
         except ArmRequestError as exc:
-            if exc.status_code == 404:
+            # Only the service's own 404 means it is gone; a child list's 404 must never hide its APIs.
+            if exc.status_code == 404 and self._service_gone(svc):
                 log.info("%s was deleted after the inventory; nothing to reconcile", svc.resource_id)
                 return []
             return [rules.azure_error_finding(svc, exc)]
@@ -196,6 +237,16 @@ class Engine:
                 ref = ApiRef(svc.subscription_id, svc.resource_group, svc.service, collection.api_id)
                 findings.append(self._remediator.offboard(rules.orphan_collection(ref, collection), ref))
         return findings
+
+    def _service_gone(self, svc: ServiceRef) -> bool:
+        """True only when ARM answers 404 for the APIM service itself."""
+        try:
+            apim.get_service(self.clients.apim(svc.subscription_id), svc, with_gateways=False)
+        except ArmRequestError as exc:
+            return exc.status_code == 404
+        except AzureError:
+            return False
+        return False
 
     def _plan(self, subscription_id: str) -> PlanFacts | AzureError:
         try:

@@ -3,8 +3,10 @@
 MonitorError
 ├── SettingsError        a MONITOR_* setting is missing or malformed (one line naming it); CLI exit 2
 ├── EventError           an event payload cannot be understood; logged and acknowledged, never retried
+├── EventBusyError       another invocation is processing the same event right now: Event Grid redelivers later
 └── AzureError           ARM answered badly after the SDK's own retries
     ├── TransientAzureError   429, 5xx, timeouts, dropped connections: the host should redeliver
+    │   └── CredentialError   no token (managed identity unreachable, misconfigured): a platform failure, redeliver
     ├── AzurePermissionError  401 / 403: retrying will not help
     └── ArmRequestError       any other ARM error (4xx with an ARM error body)
 """
@@ -22,6 +24,10 @@ class SettingsError(MonitorError):
 
 class EventError(MonitorError):
     """An event payload is malformed; the message says what is wrong with it."""
+
+
+class EventBusyError(MonitorError):
+    """An event id is claimed by an invocation still at work; raising makes Event Grid try again later."""
 
 
 class StateError(MonitorError):
@@ -49,6 +55,10 @@ class AzureError(MonitorError):
 
 class TransientAzureError(AzureError):
     """Throttling, a server error or a broken connection: worth retrying later."""
+
+
+class CredentialError(TransientAzureError):
+    """The identity could not get a token at all; ARM never saw the request, so it says nothing about the resource."""
 
 
 class AzurePermissionError(AzureError):

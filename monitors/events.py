@@ -3,9 +3,10 @@
 Accepts the Event Grid schema and the CloudEvents 1.0 schema, carrying either ARM's subscription system-topic events
 (``Microsoft.Resources.ResourceWriteSuccess`` / ``ResourceDeleteSuccess``; the subject is the ARM id that was written)
 or APIM's own system-topic events (``Microsoft.ApiManagement.APICreated`` / ``APIUpdated`` / ``APIDeleted``; the topic
-is the service id and the subject ``/apis/{id};Rev=N``). Revisions fold into their API; sub-resources (operations,
-policies, ...) and everything else come back as ``Ignored`` with a one-sentence reason; malformed input raises
-``EventError`` with one line naming the offending value. Pure: no SDK, no I/O, no clock.
+is the service id and the subject ``/apis/{id};Rev=N``). Writes and deletes of an API's apiCollection re-check that
+API; writes of the APIM service or its tags re-check the whole service. Revisions fold into their API;
+sub-resources (operations, policies, ...) and everything else come back as ``Ignored`` with a one-sentence reason;
+malformed input raises ``EventError`` with one line naming the offending value. Pure: no SDK, no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -69,16 +70,19 @@ _JSON_KINDS: dict[type, str] = {
     type(None): "null",
 }
 
-_Outcome = ApiRef | PlanRef | str  # a str is the reason the resource is ignored
+_Outcome = ApiRef | PlanRef | ServiceRef | str  # a str is the reason the resource is ignored
+_COLLECTIONS = ["providers", "microsoft.security", "apicollections"]
+_SERVICE_TAGS = ["providers", "microsoft.resources", "tags"]
 
 
 @dataclass(frozen=True)
 class ParsedEvent:
-    """An event about one API or plan; ``event_type`` is the canonical wire name, ``deleted`` marks a delete."""
+    """An event about one API, one plan or one APIM service (its tags or settings changed, so every API of it is
+    checked again); ``event_type`` is the canonical wire name, ``deleted`` marks the delete of an API."""
 
     event_id: str
     event_type: str
-    target: ApiRef | PlanRef
+    target: ApiRef | PlanRef | ServiceRef
     deleted: bool
 
 
@@ -191,8 +195,13 @@ def _parse_resource_event(envelope: _Envelope, event_type: str) -> ParsedEvent |
     outcome = _classify(resource_id)
     if isinstance(outcome, str):
         return Ignored(envelope.event_id, envelope.event_type, outcome)
-    # Deleting one revision (.../apis/echo;rev=2) leaves the API in place: report it as a change, not a delete.
-    deleted = event_type == RESOURCE_DELETE_SUCCESS and not _names_revision(resource_id)
+    delete = event_type == RESOURCE_DELETE_SUCCESS
+    if isinstance(outcome, ServiceRef) and delete:
+        reason = f"API Management service {_quote(outcome.service)} was deleted; the sweep reports its collections"
+        return Ignored(envelope.event_id, envelope.event_type, reason)
+    # Deleting one revision (.../apis/echo;rev=2) leaves the API in place, and deleting an apiCollection leaves its
+    # API unprotected: both are changes to check, not the delete of an API.
+    deleted = delete and not _names_revision(resource_id) and not _names_collection(resource_id)
     return ParsedEvent(envelope.event_id, event_type, outcome, deleted)
 
 
@@ -208,6 +217,8 @@ def _parse_apim_event(envelope: _Envelope, event_type: str) -> ParsedEvent | Ign
     outcome = _classify(resource_id)
     if isinstance(outcome, str):
         return Ignored(envelope.event_id, envelope.event_type, outcome)
+    if not isinstance(outcome, ApiRef):
+        return Ignored(envelope.event_id, envelope.event_type, f"{_quote(resource_id)} is not an API")
     return ParsedEvent(envelope.event_id, event_type, outcome, event_type == APIM_API_DELETED)
 
 
@@ -250,14 +261,19 @@ def _classify_pricing(subscription: str, name: str) -> _Outcome:
 
 
 def _classify_service_child(service: ServiceRef, tail: list[str]) -> _Outcome:
-    """Classify what sits below ``.../service/{name}``: an API, a workspace API, or some other APIM resource."""
+    """Classify what sits below ``.../service/{name}``: an API, a workspace API, the apiCollection of an API (its
+    write or delete changes whether that API is protected), the service itself or its tags (an exemption tag may
+    have come or gone: every API of it is checked again), or some other APIM resource."""
     lower = [part.lower() for part in tail]
     if lower[:1] == ["apis"]:
         return _classify_api(service, None, tail[1:])
     if lower[:1] == ["workspaces"] and lower[2:3] == ["apis"]:
         return _classify_api(service, _check_not_empty("workspace name", tail[1]), tail[3:])
-    if not tail:
-        return f"API Management service {_quote(service.service)} itself is not an API"
+    if lower[:3] == _COLLECTIONS and len(tail) == 4:
+        api_id = _check_api_id(tail[3])
+        return ApiRef(service.subscription_id, service.resource_group, service.service, api_id)
+    if not tail or (lower[:3] == _SERVICE_TAGS and len(tail) == 4):
+        return service
     return f"{_quote('/'.join(tail))} of API Management service {_quote(service.service)} is not an API"
 
 
@@ -305,6 +321,11 @@ def _check_not_empty(what: str, value: str) -> str:
     return value
 
 
+def _names_collection(resource_id: str) -> bool:
+    """True when the id is that of an apiCollection (an extension resource of the APIM service)."""
+    return "/providers/microsoft.security/apicollections/" in resource_id.lower()
+
+
 def _names_revision(resource_id: str) -> bool:
     """True when the last segment of the id carries a revision suffix."""
     return _REVISION.search(resource_id.rstrip("/").rsplit("/", 1)[-1]) is not None
@@ -337,3 +358,15 @@ def _show(value: object) -> str:
 
 def _json_kind(value: object) -> str:
     return _JSON_KINDS.get(type(value), type(value).__name__)
+
+
+def parse_api_id(resource_id: str) -> ApiRef:
+    """The API an ARM id names, checked as an event's would be (a queue message carries only the id).
+
+    Raises:
+        EventError: the id is malformed or names something other than an API.
+    """
+    outcome = _classify(resource_id)
+    if isinstance(outcome, ApiRef):
+        return outcome
+    raise EventError(outcome if isinstance(outcome, str) else f"{_quote(resource_id)} is not an API")

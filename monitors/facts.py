@@ -36,9 +36,13 @@ class TtlCache(Generic[K, V]):
         if entry is not None and entry[0] > now:
             return entry[1]
         value = load()
-        with self._lock:
-            self._entries[key] = (now + self._ttl, value)
+        self.put(key, value)
         return value
+
+    def put(self, key: K, value: V) -> None:
+        """Store a value just read, replacing what the cache held."""
+        with self._lock:
+            self._entries[key] = (self._clock() + self._ttl, value)
 
 
 @dataclass

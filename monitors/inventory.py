@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from monitors import rules
 from monitors.azure import apim, defender, graph
 from monitors.azure.clients import ArmClients, arm_call
-from monitors.errors import AzureError, EventError
+from monitors.errors import AzureError, CredentialError, EventError
 from monitors.model import CollectionFacts, Finding, PlanFacts, PlanRef, ServiceFacts, ServiceRef
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,8 @@ def _plans(clients: ArmClients, subscriptions: list[str], inventory: Inventory) 
     def read(sub: str) -> PlanFacts | AzureError:
         try:
             return defender.get_plan(clients.security(sub), sub)
+        except CredentialError:
+            raise  # no token at all: a platform failure for the whole sweep, not a finding per subscription
         except AzureError as exc:
             return exc
 
@@ -141,6 +143,8 @@ def _services(
             services = graph.query_services(clients.graph(), subscriptions)
             collections = graph.query_collections(clients.graph(), subscriptions)
             inventory.via_graph = True
+        except CredentialError:
+            raise
         except AzureError as exc:  # no access, not offered in this cloud, or down after retries
             log.warning("Resource Graph unavailable, listing through ARM instead: %s", exc)
             services, collections = None, None
@@ -149,6 +153,8 @@ def _services(
         for sub in subscriptions:
             try:
                 services += apim.list_services(clients.apim(sub), sub, resource_group)
+            except CredentialError:
+                raise
             except AzureError as exc:
                 inventory.findings.append(rules.azure_error_finding(PlanRef(sub), exc))
     return [s for s in services if _matches(s.ref, resource_group, service)], collections

@@ -44,6 +44,17 @@ class Action(StrEnum):
     OFFBOARDED = "offboarded"
     WOULD_OFFBOARD = "would_offboard"
     OFFBOARD_FAILED = "offboard_failed"
+    ONBOARD_QUEUED = "onboard_queued"  # the event path handed onboarding to the onboarding queue
+    ONBOARD_DEFERRED = "onboard_deferred"  # the per-service onboarding rate limit was reached; retried later
+
+
+class EventClaim(StrEnum):
+    """What claiming an event id before working on it says: ours to process, already done, or being processed by
+    another invocation right now (a redelivery that came while the first was still working)."""
+
+    CLAIMED = "claimed"
+    DONE = "done"
+    BUSY = "busy"
 
 
 class Kind(StrEnum):
@@ -154,6 +165,16 @@ class CollectionFacts:
     resource_id: str
     provisioning_state: str | None
     display_name: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        """ARM's convention: a resource without ``provisioningState`` was provisioned synchronously, so it is done."""
+        return (self.provisioning_state or "Succeeded").lower() == "succeeded"
+
+    @property
+    def settled(self) -> bool:
+        """True once provisioning has ended, well or badly; nothing more will change without a new request."""
+        return self.succeeded or (self.provisioning_state or "").lower() in ("failed", "canceled")
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,10 @@ class Remediator:
         self._clients = clients
         self._limiter = RateLimiter(settings.onboard_max_per_minute, clock)
 
+    def wants_onboarding(self, finding: Finding) -> bool:
+        """True when the mode is ``on`` and the finding asks for an onboarding (the event path queues those)."""
+        return finding.reason is Reason.NOT_ONBOARDED and self._settings.auto_onboard is OnboardMode.ON
+
     def remediate(self, finding: Finding, facts: ArmFacts | KnownFacts, today: dt.date) -> Finding:
         """Return the finding after the mode's action; never raises for Azure errors (they become onboard_failed)."""
         mode = self._settings.auto_onboard
@@ -73,7 +77,7 @@ class Remediator:
         if not self._limiter.try_acquire(facts.ref.service_ref.resource_id.lower()):
             limit = self._settings.onboard_max_per_minute
             detail = f"{names} is not onboarded; onboarding deferred, {limit} per minute per service reached."
-            return rules.with_action(finding, Action.NONE, detail)
+            return rules.with_action(finding, Action.ONBOARD_DEFERRED, detail)
         return self._onboard(finding, facts, today, names)
 
     def offboard(self, finding: Finding, ref: ApiRef) -> Finding:

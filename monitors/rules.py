@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from monitors.settings import Settings
 
 REST_TYPES = frozenset({"http"})
-SUCCEEDED = "succeeded"
 
 
 class Facts(Protocol):
@@ -77,7 +76,7 @@ def _names(ref: ApiRef) -> str:
 
 def onboarded(facts: Facts, settings: Settings, today: dt.date) -> Finding | None:
     collection = facts.collection()
-    if collection is None or (collection.provisioning_state or SUCCEEDED).lower() != SUCCEEDED:
+    if collection is None or not collection.succeeded:
         return None
     detail = f"{_names(facts.ref)} is onboarded to Defender for APIs."
     return _api_finding(facts, Status.COMPLIANT, Reason.ONBOARDED, detail)

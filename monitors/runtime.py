@@ -7,24 +7,37 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from azure.storage.queue import QueueClient
 
 from monitors.alerts.notifier import Notifier
 from monitors.alerts.sink import build_sinks
 from monitors.azure.clients import ArmClients
 from monitors.engine import Engine, EventOutcome
-from monitors.errors import SettingsError
+from monitors.errors import EventBusyError, MonitorError, SettingsError
 from monitors.inventory import ServiceWork, subscriptions_in_scope, take_inventory
-from monitors.model import Finding, Status
+from monitors.model import Action, ApiRef, EventClaim, Finding, Status
+from monitors.queues import OnboardRequest, open_queue, send_messages
 from monitors.settings import Settings
 from monitors.state import StateStore, open_store
-from monitors.sweep_queue import open_sweep_queue, send_messages
 
 CLI_STATE_PATH = ".apim-defender-monitor/state.sqlite"
 SWEEP_HOLD = dt.timedelta(minutes=3)
-MAX_DEQUEUE_COUNT = 5  # host.json extensions.queues.maxDequeueCount: after this the host would poison the message
+# host.json extensions.queues.maxDequeueCount: on this delivery the host moves a failing message to <queue>-poison.
+# A test reads host.json to keep the two equal.
+MAX_DEQUEUE_COUNT = 5
+# How long an event's claim keeps a redelivery away: longer than the event function ever runs (it stays well inside
+# Event Grid's ~30 s wait, since onboarding waits on the onboarding queue), shorter than Event Grid's retry schedule
+# reaching its 5-minute step, so a crashed invocation's event is taken over by a later redelivery.
+EVENT_CLAIM_LEASE = dt.timedelta(minutes=2)
 log = logging.getLogger(__name__)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 @dataclass
@@ -36,22 +49,64 @@ class Runtime:
     engine: Engine
     store: StateStore | None
     notifier: Notifier | None
+    queue_onboarding: bool = False  # the function app hands onboarding to the onboarding queue
+    _queues: dict[str, QueueClient] = field(default_factory=dict, init=False, repr=False)
+    _queues_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def process_event(self, event: Mapping[str, object]) -> EventOutcome | None:
-        """The event path end to end: skip a redelivery, evaluate and act, record the transition, alert.
+        """The event path end to end: claim the event, evaluate, queue what takes long, record, alert.
 
-        Returns None for an event already processed. Raises TransientAzureError / StateError for redelivery.
+        Returns None for an event already processed. Raises EventBusyError while another invocation holds the event,
+        TransientAzureError / StateError for redelivery; a failed attempt gives its claim back first.
         """
-        event_id = str(event.get("id", ""))
-        notifier = self.notifier
-        if notifier is not None and event_id and notifier.event_seen(event_id):
+        event_id = str(event.get("id", "")) if self.store is not None else ""
+        if event_id and not self._claim(event_id):
             return None
-        outcome = self.engine.handle_event(event)
-        if notifier is not None:
-            findings = [outcome.finding] if outcome.finding else []
-            notifier.record(findings, digest=False, event_id=event_id or None)
-            notifier.deliver()
+        try:
+            outcome = self.engine.handle_event(event, queue_onboarding=self.queue_onboarding)
+            findings = self._hand_off(outcome)
+            if self.notifier is not None:  # a notifier exists exactly when a store does
+                self.notifier.record(findings, digest=False, event_id=event_id or None)
+        except BaseException:
+            if event_id and self.store is not None:
+                self.store.release_event(event_id)
+            raise
+        if self.notifier is not None:
+            self.notifier.deliver()
         return outcome
+
+    def _claim(self, event_id: str) -> bool:
+        assert self.store is not None
+        claim = self.store.claim_event(event_id, _utcnow(), EVENT_CLAIM_LEASE)
+        if claim is EventClaim.BUSY:
+            raise EventBusyError(f"event {event_id[:100]!r} is being processed by another invocation; redeliver later")
+        return claim is EventClaim.CLAIMED
+
+    def _hand_off(self, outcome: EventOutcome) -> list[Finding]:
+        """Queue the long work an event asks for; the findings to record now (a queued API records nothing yet:
+        its onboarding worker records the result, so the API alerts once, with the outcome)."""
+        if outcome.service is not None:
+            send_messages(self._queue(self.settings.sweep_queue), [outcome.service.to_message()])
+            return []
+        finding = outcome.finding
+        if finding is not None and finding.action is Action.ONBOARD_QUEUED:
+            ref = ApiRef(finding.subscription_id, finding.resource_group, finding.service, finding.api)
+            request = OnboardRequest(ref, outcome.event_id)
+            send_messages(self._queue(self.settings.onboard_queue), [request.to_message()])
+            return []
+        return [finding] if finding is not None else []
+
+    def onboard_message(self, text: str) -> Finding:
+        """The onboarding worker's job: check the API afresh, onboard it and wait for ARM, record and alert.
+
+        Raises EventError for a message it cannot read, AzureError / StateError for the queue to retry.
+        """
+        request = OnboardRequest.from_message(text)
+        finding = self.engine.check_api(request.api)
+        if self.notifier is not None:
+            self.notifier.record([finding], digest=False)
+            self.notifier.deliver()
+        return finding
 
     def start_sweep(self) -> int:
         """The timer's job: inventory every subscription in scope, report plan findings, enqueue one message per
@@ -59,21 +114,33 @@ class Runtime:
         subscriptions = subscriptions_in_scope(self.clients, self.settings.subscriptions)
         inventory = take_inventory(self.clients, subscriptions, use_graph=True)
         self._report(inventory.findings)
-        return send_messages(open_sweep_queue(self.settings), (work.to_message() for work in inventory.work))
+        return send_messages(self._queue(self.settings.sweep_queue), (work.to_message() for work in inventory.work))
 
     def reconcile_message(self, text: str, dequeue_count: int) -> list[Finding]:
         """The queue worker's job for one service. Transient ARM errors raise (the queue retries the message) until
-        the last allowed attempt, which reports them as error findings and logs, instead of going silent."""
+        the last allowed attempt, which reports them as error findings and logs, instead of going silent. When even
+        that attempt fails (the state store is down), the log says the message is going to the poison queue."""
         work = ServiceWork.from_message(text)
         last_try = dequeue_count >= MAX_DEQUEUE_COUNT
-        findings = self.engine.reconcile(work, raise_transient=not last_try)
-        if last_try and any(f.status is Status.ERROR for f in findings):
-            log.error(
-                "%s: giving up after %d attempts; reported as error findings",
-                work.service.ref.resource_id,
-                dequeue_count,
-            )
-        self._report(findings)
+        try:
+            findings = self.engine.reconcile(work, raise_transient=not last_try)
+            if last_try and any(f.status is Status.ERROR for f in findings):
+                log.error(
+                    "%s: giving up after %d attempts; reported as error findings",
+                    work.service.ref.resource_id,
+                    dequeue_count,
+                )
+            self._report(findings)
+        except MonitorError as exc:
+            if last_try:
+                log.error(
+                    "%s: attempt %d failed (%s); the message goes to the poison queue %s-poison",
+                    work.service.ref.resource_id,
+                    dequeue_count,
+                    exc,
+                    self.settings.sweep_queue,
+                )
+            raise
         return findings
 
     def _report(self, findings: list[Finding]) -> None:
@@ -82,10 +149,48 @@ class Runtime:
             self.notifier.record(findings, digest=True, hold=SWEEP_HOLD)
             self.notifier.deliver()
 
+    def _queue(self, name: str) -> QueueClient:
+        """One client per queue for the life of the process (creating the queue once, when missing)."""
+        with self._queues_lock:
+            if name not in self._queues:
+                self._queues[name] = open_queue(self.settings, name)
+            return self._queues[name]
+
     def close(self) -> None:
         self.clients.close()
+        for queue in self._queues.values():
+            queue.close()
         if self.store is not None:
             self.store.close()
+
+
+class LazyRuntime:
+    """Exactly one runtime per process, built by the first invocation that needs it.
+
+    The worker runs sync functions on a thread pool, so the first invocations after a cold start race here;
+    ``functools.cache`` would let each of them build (and leak) its own clients, store and rate limiters.
+    """
+
+    def __init__(self, build: Callable[[], Runtime]) -> None:
+        self._build = build
+        self._runtime: Runtime | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Runtime:
+        runtime = self._runtime
+        if runtime is None:
+            with self._lock:
+                if self._runtime is None:
+                    self._runtime = self._build()
+                runtime = self._runtime
+        return runtime
+
+    def close(self) -> None:
+        """Close the runtime if one was built; the next ``get`` builds a new one."""
+        with self._lock:
+            runtime, self._runtime = self._runtime, None
+        if runtime is not None:
+            runtime.close()
 
 
 def build_runtime(settings: Settings, *, in_azure: bool) -> Runtime:
@@ -100,4 +205,4 @@ def build_runtime(settings: Settings, *, in_azure: bool) -> Runtime:
     clients = ArmClients(settings, store=store)
     engine = Engine(settings, clients)
     notifier = Notifier(store, build_sinks(settings), settings) if store is not None else None
-    return Runtime(settings, clients, engine, store, notifier)
+    return Runtime(settings, clients, engine, store, notifier, queue_onboarding=in_azure)

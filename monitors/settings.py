@@ -62,8 +62,10 @@ class Settings:
     eventgrid_topic_key: str | None = field(default=None, repr=False)
     state: str | None = field(default=None, repr=False)
     webjobs_storage: str | None = field(default=None, repr=False)
+    queue_service_uri: str | None = None
     renotify_hours: float = 24.0
     sweep_queue: str = "apim-sweep"
+    onboard_queue: str = "apim-onboard"
     sweep_schedule: str = "0 0 * * * *"
     alert_max_attempts: int = 8
     alert_retry_seconds: float = 30.0
@@ -84,10 +86,10 @@ class Settings:
 
     @property
     def queue_storage(self) -> str | None:
-        """The Functions storage for the sweep queue: a connection string, or the account's queue endpoint."""
+        """The Functions storage for the queues: a connection string, or the account's queue endpoint."""
         storage = self.webjobs_storage
         if storage and storage.lower().startswith("https://"):
-            return storage.replace(".table.", ".queue.", 1)
+            return self.queue_service_uri
         return storage
 
     @property
@@ -127,8 +129,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         eventgrid_topic_key=env.get("MONITOR_EVENTGRID_TOPIC_KEY") or None,
         state=env.get("MONITOR_STATE") or None,
         webjobs_storage=_webjobs_storage(env),
+        queue_service_uri=_service_uri(env, "queue"),
         renotify_hours=_number(env, "MONITOR_RENOTIFY_HOURS", 24, minimum=0),
-        sweep_queue=_queue_name(env),
+        sweep_queue=_queue_name(env, "MONITOR_SWEEP_QUEUE", "apim-sweep"),
+        onboard_queue=_queue_name(env, "MONITOR_ONBOARD_QUEUE", "apim-onboard"),
         sweep_schedule=_schedule(env),
         alert_max_attempts=int(_number(env, "MONITOR_ALERT_MAX_ATTEMPTS", 8, minimum=1, whole=True)),
         alert_retry_seconds=_number(env, "MONITOR_ALERT_RETRY_SECONDS", 30, minimum=0),
@@ -217,23 +221,32 @@ def _webhook_secret(env: Mapping[str, str]) -> str | None:
 
 
 def _webjobs_storage(env: Mapping[str, str]) -> str | None:
-    """The Functions host's storage: a connection string, or an identity-based account (no key)."""
+    """The Functions host's storage: a connection string, or an identity-based account (no key) by its table URI."""
     connection = env.get("AzureWebJobsStorage", "").strip()
     if connection:
         return connection
+    return _service_uri(env, "table")
+
+
+def _service_uri(env: Mapping[str, str], service: str) -> str | None:
+    """An identity-based storage endpoint: ``AzureWebJobsStorage__{service}ServiceUri`` as the account's
+    primaryEndpoints give it (right in every cloud), else built from ``__accountName`` (public cloud only)."""
+    name = f"AzureWebJobsStorage__{service}ServiceUri"
+    uri = env.get(name, "").strip().rstrip("/")
+    if uri:
+        parts = urlsplit(uri)
+        if parts.scheme != "https" or not parts.hostname:
+            raise SettingsError(f"{name}={uri[:80]!r}: expected the account's https {service} endpoint")
+        return uri
     account = env.get("AzureWebJobsStorage__accountName", "").strip()
-    if account:
-        return f"https://{account}.table.core.windows.net"
-    return env.get("AzureWebJobsStorage__tableServiceUri", "").strip() or None
+    return f"https://{account}.{service}.core.windows.net" if account else None
 
 
-def _queue_name(env: Mapping[str, str]) -> str:
-    name = env.get("MONITOR_SWEEP_QUEUE", "").strip() or "apim-sweep"
-    if not re.fullmatch(r"[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]", name):
-        raise SettingsError(
-            f"MONITOR_SWEEP_QUEUE={name[:70]!r}: expected 3-63 lower-case letters, digits or single hyphens"
-        )
-    return name
+def _queue_name(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    if not re.fullmatch(r"[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]", value):
+        raise SettingsError(f"{name}={value[:70]!r}: expected 3-63 lower-case letters, digits or single hyphens")
+    return value
 
 
 def _schedule(env: Mapping[str, str]) -> str:

@@ -14,7 +14,7 @@ import json
 from typing import Protocol
 
 from monitors.errors import SettingsError
-from monitors.model import Alert, Meter, OutboxItem, StatusRecord
+from monitors.model import Alert, EventClaim, Meter, OutboxItem, StatusRecord
 
 BAD_SPEC = (
     "MONITOR_STATE: expected sqlite:PATH, tables:CONNECTION_STRING or tables:https://ACCOUNT.table.core.windows.net"
@@ -38,7 +38,16 @@ class StateStore(Protocol):
         ...
 
     def mark_event(self, event_id: str, at: dt.datetime) -> None:
-        """Remember an event id; marking it again changes nothing."""
+        """Remember an event id as processed (and drop its claim); marking it again changes nothing."""
+        ...
+
+    def claim_event(self, event_id: str, now: dt.datetime, lease: dt.timedelta) -> EventClaim:
+        """Claim an event id before working on it: DONE if marked, BUSY if another claim younger than ``lease``
+        holds it, else CLAIMED (a claim older than ``lease`` is taken over: its holder crashed or gave up)."""
+        ...
+
+    def release_event(self, event_id: str) -> None:
+        """Drop a claim without marking the event, so that a redelivery can process it at once."""
         ...
 
     def enqueue(self, item: OutboxItem) -> bool:

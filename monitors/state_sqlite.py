@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from monitors.errors import StateError
-from monitors.model import Meter, OutboxItem, Reason, Status, StatusRecord
+from monitors.model import EventClaim, Meter, OutboxItem, Reason, Status, StatusRecord
 from monitors.state import clip_error, decode_alerts, encode_alerts, format_time, parse_time
 
 _SCHEMA = """
@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS status (
     key TEXT PRIMARY KEY, status TEXT NOT NULL, reason TEXT NOT NULL, changed_at TEXT NOT NULL,
     alerted_at TEXT, version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, seen_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS claims (id TEXT PRIMARY KEY, claimed_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
     item_id TEXT PRIMARY KEY, sink TEXT NOT NULL, alerts_json TEXT NOT NULL, created_at TEXT NOT NULL,
     next_attempt_at TEXT NOT NULL, attempts INTEGER NOT NULL, last_error TEXT, parked INTEGER NOT NULL,
@@ -96,6 +97,23 @@ class SqliteStateStore:
     def mark_event(self, event_id: str, at: dt.datetime) -> None:
         with self._lock, _guard("mark_event"):
             self._conn.execute("INSERT OR IGNORE INTO events VALUES (?, ?)", (event_id, format_time(at)))
+            self._conn.execute("DELETE FROM claims WHERE id = ?", (event_id,))
+
+    def claim_event(self, event_id: str, now: dt.datetime, lease: dt.timedelta) -> EventClaim:
+        with self._lock, _guard("claim_event"):
+            if self._conn.execute("SELECT 1 FROM events WHERE id = ?", (event_id,)).fetchone() is not None:
+                return EventClaim.DONE
+            inserted = self._conn.execute("INSERT OR IGNORE INTO claims VALUES (?, ?)", (event_id, format_time(now)))
+            if inserted.rowcount == 1:
+                return EventClaim.CLAIMED
+            # Take over a stale claim only if it is still the one we saw stale: one winner among racing takers.
+            sql = "UPDATE claims SET claimed_at = ? WHERE id = ? AND claimed_at <= ?"
+            taken = self._conn.execute(sql, (format_time(now), event_id, format_time(now - lease)))
+        return EventClaim.CLAIMED if taken.rowcount == 1 else EventClaim.BUSY
+
+    def release_event(self, event_id: str) -> None:
+        with self._lock, _guard("release_event"):
+            self._conn.execute("DELETE FROM claims WHERE id = ?", (event_id,))
 
     def enqueue(self, item: OutboxItem) -> bool:
         values = (

@@ -32,7 +32,7 @@ from azure.core.exceptions import (
 from azure.data.tables import TableClient, TableEntity, TableServiceClient, UpdateMode
 
 from monitors.errors import SettingsError, StateError
-from monitors.model import Meter, OutboxItem, Reason, Status, StatusRecord
+from monitors.model import EventClaim, Meter, OutboxItem, Reason, Status, StatusRecord
 from monitors.state import BAD_SPEC, clip_error, decode_alerts, encode_alerts, format_time, parse_time
 
 # Fail in seconds when the account is unreachable, rather than after azure-core's default 10 retries of 300 s.
@@ -42,6 +42,7 @@ ALERT_PARTS = 15  # 15 x 60,000 bytes leaves room under the 1 MiB entity limit f
 STATUS, EVENTS, OUTBOX, METERS = "status", "events", "outbox", "meters"
 _EVENT_PARTITION = "event"
 _METER_PARTITION = "meter"
+_CLAIM_PARTITION = "claim"  # claims live beside the events they are about, in the same table
 _TABLE_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9]{0,56}")
 _MALFORMED = "MONITOR_STATE: the tables: connection string is malformed; expected AccountName=...;AccountKey=...;..."
 
@@ -119,6 +120,29 @@ class TableStateStore:
         }
         with _guard("mark_event"):
             _insert(self._table(EVENTS), entity)
+            self._table(EVENTS).delete_entity(_CLAIM_PARTITION, _row_key(event_id))
+
+    def claim_event(self, event_id: str, now: dt.datetime, lease: dt.timedelta) -> EventClaim:
+        if self.event_seen(event_id):
+            return EventClaim.DONE
+        claim = {"PartitionKey": _CLAIM_PARTITION, "RowKey": _row_key(event_id), "claimed_at": format_time(now)}
+        with _guard("claim_event"):
+            table = self._table(EVENTS)
+            if _insert(table, claim):
+                return EventClaim.CLAIMED
+            try:
+                held = table.get_entity(_CLAIM_PARTITION, _row_key(event_id))
+            except ResourceNotFoundError:  # released or marked between our two requests: try once more
+                return EventClaim.CLAIMED if _insert(table, claim) else EventClaim.BUSY
+            if parse_time(str(held["claimed_at"])) > now - lease:
+                return EventClaim.BUSY
+            # An etag-checked takeover: of several invocations finding the claim stale, exactly one wins.
+            taken = _update(table, claim, held.metadata["etag"], UpdateMode.REPLACE)
+        return EventClaim.CLAIMED if taken else EventClaim.BUSY
+
+    def release_event(self, event_id: str) -> None:
+        with _guard("release_event"):
+            self._table(EVENTS).delete_entity(_CLAIM_PARTITION, _row_key(event_id))
 
     def enqueue(self, item: OutboxItem) -> bool:
         entity = _outbox_entity(item)

@@ -121,6 +121,16 @@ def azurite() -> Iterator[str]:
 
 
 @pytest.fixture
+def storage(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """A fresh Azurite with tables and queues, as the Functions storage account (AzureWebJobsStorage)."""
+    from tests.azurite import running_azurite
+
+    with running_azurite(with_queue=True) as server:
+        monkeypatch.setenv("AzureWebJobsStorage", server.connection_string)
+        yield server
+
+
+@pytest.fixture
 def table_prefix() -> str:
     """A table-name prefix no other test uses, so each test starts with empty tables in the shared Azurite."""
     import uuid
@@ -141,11 +151,9 @@ def fresh_function_runtime() -> Iterator[None]:
     """Each test starts the function app cold (settings are read at the first invocation) and closes it after."""
     import function_app
 
-    function_app._runtime.cache_clear()
+    function_app.RUNTIME.close()
     yield
-    if function_app._runtime.cache_info().currsize:
-        function_app._runtime().close()
-    function_app._runtime.cache_clear()
+    function_app.RUNTIME.close()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from monitors import events
 from monitors.errors import EventError
 from monitors.events import Ignored, ParsedEvent, load_payload, parse_event
-from monitors.model import ApiRef, PlanRef
+from monitors.model import ApiRef, PlanRef, ServiceRef
 
 DATA = Path(__file__).parent / "data" / "events"
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -302,7 +302,6 @@ def test_workspace_api_sub_resource_is_ignored():
 @pytest.mark.parametrize(
     "tail",
     [
-        pytest.param("", id="service"),
         pytest.param("/products/starter", id="product"),
         pytest.param("/gateways/gw-onprem/apis/echo-api", id="gateway-api"),
         pytest.param("/workspaces/team-a", id="workspace"),
@@ -700,3 +699,42 @@ def test_mutated_event_parses_or_raises_event_error(event):
 def test_any_resource_id_parses_or_raises_event_error(resource_id):
     with contextlib.suppress(EventError):
         parse_event(write_event(resource_id))
+
+
+COLLECTION_ID = f"{SERVICE_ID}/providers/Microsoft.Security/apiCollections/echo-api"
+
+
+@pytest.mark.parametrize(
+    "event_type",
+    [
+        pytest.param("Microsoft.Resources.ResourceWriteSuccess", id="onboarded"),
+        pytest.param("Microsoft.Resources.ResourceDeleteSuccess", id="offboarded"),
+    ],
+)
+def test_collection_write_or_delete_rechecks_its_api_as_a_change(event_type):
+    event = write_event(COLLECTION_ID)
+    event["eventType"] = event_type
+    parsed = parse_event(event)
+    assert (parsed.target, parsed.deleted) == (ECHO, False)
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        pytest.param("", id="service-write"),
+        pytest.param("/providers/Microsoft.Resources/tags/default", id="tags-api"),
+    ],
+)
+def test_service_write_rechecks_the_whole_service(tail):
+    assert parse_event(write_event(f"{SERVICE_ID}{tail}")).target == ServiceRef(SUB, RG, SERVICE)
+
+
+def test_service_delete_is_acknowledged_for_the_sweep():
+    event = write_event(SERVICE_ID)
+    event["eventType"] = "Microsoft.Resources.ResourceDeleteSuccess"
+    assert "deleted" in parse_event(event).reason
+
+
+def test_collection_of_a_malformed_api_id_is_malformed():
+    with pytest.raises(EventError, match="character ARM does not allow"):
+        parse_event(write_event(f"{SERVICE_ID}/providers/Microsoft.Security/apiCollections/a*b"))

@@ -77,7 +77,7 @@ def test_rate_limit_per_service_defers_the_rest(arm, make_engine) -> None:
     engine = make_engine(auto_onboard="on", onboard_max_per_minute="1")
     engine.check_api(ORDERS)
     deferred = engine.check_api(BILLING)
-    assert (deferred.action, deferred.status, len(puts(arm))) == (Action.NONE, Status.NONCOMPLIANT, 1)
+    assert (deferred.action, deferred.status, len(puts(arm))) == (Action.ONBOARD_DEFERRED, Status.NONCOMPLIANT, 1)
 
 
 def test_persistent_server_error_on_put_becomes_onboard_failed(arm, make_engine) -> None:

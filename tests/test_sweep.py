@@ -6,21 +6,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from pathlib import Path
 
 import pytest
-from azure.functions.queue import QueueMessage
-from azure.functions.timer import TimerRequest
 from azure.storage.queue import QueueClient
 
+import function_app
 from monitors.alerts.dispatch import Dispatcher
 from monitors.alerts.webhook import WebhookSink
-from monitors.errors import TransientAzureError
+from monitors.errors import StateError, TransientAzureError
 from monitors.inventory import ServiceWork, take_inventory
 from monitors.model import Action, Kind, Reason, Status
-from monitors.runtime import SWEEP_HOLD
+from monitors.runtime import MAX_DEQUEUE_COUNT, SWEEP_HOLD
 from monitors.state_sqlite import SqliteStateStore
-from tests.azurite import running_azurite
 from tests.conftest import PROD, SUB_DEV
+from tests.worker import decode_queue, decode_timer
 
 SUBS = [PROD, SUB_DEV]
 SECRET = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw=="
@@ -85,7 +85,7 @@ def test_plan_off_is_one_finding_per_subscription(arm, make_engine) -> None:
 def test_service_deleted_between_inventory_and_reconcile_is_skipped(arm, make_engine) -> None:
     engine = make_engine()
     inventory = take_inventory(engine.clients, SUBS)
-    arm.add_fault("GET", "/service/apim-far/apis", status=404, times=5)
+    arm.add_fault("GET", "/service/apim-far", status=404, times=5)  # the service itself answers 404
     findings = engine.sweep(inventory)
     assert ([f for f in findings if f.service == "apim-far"], any(f.status is Status.ERROR for f in findings)) == (
         [],
@@ -107,13 +107,6 @@ def test_work_item_survives_the_queue_message_round_trip(arm, make_engine) -> No
 
 
 @pytest.fixture
-def storage(monkeypatch):
-    with running_azurite(with_queue=True) as server:
-        monkeypatch.setenv("AzureWebJobsStorage", server.connection_string)
-        yield server
-
-
-@pytest.fixture
 def sweep_env(arm, emulator_env, monkeypatch, storage):
     for key, value in {**emulator_env, "MONITOR_SUBSCRIPTIONS": ",".join(SUBS)}.items():
         monkeypatch.setenv(key, value)
@@ -125,14 +118,14 @@ def run_queue(functions, queue: QueueClient, dequeue_count: int = 1) -> list[str
     worker = functions["SweepWorker"].get_user_function()
     bodies = []
     for message in queue.receive_messages(max_messages=32):
-        worker(QueueMessage(id=message.id, body=message.content.encode(), dequeue_count=dequeue_count))
+        worker(decode_queue(message.content, dequeue_count=dequeue_count, message_id=message.id))
         queue.delete_message(message)
         bodies.append(message.content)
     return bodies
 
 
 def test_timer_fans_out_one_message_per_service_through_the_queue(functions, sweep_env) -> None:
-    functions["SweepTimer"].get_user_function()(TimerRequest(past_due=False))
+    functions["SweepTimer"].get_user_function()(decode_timer())
     bodies = run_queue(functions, sweep_env)
     services = sorted(ServiceWork.from_message(b).service.ref.service for b in bodies)
     assert services == ["apim-cons", "apim-dev", "apim-exempt", "apim-expired", "apim-far", "apim-prod"]
@@ -144,7 +137,7 @@ def alerting_sweep(functions, sweep_env, receiver, monkeypatch, tmp_path):
     monkeypatch.setenv("MONITOR_WEBHOOK_URL", receiver.url)
     monkeypatch.setenv("MONITOR_WEBHOOK_SECRET", SECRET)
     monkeypatch.setenv("MONITOR_STATE", f"sqlite:{tmp_path / 'state.sqlite'}")
-    functions["SweepTimer"].get_user_function()(TimerRequest(past_due=False))
+    functions["SweepTimer"].get_user_function()(decode_timer())
     run_queue(functions, sweep_env)
     store = SqliteStateStore(str(tmp_path / "state.sqlite"))
     yield store
@@ -166,7 +159,7 @@ def test_sweep_sends_one_merged_digest_per_sink_with_what_a_scan_finds(alerting_
 def test_malformed_queue_message_is_logged_and_acknowledged(functions, sweep_env, caplog) -> None:
     worker = functions["SweepWorker"].get_user_function()
     with caplog.at_level(logging.ERROR):
-        worker(QueueMessage(id="m-1", body=b"{not json", dequeue_count=1))
+        worker(decode_queue("{not json", message_id="m-1"))
     assert "sweep message m-1 dropped" in caplog.text
 
 
@@ -174,23 +167,19 @@ def test_transient_failure_raises_so_the_queue_retries(functions, sweep_env, arm
     work = ServiceWork.from_message(_first_message(functions, sweep_env))
     arm.add_fault("GET", f"/service/{work.service.ref.service}/apis", status=503, times=50)
     with pytest.raises(TransientAzureError):
-        functions["SweepWorker"].get_user_function()(
-            QueueMessage(id="m-2", body=work.to_message().encode(), dequeue_count=1)
-        )
+        functions["SweepWorker"].get_user_function()(decode_queue(work.to_message(), message_id="m-2"))
 
 
 def test_last_dequeue_reports_an_error_finding_instead_of_poisoning(functions, sweep_env, arm, caplog) -> None:
     work = ServiceWork.from_message(_first_message(functions, sweep_env))
     arm.add_fault("GET", f"/service/{work.service.ref.service}/apis", status=503, times=50)
     with caplog.at_level(logging.INFO):
-        functions["SweepWorker"].get_user_function()(
-            QueueMessage(id="m-3", body=work.to_message().encode(), dequeue_count=5)
-        )
+        functions["SweepWorker"].get_user_function()(decode_queue(work.to_message(), dequeue_count=5, message_id="m-3"))
     assert ("giving up after 5 attempts" in caplog.text, "m-3: 1 findings" in caplog.text) == (True, True)
 
 
 def _first_message(functions, queue: QueueClient) -> str:
-    functions["SweepTimer"].get_user_function()(TimerRequest(past_due=False))
+    functions["SweepTimer"].get_user_function()(decode_timer())
     message = next(iter(queue.receive_messages(max_messages=1)))
     return str(message.content)
 
@@ -201,3 +190,44 @@ def test_sweep_schedule_comes_from_the_setting(functions) -> None:
         "%MONITOR_SWEEP_SCHEDULE%",
         "%MONITOR_SWEEP_QUEUE%",
     )
+
+
+@pytest.mark.parametrize(
+    ("child", "overrides"),
+    [
+        pytest.param("/service/apim-prod/workspaces", {}, id="workspaces"),
+        pytest.param("/service/apim-prod/workspaces/ws1/apis", {}, id="workspace-apis"),
+        pytest.param("/service/apim-prod/gateways", {"self_hosted": "skip"}, id="gateways"),
+    ],
+)
+def test_child_list_404_is_an_error_finding_never_a_deleted_service(arm, make_engine, child, overrides) -> None:
+    engine = make_engine(**overrides)
+    inventory = take_inventory(engine.clients, [PROD], service="apim-prod")
+    arm.add_fault("GET", child, status=404, times=5)
+    findings = engine.sweep(inventory)
+    assert [(f.service, f.status, f.reason) for f in findings if f.kind is Kind.API] == [
+        ("apim-prod", Status.ERROR, Reason.ARM_ERROR)
+    ]
+
+
+def test_max_dequeue_count_is_host_jsons() -> None:
+    host = json.loads((Path(__file__).parent.parent / "host.json").read_text())
+    assert host["extensions"]["queues"]["maxDequeueCount"] == MAX_DEQUEUE_COUNT
+
+
+def test_last_dequeue_whose_report_fails_says_it_goes_to_the_poison_queue(
+    functions, sweep_env, arm, monkeypatch, receiver, caplog
+) -> None:
+    work = ServiceWork.from_message(_first_message(functions, sweep_env))
+    function_app.RUNTIME.close()  # a new instance, whose state store is down
+    monkeypatch.setenv("MONITOR_WEBHOOK_URL", receiver.url)
+    monkeypatch.setenv("MONITOR_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv(
+        "MONITOR_STATE",
+        "tables:DefaultEndpointsProtocol=http;AccountName=x;AccountKey=eA==;TableEndpoint=http://127.0.0.1:9/x",
+    )
+    with caplog.at_level(logging.ERROR), pytest.raises(StateError):
+        functions["SweepWorker"].get_user_function()(
+            decode_queue(work.to_message(), dequeue_count=MAX_DEQUEUE_COUNT, message_id="m-4")
+        )
+    assert "goes to the poison queue apim-sweep-poison" in caplog.text

@@ -40,6 +40,9 @@ ACTION_WORDS: dict[Action, str] = {
     Action.ONBOARD_FAILED: "Onboarding was attempted and failed",
     Action.OFFBOARDED: "Offboarded by the monitor",
     Action.WOULD_OFFBOARD: "Would offboard (dry run)",
+    Action.OFFBOARD_FAILED: "Offboarding was attempted and failed",
+    Action.ONBOARD_QUEUED: "Onboarding is queued",
+    Action.ONBOARD_DEFERRED: "Onboarding deferred by the per-service rate limit",
 }
 _KIND_RANK = {AlertKind.NEW: 0, AlertKind.RENOTIFY: 1, AlertKind.RESOLVED: 2, AlertKind.ONBOARDED: 2}
 _STATUS_RANK = {status: rank for rank, status in enumerate(STATUS_WORDS)}

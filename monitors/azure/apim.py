@@ -15,7 +15,7 @@ from azure.core.rest import HttpRequest
 from azure.mgmt.apimanagement import ApiManagementClient
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
-from monitors.azure.clients import arm_call
+from monitors.azure.clients import arm_call, name_from_id
 from monitors.model import ApiFacts, ApiRef, ServiceFacts, ServiceRef
 
 CURRENT_ONLY = "isCurrent eq true"
@@ -29,7 +29,7 @@ def strip_revision(api_name: str) -> str:
 
 def _api_facts(contract: Any, workspace: str | None) -> ApiFacts:
     return ApiFacts(
-        api_id=strip_revision(str(contract.name)),
+        api_id=strip_revision(name_from_id(contract.id, contract.name)),
         display_name=contract.display_name or "",
         api_type=contract.api_type or "http",  # absent on the wire for plain HTTP APIs
         is_current=contract.is_current is not False,
@@ -56,7 +56,7 @@ def _listed_api(row: dict[str, Any], workspace: str | None) -> ApiFacts | None:
     props = row.get("properties") or {}
     if props.get("isCurrent") is False:
         return None
-    name = strip_revision(str(row.get("name", "")))
+    name = strip_revision(name_from_id(row.get("id"), row.get("name")))
     return ApiFacts(name, str(props.get("displayName") or ""), str(props.get("type") or "http"), True, workspace)
 
 
@@ -87,7 +87,8 @@ def list_workspace_apis(client: ApiManagementClient, svc: ServiceRef) -> list[Ap
     """APIs of every workspace of the service; they are reported, never onboarded."""
     facts: list[ApiFacts | None] = []
     with arm_call("list workspaces of", svc.resource_id):
-        workspaces = [str(w.name) for w in client.workspace.list_by_service(svc.resource_group, svc.service)]
+        listed = client.workspace.list_by_service(svc.resource_group, svc.service)
+        workspaces = [name_from_id(w.id, w.name) for w in listed]
         for ws in workspaces:
             rows = _list_rows(client, f"{svc.resource_id}/workspaces/{ws}/apis")
             facts.extend(_listed_api(row, ws) for row in rows)
@@ -127,7 +128,9 @@ def list_services(client: ApiManagementClient, subscription_id: str, resource_gr
         resources = list(ops.list_by_resource_group(resource_group) if resource_group else ops.list())
     return [
         _service_facts(
-            resource, ServiceRef(subscription_id, _resource_group_of(str(resource.id)), str(resource.name)), None
+            resource,
+            ServiceRef(subscription_id, _resource_group_of(str(resource.id)), name_from_id(resource.id, resource.name)),
+            None,
         )
         for resource in resources
     ]
@@ -144,6 +147,7 @@ def self_hosted_api_ids(client: ApiManagementClient, svc: ServiceRef) -> frozens
     ids: set[str] = set()
     with arm_call("list gateways of", svc.resource_id):
         for gateway in client.gateway.list_by_service(svc.resource_group, svc.service):
-            apis = client.gateway_api.list_by_service(svc.resource_group, svc.service, str(gateway.name))
-            ids.update(strip_revision(str(api.name)).lower() for api in apis)
+            gateway_id = name_from_id(gateway.id, gateway.name)
+            apis = client.gateway_api.list_by_service(svc.resource_group, svc.service, gateway_id)
+            ids.update(strip_revision(name_from_id(api.id, api.name)).lower() for api in apis)
     return frozenset(ids)

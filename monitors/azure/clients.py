@@ -31,6 +31,7 @@ from monitors.errors import (
     ArmRequestError,
     AzureError,
     AzurePermissionError,
+    CredentialError,
     TransientAzureError,
 )
 from monitors.settings import Settings
@@ -157,6 +158,12 @@ class ArmClients:
         return options
 
 
+def name_from_id(resource_id: object, fallback: object = "") -> str:
+    """The last segment of an ARM id: the child's name as ARM addresses it (``name`` is not always that)."""
+    text = str(resource_id or "").rstrip("/")
+    return text.rsplit("/", 1)[-1] if text else str(fallback or "")
+
+
 def _one_line(text: str, limit: int = 300) -> str:
     return " ".join(text.split())[:limit]
 
@@ -169,6 +176,13 @@ def translate_error(exc: Exception, action: str, resource_id: str) -> AzureError
             resource_id=resource_id,
         )
     status = getattr(exc, "status_code", None)
+    if isinstance(exc, ClientAuthenticationError) and getattr(exc, "response", None) is None:
+        # Raised by the credential before any request (managed identity endpoint unreachable, wrong client id):
+        # only ARM's own 401/403 on the resource is a permission finding.
+        return CredentialError(
+            f"{action} {resource_id}: no ARM token ({_one_line(str(exc), 200)}); check the identity, AZURE_CLIENT_ID",
+            resource_id=resource_id,
+        )
     error = getattr(exc, "error", None)
     code = getattr(error, "code", None) or getattr(exc, "reason", None) or "error"
     message = getattr(error, "message", None) or str(exc)

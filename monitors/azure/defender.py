@@ -14,18 +14,16 @@ from typing import Any
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.mgmt.security import SecurityCenter
 
-from monitors.azure.clients import arm_call
+from monitors.azure.clients import arm_call, name_from_id
 from monitors.errors import ArmRequestError
 from monitors.model import ApiRef, CollectionFacts, PlanFacts, ServiceRef
 
 PLAN_NAME = "Api"
-SUCCEEDED = "Succeeded"
-_FINAL_STATES = frozenset({"succeeded", "failed", "canceled"})
 
 
 def _collection_facts(resource: Any) -> CollectionFacts:
     return CollectionFacts(
-        api_id=str(resource.name),
+        api_id=name_from_id(resource.id, resource.name),
         resource_id=str(resource.id),
         provisioning_state=resource.provisioning_state,
         display_name=resource.display_name,
@@ -48,7 +46,8 @@ def list_collections(client: SecurityCenter, svc: ServiceRef) -> dict[str, Colle
     """Every apiCollection of one APIM service, keyed by lower-cased API id."""
     with arm_call("list apiCollections of", svc.resource_id):
         pages = client.api_collections.list_by_azure_api_management_service(svc.resource_group, svc.service)
-        return {str(c.name).lower(): _collection_facts(c) for c in pages}
+        facts = [_collection_facts(c) for c in pages]
+        return {f.api_id.lower(): f for f in facts}
 
 
 def get_plan(client: SecurityCenter, subscription_id: str) -> PlanFacts:
@@ -85,9 +84,10 @@ def onboard(
                 svc.resource_group, svc.service, ref.api_id
             )
             resource = poller.result(timeout=timeout)
-            # A 200 from the Location URL ends the SDK's polling even while the body still says InProgress.
-            if resource is not None and (resource.provisioning_state or "").lower() == "succeeded":
-                return _collection_facts(resource)
+            # A 200 from the Location URL ends the SDK's polling even while the body still says InProgress; a 200
+            # without provisioningState is done.
+            if resource is not None and (facts := _collection_facts(resource)).succeeded:
+                return facts
         except HttpResponseError as exc:
             if exc.status_code != 202:
                 raise
@@ -105,11 +105,10 @@ def _poll_collection(
     last: CollectionFacts | None = None
     while True:
         last = get_collection(client, ref) or last
-        state = (last.provisioning_state or "").lower() if last else ""
-        if state in _FINAL_STATES:
-            if state != "succeeded":
+        if last is not None and last.settled:
+            if not last.succeeded:
                 raise ArmRequestError(
-                    f"onboard {ref.collection_id}: ended {state}",
+                    f"onboard {ref.collection_id}: ended {last.provisioning_state}",
                     resource_id=ref.collection_id,
                 )
             return last
