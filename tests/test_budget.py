@@ -118,10 +118,10 @@ def test_first_request_starts_a_full_shared_bucket(store, fake_time) -> None:
     assert level(store) == 199
 
 
-def test_next_draw_asks_for_the_last_seconds_use(store, fake_time) -> None:
+def test_next_draw_asks_for_the_recent_use(store, fake_time) -> None:
     budget = shared(store, fake_time)
     budget.on_request(request())  # draws 1
-    budget.on_request(request())  # draws 1 more: one request spent in the last second
+    budget.on_request(request())  # draws 1 more: one request spent just now
     budget.on_request(request())  # draws 2
 
     assert level(store) == 196
@@ -136,7 +136,7 @@ def test_empty_shared_bucket_sleeps_once_for_the_refill(store, fake_time) -> Non
 
 
 def draw_two_spend_one(budget: SharedBudget) -> None:
-    """Three requests: one token drawn for each of the first two, then two (the last second's use) for the third."""
+    """Three requests: one token drawn for each of the first two, then two (the recent use) for the third."""
     for _ in range(3):
         budget.on_request(request())
 
