@@ -23,18 +23,19 @@ API_EVENTS = [
     pytest.param(f"{SPECS}/legacy/apiDeleted.json", MYAPI_TYPO_SUBSCRIPTION, True, id="specs-eg-api-deleted"),
     pytest.param(f"{SPECS}/cloud-events-schema/apiCreated.json", MYAPI, False, id="specs-ce-api-created"),
     pytest.param(f"{SPECS}/cloud-events-schema/apiUpdated.json", MYAPI, False, id="specs-ce-api-updated"),
-    # Published with "specVersion" instead of CloudEvents' "specversion".
-    pytest.param(f"{SPECS}/cloud-events-schema/apiDeleted.json", MYAPI, True, id="specs-ce-api-deleted"),
     pytest.param("events/docs-apim/event-grid-schema/api_updated.json", MYAPI, False, id="docs-eg-api-updated"),
-    # Published with "Type" / "Time" and the JSON number 1.0 as specversion.
-    pytest.param("events/docs-apim/cloud-event-schema/api_updated.json", MYAPI, False, id="docs-ce-api-updated"),
 ]
 
 # Events about something other than an API: gateway assignments, releases, products, users, circuit breakers,
-# gateway tokens, storage accounts, event subscriptions, listKeys actions.
+# gateway tokens, storage accounts, event subscriptions, listKeys actions. Also two API samples published against
+# the CloudEvents 1.0 spec ("specVersion"; "Type" / "Time" with the JSON number 1.0 as specversion): attribute
+# names are lower-case and specversion is the string "1.0" in real deliveries, and the worker's own converter only
+# knows "specversion". We keep the parser strict: both are acknowledged as malformed with a one-line reason.
 OTHER_EVENTS = [
     pytest.param(name, id=name.removeprefix("events/").removesuffix(".json").replace("/", "-"))
     for name in (
+        "events/specs-apimanagement/cloud-events-schema/apiDeleted.json",
+        "events/docs-apim/cloud-event-schema/api_updated.json",
         "events/specs-apimanagement/event-grid-schema/gatewayApiAdded.json",
         "events/specs-apimanagement/event-grid-schema/gatewayApiRemoved.json",
         "events/specs-apimanagement/event-grid-schema/apiReleaseCreated.json",
