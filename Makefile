@@ -39,6 +39,7 @@ test: lint $(NODE_DEPS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/scaleout.py
 
 clean:
 	rm -rf $(VENV) node_modules .demo .pytest_cache .mypy_cache .ruff_cache .hypothesis
