@@ -2,8 +2,11 @@
 // monitor's identity (subscription scope, or only the listed resource groups) and the Event Grid system topic with
 // a filtered subscription to the central OnApiEvent function. Deploy once per subscription, after the function
 // code is deployed (Event Grid checks that the function exists):
-//   az deployment sub create --subscription <id> --location <region> --template-file infra/subscription.bicep \
+//   az deployment sub create --subscription <id> --location <region> --name <unique per app and region> \
+//     --template-file infra/subscription.bicep \
 //     --parameters principalId=... functionAppId=... deadLetterStorageAccountId=...
+// If the subscription already has its system topic (az eventgrid system-topic list), pass existingSystemTopicId; if the
+// events resource group exists, pass eventsResourceGroupExists=true. infra/hooks/postdeploy.sh does all of this.
 targetScope = 'subscription'
 
 @description('Principal id of the monitor\'s user-assigned identity (output AZURE_MONITOR_PRINCIPAL_ID of main.bicep).')
