@@ -6,7 +6,7 @@
 | noncompliant                   | noncompliant, alerted < N h   | (silent)  |
 | noncompliant                   | noncompliant, alerted >= N h  | renotify  |
 | noncompliant                   | fine (fixed elsewhere)        | resolved  |
-| any                            | fine because we onboarded it  | onboarded |
+| not onboarded before           | fine because we onboarded it  | onboarded |
 | unknown or fine                | fine                          | (silent)  |
 | any                            | error (could not tell)        | (silent, status kept) |
 
@@ -44,7 +44,10 @@ def _alert_kind(
     bad_now = finding.status is Status.NONCOMPLIANT
     bad_before = prev is not None and prev.status is Status.NONCOMPLIANT
     if finding.action is Action.ONBOARDED:
-        return AlertKind.ONBOARDED
+        # Two workers onboarding the same API (two events for one API, each queued) both see their PUT succeed:
+        # only the first to record says so.
+        already = prev is not None and (prev.status, prev.reason) == (finding.status, finding.reason)
+        return None if already else AlertKind.ONBOARDED
     if bad_now and not bad_before:
         return AlertKind.NEW
     if bad_before and not bad_now:

@@ -43,6 +43,18 @@ WAS_FINE = record(Status.COMPLIANT, Reason.ONBOARDED)
             AlertKind.ONBOARDED,
             id="onboarded",
         ),
+        pytest.param(
+            None,
+            finding(Status.COMPLIANT, Reason.ONBOARDED, Action.ONBOARDED),
+            AlertKind.ONBOARDED,
+            id="onboarded-first-seen",
+        ),
+        pytest.param(
+            WAS_FINE,
+            finding(Status.COMPLIANT, Reason.ONBOARDED, Action.ONBOARDED),
+            None,
+            id="onboarded-again-by-a-second-worker-quiet",
+        ),
         pytest.param(None, FINE, None, id="first-seen-fine"),
         pytest.param(WAS_FINE, FINE, None, id="still-fine"),
         pytest.param(None, finding(Status.NOT_APPLICABLE, Reason.NON_REST_API), None, id="not-applicable"),
