@@ -53,6 +53,7 @@ class Settings:
     arm_retries: int = 4
     arm_retry_backoff: float = 0.8
     arm_timeout_seconds: float = 30.0
+    arm_max_retry_after_seconds: float = 10.0
     arm_reads_per_second: float = 20.0
     teams_webhook_url: str | None = field(default=None, repr=False)
     slack_webhook_url: str | None = field(default=None, repr=False)
@@ -120,6 +121,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         arm_retries=int(_number(env, "MONITOR_ARM_RETRIES", 4, minimum=0, whole=True)),
         arm_retry_backoff=_number(env, "MONITOR_ARM_RETRY_BACKOFF", 0.8, minimum=0),
         arm_timeout_seconds=_number(env, "MONITOR_ARM_TIMEOUT_SECONDS", 30, minimum=1),
+        # Longer Retry-After answers end the retries (a 429 to redeliver): the event path must answer in ~30 s.
+        arm_max_retry_after_seconds=_number(env, "MONITOR_ARM_MAX_RETRY_AFTER_SECONDS", 10, minimum=0),
         arm_reads_per_second=_number(env, "MONITOR_ARM_READS_PER_SECOND", 20, minimum=0.1),
         teams_webhook_url=_webhook_url(env, "MONITOR_TEAMS_WEBHOOK_URL"),
         slack_webhook_url=_webhook_url(env, "MONITOR_SLACK_WEBHOOK_URL"),

@@ -18,8 +18,8 @@ from azure.core.exceptions import (
     ServiceRequestError,
     ServiceResponseError,
 )
-from azure.core.pipeline import PipelineRequest
-from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.core.pipeline import PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
 from azure.mgmt.apimanagement import ApiManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 from azure.mgmt.resourcegraph import ResourceGraphClient
@@ -58,6 +58,26 @@ class _EmulatorAuthPolicy(SansIOHTTPPolicy[Any, Any]):
 
 # Resource Graph allows 15 queries per 5 seconds per user:
 # https://learn.microsoft.com/en-us/azure/governance/resource-graph/concepts/guidance-for-throttled-requests
+class ArmRetryPolicy(RetryPolicy[Any, Any]):
+    """azure-core's retries, except that a Retry-After longer than ``max_retry_after`` ends them at once.
+
+    azure-core sleeps for whatever Retry-After ARM asks, however long; inside an Event Grid delivery (answered within
+    about 30 s or redelivered) that would outlive the delivery and run twice. Giving up instead surfaces the 429 as a
+    TransientAzureError: Event Grid or the queue tries again later, by its own schedule.
+    """
+
+    def __init__(self, *, max_retry_after: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._max_retry_after = max_retry_after
+
+    def increment(self, settings: dict[str, Any], response: Any = None, error: Any = None) -> bool:
+        if error is None and isinstance(response, PipelineResponse):
+            retry_after = self.get_retry_after(response)
+            if retry_after is not None and retry_after > self._max_retry_after:
+                return False
+        return super().increment(settings, response=response, error=error)
+
+
 GRAPH_RATE, GRAPH_BURST = 3.0, 15.0
 # Ten seconds' worth of reads: at the default 20 a second, 200 tokens and 20 a second stay under ARM's read bucket of
 # 250 refilled 25 a second (monitors/azure/budget.py has the link), with room for the shared budget's held tokens.
@@ -143,9 +163,12 @@ class ArmClients:
         options: dict[str, Any] = {
             "base_url": s.arm_endpoint,
             "credential_scopes": [f"{s.arm_endpoint}/.default"],
-            "retry_total": s.arm_retries,
-            "retry_backoff_factor": s.arm_retry_backoff,
-            "retry_backoff_max": 60,
+            "retry_policy": ArmRetryPolicy(
+                max_retry_after=s.arm_max_retry_after_seconds,
+                retry_total=s.arm_retries,
+                retry_backoff_factor=s.arm_retry_backoff,
+                retry_backoff_max=60,
+            ),
             "connection_timeout": s.arm_timeout_seconds,
             "read_timeout": s.arm_timeout_seconds,
             "polling_interval": s.onboard_poll_seconds,
