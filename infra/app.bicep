@@ -94,6 +94,9 @@ param armRetryBackoff string = '0.8'
 @description('MONITOR_ARM_TIMEOUT_SECONDS: per-request timeout.')
 param armTimeoutSeconds string = '30'
 
+@description('MONITOR_ARM_MAX_RETRY_AFTER_SECONDS: a longer Retry-After ends the retries, so the host redelivers.')
+param armMaxRetryAfterSeconds string = '10'
+
 @description('MONITOR_ARM_READS_PER_SECOND: client-side budget of ARM reads per second (ARM throttles per identity).')
 param armReadsPerSecond string = '20'
 
@@ -225,6 +228,7 @@ var monitorSettings = {
   MONITOR_ARM_RETRIES: armRetries
   MONITOR_ARM_RETRY_BACKOFF: armRetryBackoff
   MONITOR_ARM_TIMEOUT_SECONDS: armTimeoutSeconds
+  MONITOR_ARM_MAX_RETRY_AFTER_SECONDS: armMaxRetryAfterSeconds
   MONITOR_ARM_READS_PER_SECOND: armReadsPerSecond
   MONITOR_RENOTIFY_HOURS: renotifyHours
   MONITOR_ALERT_MAX_ATTEMPTS: alertMaxAttempts

@@ -99,6 +99,9 @@ param armRetryBackoff string = '0.8'
 @description('MONITOR_ARM_TIMEOUT_SECONDS: per-request timeout.')
 param armTimeoutSeconds string = '30'
 
+@description('MONITOR_ARM_MAX_RETRY_AFTER_SECONDS: a longer Retry-After ends the retries, so the host redelivers.')
+param armMaxRetryAfterSeconds string = '10'
+
 @description('MONITOR_ARM_READS_PER_SECOND: client-side budget of ARM reads per second (ARM throttles per identity).')
 param armReadsPerSecond string = '20'
 
@@ -188,6 +191,7 @@ module app 'app.bicep' = {
     armRetries: armRetries
     armRetryBackoff: armRetryBackoff
     armTimeoutSeconds: armTimeoutSeconds
+    armMaxRetryAfterSeconds: armMaxRetryAfterSeconds
     armReadsPerSecond: armReadsPerSecond
     renotifyHours: renotifyHours
     alertMaxAttempts: alertMaxAttempts
