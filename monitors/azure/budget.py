@@ -72,7 +72,9 @@ class SharedBudget(SansIOHTTPPolicy[Any, Any]):
     this process needs (the requests waiting here, or its last quarter second's use if more; at most a quarter
     second's worth), so under load one store round trip serves several ARM requests, and a lightly loaded instance
     does not strand tokens other instances could use. An empty bucket is drawn into debt, and the drawer sleeps until
-    the refill has paid. Raises StateError when the store fails: an unbudgeted request could throttle the whole app.
+    the refill has paid; as each process has one draw outstanding per scope, a draw waits at most instances x
+    DRAW_SECONDS (10 s at Flex's 40). Raises StateError when the store fails: an unbudgeted request could throttle the
+    whole app.
     """
 
     def __init__(

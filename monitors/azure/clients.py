@@ -56,8 +56,6 @@ class _EmulatorAuthPolicy(SansIOHTTPPolicy[Any, Any]):
         request.http_request.headers["Authorization"] = f"Bearer {_EMULATOR_TOKEN}"
 
 
-# Resource Graph allows 15 queries per 5 seconds per user:
-# https://learn.microsoft.com/en-us/azure/governance/resource-graph/concepts/guidance-for-throttled-requests
 class ArmRetryPolicy(RetryPolicy[Any, Any]):
     """azure-core's retries, except that a Retry-After longer than ``max_retry_after`` ends them at once.
 
@@ -78,6 +76,8 @@ class ArmRetryPolicy(RetryPolicy[Any, Any]):
         return super().increment(settings, response=response, error=error)
 
 
+# Resource Graph allows 15 queries per 5 seconds per user:
+# https://learn.microsoft.com/en-us/azure/governance/resource-graph/concepts/guidance-for-throttled-requests
 GRAPH_RATE, GRAPH_BURST = 3.0, 15.0
 # Ten seconds' worth of reads: at the default 20 a second, 200 tokens and 20 a second stay under ARM's read bucket of
 # 250 refilled 25 a second (monitors/azure/budget.py has the link), with room for the shared budget's held tokens.
