@@ -119,7 +119,7 @@ param sweepQueue string = 'apim-sweep'
 @description('MONITOR_ONBOARD_QUEUE: Storage queue the event path hands onboardings to (created in the function storage account).')
 param onboardQueue string = 'apim-onboard'
 
-@description('Most instances the Flex Consumption app may scale out to (functionAppConfig.scaleAndConcurrency.maximumInstanceCount); also MONITOR_MAX_INSTANCES.')
+@description('Most instances the Flex Consumption app may scale out to (functionAppConfig.scaleAndConcurrency.maximumInstanceCount).')
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40

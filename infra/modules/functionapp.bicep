@@ -39,7 +39,7 @@ param appInsightsConnectionString string
 @description('The MONITOR_* app settings, secret ones already as Key Vault references.')
 param monitorSettings object
 
-@description('Most instances Flex Consumption may scale out to; the same value is MONITOR_MAX_INSTANCES (platformSettings).')
+@description('Most instances Flex Consumption may scale out to; the ARM budget is shared through the state store, so any count stays under ARM limits.')
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
@@ -56,7 +56,6 @@ param instanceMemoryMB int = 2048
 // (https://learn.microsoft.com/azure/azure-functions/functions-reference#connecting-to-host-storage-with-an-identity):
 // __accountName makes the host build the URIs with the public cloud's storage DNS suffix; the URIs come from
 // the account's own primaryEndpoints, right in every cloud. The code reads the queue and table URIs too.
-// MONITOR_MAX_INSTANCES is the very parameter that caps the scale-out below, so the code's budgets cannot drift from it.
 var platformSettings = {
   AzureWebJobsStorage__blobServiceUri: storageEndpoints.blob
   AzureWebJobsStorage__queueServiceUri: storageEndpoints.queue
@@ -66,7 +65,6 @@ var platformSettings = {
   AZURE_CLIENT_ID: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
-  MONITOR_MAX_INSTANCES: string(maximumInstanceCount)
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {

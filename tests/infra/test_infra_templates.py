@@ -287,10 +287,9 @@ def test_queue_data_role_is_granted_on_the_whole_account_so_it_covers_every_queu
     assert (access["scope"], "Storage Queue Data Contributor" in roles) == ("storage", True)
 
 
-def test_max_instances_setting_is_the_flex_maximum_instance_count():
+def test_flex_scale_out_is_capped_by_the_parameter():
     scale = resource(FUNCTION_APP, "site")["properties"]["functionAppConfig"]["scaleAndConcurrency"]
-    setting = render(variable(FUNCTION_APP, "platformSettings")["MONITOR_MAX_INSTANCES"])
-    assert (setting, scale["maximumInstanceCount"]) == ("string(maximumInstanceCount)", "maximumInstanceCount")
+    assert scale["maximumInstanceCount"] == "maximumInstanceCount"
 
 
 def test_app_passes_its_maximum_instance_count_to_the_function_app():
