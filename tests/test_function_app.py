@@ -4,8 +4,8 @@ own converters from the JSON the host sends, concurrently where the worker's thr
 from __future__ import annotations
 
 import json
-import sys
 import logging
+import sys
 import time
 from pathlib import Path
 
