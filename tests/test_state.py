@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from monitors.errors import SettingsError, StateError
-from monitors.model import Alert, AlertKind, Finding, Kind, OutboxItem, Reason, Status, StatusRecord
+from monitors.model import Alert, AlertKind, EventClaim, Finding, Kind, OutboxItem, Reason, Status, StatusRecord
 from monitors.state import StateStore, open_store
 from monitors.state_sqlite import SqliteStateStore
 from monitors.state_tables import TableStateStore, open_table_store
@@ -534,3 +534,41 @@ def test_two_processes_race_on_one_sqlite_file_one_writer_wins(tmp_path: Path) -
     ]
     results = sorted(racer.communicate(timeout=20)[0].strip() for racer in racers)
     assert results == ["False", "True"]
+
+
+# --- event claims: who works on an event, before the work -----------------------------------------------------------
+
+LEASE = dt.timedelta(minutes=2)
+
+
+def test_first_claim_of_an_event_is_granted(store: StateStore) -> None:
+    assert store.claim_event("e-1", T0, LEASE) is EventClaim.CLAIMED
+
+
+def test_live_claim_keeps_a_redelivery_away(store: StateStore) -> None:
+    store.claim_event("e-1", T0, LEASE)
+    assert store.claim_event("e-1", T0 + dt.timedelta(seconds=30), LEASE) is EventClaim.BUSY
+
+
+def test_stale_claim_is_taken_over_once(store: StateStore) -> None:
+    store.claim_event("e-1", T0, LEASE)
+    later = T0 + LEASE + dt.timedelta(seconds=1)
+    assert [store.claim_event("e-1", later, LEASE) for _ in range(2)] == [EventClaim.CLAIMED, EventClaim.BUSY]
+
+
+def test_marked_event_is_done_for_every_later_claim(store: StateStore) -> None:
+    store.claim_event("e-1", T0, LEASE)
+    store.mark_event("e-1", T0)
+    assert store.claim_event("e-1", T0 + dt.timedelta(hours=1), LEASE) is EventClaim.DONE
+
+
+def test_released_claim_lets_a_redelivery_work_at_once(store: StateStore) -> None:
+    store.claim_event("e-1", T0, LEASE)
+    store.release_event("e-1")
+    assert store.claim_event("e-1", T0 + dt.timedelta(seconds=10), LEASE) is EventClaim.CLAIMED
+
+
+def test_concurrent_claims_of_one_event_grant_exactly_one(store: StateStore) -> None:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        claims = list(pool.map(lambda _: store.claim_event("e-1", T0, LEASE), range(8)))
+    assert sorted(claims) == sorted([EventClaim.CLAIMED] + [EventClaim.BUSY] * 7)
