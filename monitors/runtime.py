@@ -33,6 +33,7 @@ MAX_DEQUEUE_COUNT = 5
 # Event Grid's ~30 s wait, since onboarding waits on the onboarding queue), shorter than Event Grid's retry schedule
 # reaching its 5-minute step, so a crashed invocation's event is taken over by a later redelivery.
 EVENT_CLAIM_LEASE = dt.timedelta(minutes=2)
+EVENT_DELIVERIES_PER_SINK = 2
 log = logging.getLogger(__name__)
 
 
@@ -72,7 +73,9 @@ class Runtime:
                 self.store.release_event(event_id)
             raise
         if self.notifier is not None:
-            self.notifier.deliver()
+            # A few messages only (about one per sink, its own alert when nothing is queued before it): after a sink
+            # outage the backlog is DrainOutbox's, not an event's, whose answer Event Grid awaits for ~30 s.
+            self.notifier.deliver(max_messages=EVENT_DELIVERIES_PER_SINK * self.notifier.sink_count)
         return outcome
 
     def _claim(self, event_id: str) -> bool:

@@ -12,6 +12,8 @@ from azure.functions.timer import TimerRequest
 
 from emulator.receiver import Receiver
 from monitors.errors import StateError
+from monitors.state_tables import open_table_store
+from tests.alerts.factories import make_alert, outbox_item
 from tests.azurite import running_azurite
 from tests.conftest import PROD
 from tests.worker import decode_event_grid, run_concurrently
@@ -126,3 +128,12 @@ def test_no_secret_reaches_the_logs(on_api_event, receiver, caplog) -> None:
         on_api_event(grid_event("orders", "e-1"))
         on_api_event(grid_event("billing", "e-2"))
     assert ("XXSECRETXX" in caplog.text, SECRET in caplog.text, "AccountKey" in caplog.text) == (False, False, False)
+
+
+def test_event_after_a_sink_outage_leaves_the_backlog_to_the_drain_timer(on_api_event, receiver, azurite) -> None:
+    store = open_table_store(azurite)  # the function's own tables: a backlog of ten undelivered alerts
+    for number in range(10):
+        store.enqueue(outbox_item((make_alert(f"api-{number}"),), sink="webhook", item_id=f"webhook-backlog-{number}"))
+    store.close()
+    on_api_event(grid_event("orders"))
+    assert len(receiver.requests) == 2  # one sink, two messages per event at most; DrainOutbox sends the rest

@@ -80,8 +80,13 @@ class Notifier:
             self._store.mark_event(event_id, now)
         return alerts
 
-    def deliver(self) -> DeliveryReport:
-        return self._dispatcher.deliver_due(self._clock())
+    def deliver(self, *, max_messages: int = 1000) -> DeliveryReport:
+        """Send what is due, oldest first, at most ``max_messages`` (the rest wait for the next call)."""
+        return self._dispatcher.deliver_due(self._clock(), max_messages=max_messages)
+
+    @property
+    def sink_count(self) -> int:
+        return len(self._sinks)
 
     def _settle(self, finding: Finding, now: dt.datetime) -> None:
         """Another writer got there first: re-read and store our verdict; what it had to say, it said."""
