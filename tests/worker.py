@@ -1,48 +1,93 @@
-"""Trigger arguments built the way the Python worker builds them: azure-functions' own converters applied to the JSON
-the Functions host sends, never hand-built ``func.EventGridEvent`` objects (those hid a crash on every CloudEvents
-delivery). Also runs invocations concurrently, as the worker's thread pool does for sync functions.
+"""Trigger arguments built the way the Python worker builds them, from the payloads the Functions host sends (the
+trigger's TypedData and its trigger metadata), never hand-built ``func.EventGridEvent`` objects: those hid a crash on
+every CloudEvents delivery. Also runs invocations concurrently, as the worker's thread pool does for sync functions.
+
+Version-aware, like the platform: on Python 3.13 the real worker library from PyPI (azure-functions-runtime)
+converts each payload, through tests/runtime313/host.py; before 3.13 the worker is not on PyPI, and its conversion
+is the lookup done here: azure-functions' binding registry, then the converter's ``decode``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
-from azure.functions import meta
-from azure.functions.eventgrid import EventGridEventInConverter
-from azure.functions.queue import QueueMessageInConverter
-from azure.functions.timer import TimerRequestConverter
-
 THREADPOOL_THREADS = 8  # what the worker uses when PYTHON_THREADPOOL_THREAD_COUNT asks for it
+WORKER_LIBRARY = sys.version_info >= (3, 13)  # azure-functions 2.x and azure-functions-runtime (requirements-dev.txt)
+QUEUE_TIME = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class Payload:
+    """What the host sends for one trigger: the binding type, the trigger's data and the trigger metadata.
+
+    Each datum is (TypedData field, value), e.g. ("json", "{...}") or ("string", "body"), as in FunctionRpc.proto.
+    """
+
+    binding: str
+    data: tuple[str, Any]
+    metadata: Mapping[str, tuple[str, Any]] = field(default_factory=dict)
+
+
+def event_grid_payload(host_json: str | dict[str, Any]) -> Payload:
+    """One delivered event in either schema: the host passes its JSON through as delivered."""
+    text = host_json if isinstance(host_json, str) else json.dumps(host_json)
+    return Payload("eventGridTrigger", ("json", text))
+
+
+def queue_payload(body: str, *, dequeue_count: int = 1, message_id: str = "m-1") -> Payload:
+    """One queue message; host.json's messageEncoding "none" makes the body a string. The host serialises
+    non-string trigger metadata (DequeueCount, the times) as JSON; host.json maxDequeueCount bounds DequeueCount."""
+    when = ("json", json.dumps(QUEUE_TIME))
+    metadata = {
+        "Id": ("string", message_id),
+        "DequeueCount": ("json", json.dumps(dequeue_count)),
+        "InsertionTime": when,
+        "ExpirationTime": when,
+        "NextVisibleTime": when,
+        "PopReceipt": ("string", "receipt"),
+        "QueueTrigger": ("string", body),
+    }
+    return Payload("queueTrigger", ("string", body), metadata)
+
+
+def timer_payload(*, past_due: bool = False) -> Payload:
+    """One timer tick, as the host's TimerInfo JSON."""
+    info = {"Schedule": {"AdjustForDST": True}, "ScheduleStatus": None, "IsPastDue": past_due}
+    return Payload("timerTrigger", ("json", json.dumps(info)))
+
+
+def decode(payload: Payload) -> Any:
+    """The trigger argument the function receives for ``payload``."""
+    if WORKER_LIBRARY:
+        from tests.runtime313.host import decode as decode_in_worker
+
+        return decode_in_worker(payload)
+    from azure.functions import get_binding_registry, meta
+
+    converter = get_binding_registry().get(payload.binding)
+    metadata = {key: meta.Datum(type=kind, value=value) for key, (kind, value) in payload.metadata.items()}
+    return converter.decode(meta.Datum(type=payload.data[0], value=payload.data[1]), trigger_metadata=metadata)
 
 
 def decode_event_grid(host_json: str | dict[str, Any]) -> Any:
     """The Event Grid trigger argument for one delivered event: ``func.EventGridEvent`` or ``func.CloudEvent``."""
-    text = host_json if isinstance(host_json, str) else json.dumps(host_json)
-    return EventGridEventInConverter.decode(meta.Datum(type="json", value=text), trigger_metadata={})
+    return decode(event_grid_payload(host_json))
 
 
 def decode_queue(body: str, *, dequeue_count: int = 1, message_id: str = "m-1") -> Any:
     """The queue trigger argument; the host sends DequeueCount as JSON in trigger metadata."""
-    now = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC).isoformat()
-    metadata = {
-        "Id": meta.Datum(type="string", value=message_id),
-        "DequeueCount": meta.Datum(type="json", value=json.dumps(dequeue_count)),
-        "InsertionTime": meta.Datum(type="string", value=now),
-        "ExpirationTime": meta.Datum(type="string", value=now),
-        "NextVisibleTime": meta.Datum(type="string", value=now),
-        "PopReceipt": meta.Datum(type="string", value="receipt"),
-    }
-    return QueueMessageInConverter.decode(meta.Datum(type="string", value=body), trigger_metadata=metadata)
+    return decode(queue_payload(body, dequeue_count=dequeue_count, message_id=message_id))
 
 
 def decode_timer(*, past_due: bool = False) -> Any:
     """The timer trigger argument, from the JSON the host sends."""
-    info = {"Schedule": {"AdjustForDST": True}, "ScheduleStatus": None, "IsPastDue": past_due}
-    return TimerRequestConverter.decode(meta.Datum(type="json", value=json.dumps(info)), trigger_metadata={})
+    return decode(timer_payload(past_due=past_due))
 
 
 def run_concurrently(function: Callable[[Any], Any], arguments: Sequence[Any]) -> list[Any]:
