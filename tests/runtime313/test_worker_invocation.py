@@ -35,7 +35,7 @@ def outcome(response) -> tuple[str, str]:
     return status_name(response.result), response.result.exception.message
 
 
-def event_about(resource_id: str, event_id: str = "7b0d6c1e-0000-4000-8000-000000000001") -> dict:
+def event_about(resource_id: str, event_id: str = "7b0d6c1e-0000-4000-8000-000000000001") -> dict[str, object]:
     """A ResourceWriteSuccess delivery (Event Grid schema) about ``resource_id``."""
     return {
         "id": event_id,
