@@ -75,7 +75,9 @@ def _log(outcome: EventOutcome) -> None:
 
 @app.function_name(name="OnApiEvent")
 @app.event_grid_trigger(arg_name="event")
-def on_api_event(event: func.EventGridEvent | func.CloudEvent) -> None:
+def on_api_event(event: func.EventGridEvent) -> None:
+    # The worker accepts one class per trigger annotation (a union fails function load); its Event Grid converter
+    # still hands a CloudEvents delivery over as func.CloudEvent, which _as_dict reads.
     outcome = RUNTIME.get().process_event(_as_dict(event))
     if outcome is None:
         log.info("event %s was already processed; acknowledged", event.id)

@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 import time
+import typing
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,14 @@ def puts(arm) -> list[str]:
 def test_function_is_bound_to_event_grid(functions) -> None:
     trigger = functions["OnApiEvent"].get_trigger()
     assert (trigger.get_binding_name(), trigger.name) == ("eventGridTrigger", "event")
+
+
+@pytest.mark.parametrize("name", ["OnApiEvent", "OnboardWorker", "SweepTimer", "SweepWorker", "DrainOutbox"])
+def test_trigger_parameter_is_annotated_with_one_class_as_the_worker_requires(functions, name) -> None:
+    # The worker's function loader refuses any other annotation ("invalid non-type annotation"): the app would not load.
+    function = functions[name].get_user_function()
+    annotation = typing.get_type_hints(function)[functions[name].get_trigger().name]
+    assert isinstance(annotation, type)
 
 
 def test_onboarding_worker_is_bound_to_the_onboarding_queue(functions) -> None:
