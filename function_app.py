@@ -109,7 +109,7 @@ def sweep_worker(msg: func.QueueMessage) -> None:
 @app.queue_trigger(arg_name="msg", queue_name="%MONITOR_ONBOARD_QUEUE%", connection="AzureWebJobsStorage")
 def onboard_worker(msg: func.QueueMessage) -> None:
     try:
-        finding = RUNTIME.get().onboard_message(msg.get_body().decode("utf-8", "replace"))
+        finding = RUNTIME.get().onboard_message(msg.get_body().decode("utf-8", "replace"), msg.dequeue_count or 1)
     except EventError as exc:
         log.error("onboarding message %s dropped: %s", msg.id, exc)  # bad input: retrying would not help
         return

@@ -72,12 +72,12 @@ def open_queue(settings: Settings, name: str) -> QueueClient:
     return client
 
 
-def send_messages(client: QueueClient, messages: Iterable[str]) -> int:
-    """Enqueue every message; a failure names the queue, never the account key."""
+def send_messages(client: QueueClient, messages: Iterable[str], *, delay_seconds: int = 0) -> int:
+    """Enqueue every message, visible after ``delay_seconds``; a failure names the queue, never the account key."""
     sent = 0
     for message in messages:
         try:
-            client.send_message(message)
+            client.send_message(message, visibility_timeout=delay_seconds or None)
         except SdkAzureError as exc:
             raise StateError(
                 f"queue {client.queue_name}: send failed after {sent} messages ({type(exc).__name__})"

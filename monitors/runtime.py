@@ -17,7 +17,7 @@ from monitors.alerts.notifier import Notifier
 from monitors.alerts.sink import build_sinks
 from monitors.azure.clients import ArmClients
 from monitors.engine import Engine, EventOutcome
-from monitors.errors import EventBusyError, MonitorError, SettingsError
+from monitors.errors import EventBusyError, MonitorError, SettingsError, StateError
 from monitors.inventory import ServiceWork, subscriptions_in_scope, take_inventory
 from monitors.model import Action, ApiRef, EventClaim, Finding, Status
 from monitors.queues import OnboardRequest, open_queue, send_messages
@@ -34,6 +34,7 @@ MAX_DEQUEUE_COUNT = 5
 # reaching its 5-minute step, so a crashed invocation's event is taken over by a later redelivery.
 EVENT_CLAIM_LEASE = dt.timedelta(minutes=2)
 EVENT_DELIVERIES_PER_SINK = 2
+ONBOARD_DEFER_SECONDS = 60  # MONITOR_ONBOARD_MAX_PER_MINUTE is a one-minute window
 log = logging.getLogger(__name__)
 
 
@@ -69,8 +70,8 @@ class Runtime:
             if self.notifier is not None:  # a notifier exists exactly when a store does
                 self.notifier.record(findings, digest=False, event_id=event_id or None)
         except BaseException:
-            if event_id and self.store is not None:
-                self.store.release_event(event_id)
+            if event_id:
+                self._release(event_id)
             raise
         if self.notifier is not None:
             # A few messages only (about one per sink, its own alert when nothing is queued before it): after a sink
@@ -84,6 +85,14 @@ class Runtime:
         if claim is EventClaim.BUSY:
             raise EventBusyError(f"event {event_id[:100]!r} is being processed by another invocation; redeliver later")
         return claim is EventClaim.CLAIMED
+
+    def _release(self, event_id: str) -> None:
+        """Give a failed attempt's claim back; if the store is what failed, the claim's lease ends it instead."""
+        assert self.store is not None
+        try:
+            self.store.release_event(event_id)
+        except StateError as exc:
+            log.warning("event %s: claim kept until its lease ends (%s)", event_id[:100], exc)
 
     def _hand_off(self, outcome: EventOutcome) -> list[Finding]:
         """Queue the long work an event asks for; the findings to record now (a queued API records nothing yet:
@@ -99,16 +108,34 @@ class Runtime:
             return []
         return [finding] if finding is not None else []
 
-    def onboard_message(self, text: str) -> Finding:
+    def onboard_message(self, text: str, dequeue_count: int) -> Finding:
         """The onboarding worker's job: check the API afresh, onboard it and wait for ARM, record and alert.
 
-        Raises EventError for a message it cannot read, AzureError / StateError for the queue to retry.
+        An onboarding the per-service rate limit defers goes back on the queue for a minute, unrecorded, so that the
+        API still alerts once, with the outcome. Raises EventError for a message it cannot read, AzureError /
+        StateError for the queue to retry (on the last attempt, the log says the message goes to the poison queue).
         """
         request = OnboardRequest.from_message(text)
-        finding = self.engine.check_api(request.api)
+        try:
+            finding = self.engine.check_api(request.api)
+            if finding.action is Action.ONBOARD_DEFERRED:
+                queue = self._queue(self.settings.onboard_queue)
+                send_messages(queue, [request.to_message()], delay_seconds=ONBOARD_DEFER_SECONDS)
+                return finding
+            if self.notifier is not None:
+                self.notifier.record([finding], digest=False)
+        except MonitorError as exc:
+            if dequeue_count >= MAX_DEQUEUE_COUNT:
+                log.error(
+                    "%s: onboarding attempt %d failed (%s); the message goes to the poison queue %s-poison",
+                    request.api.resource_id,
+                    dequeue_count,
+                    exc,
+                    self.settings.onboard_queue,
+                )
+            raise
         if self.notifier is not None:
-            self.notifier.record([finding], digest=False)
-            self.notifier.deliver()
+            self.notifier.deliver(max_messages=EVENT_DELIVERIES_PER_SINK * self.notifier.sink_count)
         return finding
 
     def start_sweep(self) -> int:

@@ -264,3 +264,25 @@ def test_onboarding_answer_without_provisioning_state_is_done(arm, make_engine) 
         Action.ONBOARDED,
         1,  # the check before onboarding; none after the PUT
     )
+
+
+def test_onboarding_deferred_by_the_rate_limit_goes_back_on_the_queue(
+    on_api_event, functions, onboarding, arm, env
+) -> None:
+    env.setenv("MONITOR_ONBOARD_MAX_PER_MINUTE", "1")
+    on_api_event(delivered(f"{SVC}/apis/orders", id="e-orders"))
+    on_api_event(delivered(f"{SVC}/apis/billing", id="e-billing"))
+    run_onboard_queue(functions, onboarding)
+    assert (
+        arm.state.has_collection(PROD, "rg-apis", "apim-prod", "orders"),
+        arm.state.has_collection(PROD, "rg-apis", "apim-prod", "billing"),
+        onboarding.get_queue_properties().approximate_message_count,
+    ) == (True, False, 1)
+
+
+def test_last_failed_onboarding_attempt_says_it_goes_to_the_poison_queue(functions, onboarding, arm, caplog) -> None:
+    arm.add_fault("GET", "apiCollections", status=503, times=20)
+    message = json.dumps({"v": 1, "kind": "onboard", "api": f"{SVC}/apis/orders", "event_id": "e-1"})
+    with caplog.at_level(logging.ERROR), pytest.raises(TransientAzureError):
+        functions["OnboardWorker"].get_user_function()(decode_queue(message, dequeue_count=5))
+    assert "the message goes to the poison queue apim-onboard-poison" in caplog.text
