@@ -54,14 +54,21 @@ class EventOutcome:
     service: ServiceWork | None = None
 
 
-def _parse(event: Mapping[str, object]) -> events.ParsedEvent | EventOutcome:
-    """An event to act on, or the outcome of one that is malformed or irrelevant (acknowledged with a reason)."""
+def _parse(event: Mapping[str, object], subscriptions: frozenset[str]) -> events.ParsedEvent | EventOutcome:
+    """An event to act on, or the outcome of one that is malformed, irrelevant or about a subscription outside
+    ``subscriptions`` (lower-cased MONITOR_SUBSCRIPTIONS; empty means all): acknowledged with a reason."""
     try:
         parsed = events.parse_event(event)
     except EventError as exc:
         return EventOutcome(str(event.get("id", "?"))[:100], ignored=f"malformed event: {exc}")
     if isinstance(parsed, events.Ignored):
         return EventOutcome(parsed.event_id, ignored=parsed.reason)
+    subscription = parsed.target.subscription_id
+    if subscriptions and subscription.lower() not in subscriptions:
+        reason = (
+            f"subscription {subscription[:100]!r} is not in MONITOR_SUBSCRIPTIONS; nothing is read or written"
+        )
+        return EventOutcome(parsed.event_id, ignored=reason)
     return parsed
 
 
@@ -81,6 +88,7 @@ class Engine:
         self._today = today
         self._caches = FactCaches(settings.cache_seconds, clock)
         self._remediator = Remediator(settings, clients, clock)
+        self._subscriptions = frozenset(sub.lower() for sub in settings.subscriptions)
 
     def check_api(self, ref: ApiRef, *, deleted: bool = False, queue_onboarding: bool = False) -> Finding:
         """Evaluate and remediate one API. Raises AzureError when ARM cannot answer.
@@ -110,7 +118,7 @@ class Engine:
         Malformed and irrelevant events come back as ``ignored``; ARM permission and request errors as an error
         finding (retrying would not help). Raises TransientAzureError so that Event Grid redelivers.
         """
-        parsed = _parse(event)
+        parsed = _parse(event, self._subscriptions)
         if isinstance(parsed, EventOutcome):
             return parsed
         target = parsed.target
@@ -141,7 +149,7 @@ class Engine:
         outcomes: list[EventOutcome] = []
         seen: dict[tuple[str, bool], str] = {}
         for event in batch:
-            parsed = _parse(event)
+            parsed = _parse(event, self._subscriptions)
             if isinstance(parsed, EventOutcome):
                 outcomes.append(parsed)
                 continue

@@ -3,6 +3,7 @@
 MonitorError
 ├── SettingsError        a MONITOR_* setting is missing or malformed (one line naming it); CLI exit 2
 ├── EventError           an event payload cannot be understood; logged and acknowledged, never retried
+│   └── InvalidNameError  a name that cannot stand in an ARM request path ('..', '/', control characters)
 ├── EventBusyError       another invocation is processing the same event right now: Event Grid redelivers later
 └── AzureError           ARM answered badly after the SDK's own retries
     ├── TransientAzureError   429, 5xx, timeouts, dropped connections: the host should redeliver
@@ -24,6 +25,10 @@ class SettingsError(MonitorError):
 
 class EventError(MonitorError):
     """An event payload is malformed; the message says what is wrong with it."""
+
+
+class InvalidNameError(EventError):
+    """A name (from an event, a message or a list ARM returned) that no ARM request may be built from."""
 
 
 class EventBusyError(MonitorError):

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from monitors.errors import EventError
-from monitors.model import ApiRef, PlanRef, ServiceRef
+from monitors.model import ApiRef, PlanRef, ServiceRef, check_segment
 
 # Wire names of the event types, equal to azure.eventgrid.SystemEventNames values (a test pins this).
 RESOURCE_WRITE_SUCCESS = "Microsoft.Resources.ResourceWriteSuccess"
@@ -302,7 +302,7 @@ def _check_api_id(segment: str) -> str:
         raise EventError(f"API id {_quote(api_id)} is {len(api_id)} characters long; at most {_API_ID_MAX} are allowed")
     if not _API_ID.fullmatch(api_id):
         raise EventError(f"API id {_quote(api_id)} contains a character ARM does not allow (one of * # & + : < > ? /)")
-    return api_id
+    return check_segment("API id", api_id)
 
 
 def _check_service(name: str) -> str:

@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from monitors.errors import InvalidNameError
+
 
 class Status(StrEnum):
     COMPLIANT = "compliant"
@@ -79,6 +81,31 @@ def normalize_region(name: str) -> str:
     return "".join(name.split()).lower()
 
 
+_SEGMENT_MAX = 256  # ARM's longest name among those we address (an API id); shorter limits are checked at the edge
+
+
+def check_segment(what: str, value: str) -> str:
+    """Return ``value`` if it can stand as one segment of an ARM request path, else raise InvalidNameError.
+
+    Every request path is built from these references, and HTTP clients resolve ``.`` and ``..`` segments: an API
+    named ``..`` would address the resource above it. ARM allows none of these characters in the names we keep.
+    """
+    if not value or value in (".", "..") or len(value) > _SEGMENT_MAX:
+        raise InvalidNameError(f"{what} {value[:100]!r} is not a valid ARM name (empty, '.', '..' or too long)")
+    if any(c in "/\\" or ord(c) < 32 or ord(c) == 127 for c in value):
+        raise InvalidNameError(f"{what} {value[:100]!r} contains '/', '\\' or a control character")
+    return value
+
+
+def is_valid_segment(value: str) -> bool:
+    """True when ``value`` passes ``check_segment``: a name from an ARM list that may be addressed."""
+    try:
+        check_segment("name", value)
+    except InvalidNameError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class ServiceRef:
     """One APIM service, named as ARM names it (names keep their case; ARM compares them case-insensitively)."""
@@ -86,6 +113,11 @@ class ServiceRef:
     subscription_id: str
     resource_group: str
     service: str
+
+    def __post_init__(self) -> None:
+        check_segment("subscription id", self.subscription_id)
+        check_segment("resource group", self.resource_group)
+        check_segment("API Management service name", self.service)
 
     @property
     def resource_id(self) -> str:
@@ -104,6 +136,12 @@ class ApiRef:
     service: str
     api_id: str
     workspace: str | None = None
+
+    def __post_init__(self) -> None:
+        self.service_ref  # noqa: B018 - validates the service's segments
+        check_segment("API id", self.api_id)
+        if self.workspace is not None:
+            check_segment("workspace name", self.workspace)
 
     @property
     def service_ref(self) -> ServiceRef:

@@ -6,6 +6,7 @@ Needs ``Microsoft.ApiManagement/service/read``, ``.../apis/read``, ``.../workspa
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -16,9 +17,10 @@ from azure.mgmt.apimanagement import ApiManagementClient
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
 from monitors.azure.clients import arm_call, name_from_id
-from monitors.model import ApiFacts, ApiRef, ServiceFacts, ServiceRef
+from monitors.model import ApiFacts, ApiRef, ServiceFacts, ServiceRef, is_valid_segment
 
 CURRENT_ONLY = "isCurrent eq true"
+log = logging.getLogger(__name__)
 API_VERSION = "2024-05-01"  # what azure-mgmt-apimanagement 5.x sends for every operation group
 
 
@@ -57,6 +59,9 @@ def _listed_api(row: dict[str, Any], workspace: str | None) -> ApiFacts | None:
     if props.get("isCurrent") is False:
         return None
     name = strip_revision(name_from_id(row.get("id"), row.get("name")))
+    if not is_valid_segment(name):
+        log.warning("skipped a listed API whose name no ARM request may be built from: %r", name[:100])
+        return None
     return ApiFacts(name, str(props.get("displayName") or ""), str(props.get("type") or "http"), True, workspace)
 
 
@@ -88,7 +93,7 @@ def list_workspace_apis(client: ApiManagementClient, svc: ServiceRef) -> list[Ap
     facts: list[ApiFacts | None] = []
     with arm_call("list workspaces of", svc.resource_id):
         listed = client.workspace.list_by_service(svc.resource_group, svc.service)
-        workspaces = [name_from_id(w.id, w.name) for w in listed]
+        workspaces = [ws for ws in (name_from_id(w.id, w.name) for w in listed) if is_valid_segment(ws)]
         for ws in workspaces:
             rows = _list_rows(client, f"{svc.resource_id}/workspaces/{ws}/apis")
             facts.extend(_listed_api(row, ws) for row in rows)
@@ -148,6 +153,8 @@ def self_hosted_api_ids(client: ApiManagementClient, svc: ServiceRef) -> frozens
     with arm_call("list gateways of", svc.resource_id):
         for gateway in client.gateway.list_by_service(svc.resource_group, svc.service):
             gateway_id = name_from_id(gateway.id, gateway.name)
+            if not is_valid_segment(gateway_id):
+                continue
             apis = client.gateway_api.list_by_service(svc.resource_group, svc.service, gateway_id)
             ids.update(strip_revision(name_from_id(api.id, api.name)).lower() for api in apis)
     return frozenset(ids)

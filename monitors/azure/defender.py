@@ -16,7 +16,7 @@ from azure.mgmt.security import SecurityCenter
 
 from monitors.azure.clients import arm_call, name_from_id
 from monitors.errors import ArmRequestError
-from monitors.model import ApiRef, CollectionFacts, PlanFacts, ServiceRef
+from monitors.model import ApiRef, CollectionFacts, PlanFacts, ServiceRef, is_valid_segment
 
 PLAN_NAME = "Api"
 
@@ -47,7 +47,8 @@ def list_collections(client: SecurityCenter, svc: ServiceRef) -> dict[str, Colle
     with arm_call("list apiCollections of", svc.resource_id):
         pages = client.api_collections.list_by_azure_api_management_service(svc.resource_group, svc.service)
         facts = [_collection_facts(c) for c in pages]
-        return {f.api_id.lower(): f for f in facts}
+        # A collection whose name could not stand in a request path could never be offboarded or matched: left out.
+        return {f.api_id.lower(): f for f in facts if is_valid_segment(f.api_id)}
 
 
 def get_plan(client: SecurityCenter, subscription_id: str) -> PlanFacts:
