@@ -49,11 +49,24 @@ def draw(bucket: Bucket, level: float, stamp: dt.datetime, now: dt.datetime, wan
     tokens as a reservation: the level goes below zero and ``wait`` is the time until the refill has paid for them.
     """
     want = max(1, want)
-    elapsed = (now - stamp).total_seconds()
-    if elapsed >= 0 or -elapsed > max_skew:
-        stamp = now
-    level = bucket.refill(level, elapsed)
+    level, stamp = _refilled(bucket, level, stamp, now, max_skew)
     if level >= 1:
         tokens = min(want, math.floor(level))
         return Grant(level - tokens, stamp, tokens, 0.0)
     return Grant(level - want, stamp, want, bucket.wait(level, want))
+
+
+def take(bucket: Bucket, level: float, stamp: dt.datetime, now: dt.datetime, max_skew: float) -> Grant | None:
+    """Refill like ``draw`` and take one token if one is there; None when there is none (nothing is reserved)."""
+    level, stamp = _refilled(bucket, level, stamp, now, max_skew)
+    return Grant(level - 1, stamp, 1, 0.0) if level >= 1 else None
+
+
+def _refilled(
+    bucket: Bucket, level: float, stamp: dt.datetime, now: dt.datetime, max_skew: float
+) -> tuple[float, dt.datetime]:
+    """The level refilled from ``stamp`` to ``now`` and the stamp to store: never moved back, unless far ahead."""
+    elapsed = (now - stamp).total_seconds()
+    if elapsed >= 0 or -elapsed > max_skew:
+        stamp = now
+    return bucket.refill(level, elapsed), stamp

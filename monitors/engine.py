@@ -34,6 +34,7 @@ from monitors.model import (
 )
 from monitors.remediation import Remediator
 from monitors.settings import Settings
+from monitors.state import StateStore
 
 log = logging.getLogger(__name__)
 _WORKSPACE_TIERS = frozenset({"premium", "premiumv2"})
@@ -65,9 +66,7 @@ def _parse(event: Mapping[str, object], subscriptions: frozenset[str]) -> events
         return EventOutcome(parsed.event_id, ignored=parsed.reason)
     subscription = parsed.target.subscription_id
     if subscriptions and subscription.lower() not in subscriptions:
-        reason = (
-            f"subscription {subscription[:100]!r} is not in MONITOR_SUBSCRIPTIONS; nothing is read or written"
-        )
+        reason = f"subscription {subscription[:100]!r} is not in MONITOR_SUBSCRIPTIONS; nothing is read or written"
         return EventOutcome(parsed.event_id, ignored=reason)
     return parsed
 
@@ -82,12 +81,13 @@ class Engine:
         *,
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], dt.date] = _utc_today,
+        store: StateStore | None = None,
     ) -> None:
         self.settings = settings
         self.clients = clients
         self._today = today
         self._caches = FactCaches(settings.cache_seconds, clock)
-        self._remediator = Remediator(settings, clients, clock)
+        self._remediator = Remediator(settings, clients, clock, store)
         self._subscriptions = frozenset(sub.lower() for sub in settings.subscriptions)
 
     def check_api(self, ref: ApiRef, *, deleted: bool = False, queue_onboarding: bool = False) -> Finding:

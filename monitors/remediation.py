@@ -2,9 +2,10 @@
 
 Modes: ``off`` reports only, ``dry-run`` reports ``would_onboard``, ``on`` PUTs the apiCollection. Only APIs whose
 finding is ``not_onboarded`` are touched, which the rule order guarantees happens only when the plan is Standard and
-the API is a supported REST API. At most ``MONITOR_ONBOARD_MAX_PER_MINUTE`` onboardings per APIM service per process
-(Microsoft warns that onboarding many APIs at once can overload an APIM instance). The result is verified: the finding
-is re-evaluated against the collection ARM returned. RBAC: ``Microsoft.Security/apiCollections/write``.
+the API is a supported REST API. At most ``MONITOR_ONBOARD_MAX_PER_MINUTE`` onboardings per APIM service a minute,
+for all instances together when they share a state store, else per process (Microsoft warns that onboarding many APIs
+at once can overload an APIM instance). The result is verified: the finding is re-evaluated against the collection
+ARM returned. RBAC: ``Microsoft.Security/apiCollections/write``.
 """
 
 from __future__ import annotations
@@ -17,11 +18,18 @@ from collections.abc import Callable
 
 from monitors import rules
 from monitors.azure import defender
+from monitors.azure.budget import MAX_CLOCK_SKEW, MAX_LOST_RACES
 from monitors.azure.clients import ArmClients
-from monitors.errors import AzureError
+from monitors.bucket import Bucket, take
+from monitors.errors import AzureError, StateError
 from monitors.facts import ArmFacts, KnownFacts, WithCollection
-from monitors.model import Action, ApiRef, Finding, OnboardMode, Reason, Status
+from monitors.model import Action, ApiRef, Finding, Meter, OnboardMode, Reason, Status
 from monitors.settings import Settings
+from monitors.state import StateStore
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 class RateLimiter:
@@ -45,6 +53,33 @@ class RateLimiter:
             return True
 
 
+class SharedRateLimiter:
+    """The per-service limit for every instance at once: a token bucket per APIM service kept in the state store.
+
+    ``per_minute`` tokens at most, refilled ``per_minute`` a minute: a burst of that many, then one every
+    60 / ``per_minute`` seconds, however many instances onboard. A take is one etag-conditional read-modify-write of
+    the service's meter; an empty bucket refuses (the caller defers), it never waits. Raises StateError when the
+    store fails: an unlimited onboarding is exactly what the limit is for.
+    """
+
+    def __init__(self, store: StateStore, per_minute: int, now: Callable[[], dt.datetime] = _utcnow) -> None:
+        self._store, self._now = store, now
+        self._bucket = Bucket(rate=per_minute / 60, burst=float(per_minute))
+
+    def try_acquire(self, key: str) -> bool:
+        meter_key = f"onboard-rate/{key}"
+        for _ in range(MAX_LOST_RACES):
+            stored = self._store.get_meter(meter_key)
+            now = self._now()
+            level, stamp = (stored.value, stored.stamp) if stored else (self._bucket.burst, now)
+            grant = take(self._bucket, level, stamp, now, MAX_CLOCK_SKEW)
+            if grant is None:
+                return False
+            if self._store.put_meter(Meter(meter_key, grant.level, grant.stamp, stored.etag if stored else None)):
+                return True
+        raise StateError(f"state store: onboarding rate limit {meter_key}: lost {MAX_LOST_RACES} races in a row")
+
+
 class Remediator:
     """Applies the onboarding mode to findings."""
 
@@ -53,10 +88,14 @@ class Remediator:
         settings: Settings,
         clients: ArmClients,
         clock: Callable[[], float] = time.monotonic,
+        store: StateStore | None = None,
     ) -> None:
         self._settings = settings
         self._clients = clients
-        self._limiter = RateLimiter(settings.onboard_max_per_minute, clock)
+        per_minute = settings.onboard_max_per_minute
+        self._limiter: RateLimiter | SharedRateLimiter = (
+            SharedRateLimiter(store, per_minute) if store is not None else RateLimiter(per_minute, clock)
+        )
 
     def wants_onboarding(self, finding: Finding) -> bool:
         """True when the mode is ``on`` and the finding asks for an onboarding (the event path queues those)."""

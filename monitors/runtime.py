@@ -225,7 +225,8 @@ class LazyRuntime:
 
 def build_runtime(settings: Settings, *, in_azure: bool) -> Runtime:
     """In Azure, state defaults to the Functions storage account; the CLI keeps state only when it alerts.
-    The store opens first: the ARM request budgets live in it, shared by every instance."""
+    The store opens first: the ARM request budgets and the onboarding rate limits live in it, shared by every
+    instance."""
     spec = settings.state_spec(in_azure=in_azure)
     if spec is None and settings.alerting:
         if in_azure:
@@ -233,6 +234,6 @@ def build_runtime(settings: Settings, *, in_azure: bool) -> Runtime:
         spec = f"sqlite:{CLI_STATE_PATH}"
     store = open_store(spec, default_sqlite_path=CLI_STATE_PATH) if spec else None
     clients = ArmClients(settings, store=store)
-    engine = Engine(settings, clients)
+    engine = Engine(settings, clients, store=store)  # the onboarding rate limit is shared through the store too
     notifier = Notifier(store, build_sinks(settings), settings) if store is not None else None
     return Runtime(settings, clients, engine, store, notifier, queue_onboarding=in_azure)

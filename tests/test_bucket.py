@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from monitors.bucket import Bucket, Grant, draw
+from monitors.bucket import Bucket, Grant, draw, take
 
 BUCKET = Bucket(rate=20, burst=200)
 T0 = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
@@ -85,3 +85,19 @@ def test_stamp_from_a_clock_far_ahead_is_dropped() -> None:
     grant = draw(BUCKET, 0, at(3600), T0, 1, SKEW)
 
     assert (grant.stamp, grant.level) == (T0, -1)
+
+
+PER_MINUTE = Bucket(rate=10 / 60, burst=10)
+
+
+def test_take_grants_one_token_when_there_is_one() -> None:
+    assert take(PER_MINUTE, 10, T0, T0, 60) == Grant(9, T0, 1, 0.0)
+
+
+def test_take_from_an_empty_bucket_refuses_and_reserves_nothing() -> None:
+    assert take(PER_MINUTE, 0.5, T0, T0 + dt.timedelta(seconds=1), 60) is None
+
+
+def test_take_refills_for_the_time_since_the_stamp() -> None:
+    later = T0 + dt.timedelta(seconds=6)
+    assert take(PER_MINUTE, 0, T0, later, 60) == Grant(0, later, 1, 0.0)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
+from monitors.azure.clients import ArmClients
+from monitors.engine import Engine
 from monitors.model import Action, ApiRef, Reason, Status
+from monitors.state_sqlite import SqliteStateStore
 from tests.conftest import PROD, SUB_DEV
 
 ORDERS = ApiRef(PROD, "rg-apis", "apim-prod", "orders")
@@ -90,3 +95,17 @@ def test_scan_onboards_within_the_rate_limit(arm, make_engine) -> None:
     findings = make_engine(auto_onboard="on", onboard_max_per_minute="2").scan(PROD, "rg-apis", "apim-prod")
     onboarded = sorted(f.api for f in findings if f.action is Action.ONBOARDED)
     assert (len(onboarded), len(puts(arm))) == (2, 2)
+
+
+def test_rate_limit_holds_across_instances_sharing_a_store(arm, make_settings, tmp_path) -> None:
+    names = [f"new-api-{n:02d}" for n in range(20)]
+    for name in names:
+        arm.state.add_api(PROD, "rg-apis", "apim-prod", {"name": name, "displayName": name, "path": name})
+    settings = make_settings(auto_onboard="on", onboard_max_per_minute="5")
+    stores = [SqliteStateStore(str(tmp_path / "state.sqlite")) for _ in range(2)]
+    engines = [Engine(settings, ArmClients(settings), store=store) for store in stores]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda n: engines[n % 2].check_api(ApiRef(PROD, "rg-apis", "apim-prod", names[n])), range(20)))
+    for store in stores:
+        store.close()
+    assert len(puts(arm)) == 5
