@@ -55,13 +55,14 @@ class EventOutcome:
     service: ServiceWork | None = None
 
 
-def _parse(event: Mapping[str, object], subscriptions: frozenset[str]) -> events.ParsedEvent | EventOutcome:
+def _parse(event: object, subscriptions: frozenset[str]) -> events.ParsedEvent | EventOutcome:
     """An event to act on, or the outcome of one that is malformed, irrelevant or about a subscription outside
     ``subscriptions`` (lower-cased MONITOR_SUBSCRIPTIONS; empty means all): acknowledged with a reason."""
     try:
         parsed = events.parse_event(event)
     except EventError as exc:
-        return EventOutcome(str(event.get("id", "?"))[:100], ignored=f"malformed event: {exc}")
+        event_id = event.get("id", "?") if isinstance(event, Mapping) else "?"
+        return EventOutcome(str(event_id)[:100], ignored=f"malformed event: {exc}")
     if isinstance(parsed, events.Ignored):
         return EventOutcome(parsed.event_id, ignored=parsed.reason)
     subscription = parsed.target.subscription_id
@@ -144,7 +145,7 @@ class Engine:
         self._caches.services.put(svc.resource_id.lower(), service)
         return service
 
-    def handle_batch(self, batch: Iterable[Mapping[str, object]]) -> list[EventOutcome]:
+    def handle_batch(self, batch: Iterable[object]) -> list[EventOutcome]:
         """Replay many events (the CLI path): each target once, transient errors reported as error findings."""
         outcomes: list[EventOutcome] = []
         seen: dict[tuple[str, bool], str] = {}

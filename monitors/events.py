@@ -104,11 +104,14 @@ class _Envelope:
     data: object
 
 
-def load_payload(raw: str | bytes) -> list[Mapping[str, object]]:
-    """Read a delivery body (one event object or a JSON array of them) into a list of event objects.
+def load_payload(raw: str | bytes) -> list[object]:
+    """Read a delivery body (one event object or a JSON array of them) into a list of events.
+
+    An array's items are returned as they are, objects or not: each gets its own outcome from ``parse_event``, so
+    one bad item never rejects the others.
 
     Raises:
-        EventError: the body is not JSON, or not an object / array of objects.
+        EventError: the body is not JSON, or neither an object nor an array.
     """
     try:
         text = bytes(raw).decode("utf-8") if isinstance(raw, (bytes, bytearray)) else str(raw)
@@ -122,15 +125,10 @@ def load_payload(raw: str | bytes) -> list[Mapping[str, object]]:
         raise EventError(
             f"event payload is a JSON {_json_kind(document)}; expected an event object or an array of them"
         )
-    for index, item in enumerate(document):
-        if not isinstance(item, dict):
-            raise EventError(
-                f"item {index} of the event payload is a JSON {_json_kind(item)}; expected an event object"
-            )
     return document
 
 
-def parse_event(event: Mapping[str, object]) -> ParsedEvent | Ignored:
+def parse_event(event: object) -> ParsedEvent | Ignored:
     """Say which API or plan one event is about, or why it is ignored.
 
     Raises:
@@ -148,7 +146,7 @@ def parse_event(event: Mapping[str, object]) -> ParsedEvent | Ignored:
     return Ignored(envelope.event_id, envelope.event_type, _type_reason(kind, envelope.event_type))
 
 
-def _read_envelope(event: Mapping[str, object]) -> _Envelope:
+def _read_envelope(event: object) -> _Envelope:
     """Pick the envelope fields out of either schema, told apart by their distinctive keys."""
     if not isinstance(event, Mapping):
         raise EventError(f"event is a JSON {_json_kind(event)}; expected an object")
@@ -156,6 +154,8 @@ def _read_envelope(event: Mapping[str, object]) -> _Envelope:
     if "specversion" in event:
         if event["specversion"] != "1.0":
             raise EventError(f"CloudEvents specversion is {_show(event['specversion'])}; expected '1.0'")
+        if "data_base64" in event and event.get("data") is None:
+            raise EventError("CloudEvents data_base64 (binary data) is not read; expected JSON data in 'data'")
         type_key, source = "type", _required_text(event, "source")
     elif "eventType" in event:
         type_key, source = "eventType", _optional_text(event, "topic")
@@ -189,9 +189,13 @@ def _optional_text(event: Mapping[str, object], name: str) -> str | None:
 
 def _parse_resource_event(envelope: _Envelope, event_type: str) -> ParsedEvent | Ignored:
     """ARM system-topic events: data.resourceUri (else the subject) is the ARM id that was written or deleted."""
-    resource_id = _resource_uri(envelope) or envelope.subject
+    uri = _resource_uri(envelope)
+    resource_id = uri or envelope.subject
     if not resource_id:
         raise EventError("event has neither data.resourceUri nor a subject")
+    if uri and envelope.subject and _canonical(uri) != _canonical(envelope.subject):
+        reason = f"subject {_quote_id(envelope.subject)} and data.resourceUri {_quote_id(uri)} name different resources"
+        return Ignored(envelope.event_id, envelope.event_type, reason)
     outcome = _classify(resource_id)
     if isinstance(outcome, str):
         return Ignored(envelope.event_id, envelope.event_type, outcome)
@@ -208,6 +212,11 @@ def _parse_resource_event(envelope: _Envelope, event_type: str) -> ParsedEvent |
 def _parse_apim_event(envelope: _Envelope, event_type: str) -> ParsedEvent | Ignored:
     """APIM system-topic events: data.resourceUri if present, else the service id (topic/source) plus the subject."""
     resource_id = _resource_uri(envelope)
+    if resource_id is not None and envelope.source and envelope.subject:
+        named = f"{envelope.source.rstrip('/')}/{envelope.subject.lstrip('/')}"
+        if _canonical(named) != _canonical(resource_id):
+            reason = f"topic+subject {_quote_id(named)} and data.resourceUri {_quote_id(resource_id)} differ"
+            return Ignored(envelope.event_id, envelope.event_type, reason)
     if resource_id is None:
         if not envelope.source:
             raise EventError("event has no data.resourceUri and no topic naming the API Management service")
@@ -321,6 +330,11 @@ def _check_not_empty(what: str, value: str) -> str:
     return value
 
 
+def _canonical(resource_id: str) -> str:
+    """An ARM id as ARM compares it: case-insensitive, without surrounding slashes."""
+    return resource_id.strip("/").lower()
+
+
 def _names_collection(resource_id: str) -> bool:
     """True when the id is that of an apiCollection (an extension resource of the APIM service)."""
     return "/providers/microsoft.security/apicollections/" in resource_id.lower()
@@ -345,6 +359,12 @@ def _type_reason(kind: str, event_type: str) -> str:
 def _quote(value: str) -> str:
     """Quote a value from the payload for a message: at most 100 characters, escapes instead of line breaks."""
     return repr(_truncate(value))
+
+
+def _quote_id(resource_id: str) -> str:
+    """Quote an ARM id for a message by its end, where ids differ: at most 100 characters."""
+    tail = resource_id if len(resource_id) <= _SHOWN_MAX else f"...{resource_id[-_SHOWN_MAX:]}"
+    return repr(tail)
 
 
 def _truncate(text: str) -> str:

@@ -216,9 +216,33 @@ def test_event_type_matches_in_any_case_and_is_reported_canonically():
     assert parsed.event_type == events.RESOURCE_WRITE_SUCCESS
 
 
-def test_resource_uri_wins_over_subject():
+def test_subject_and_resource_uri_naming_different_resources_are_ignored_naming_both():
     event = with_changes(WRITE_EG, subject=f"{SERVICE_ID}/apis/other-api")
-    assert parse_event(event) == ParsedEvent(event["id"], events.RESOURCE_WRITE_SUCCESS, ECHO, False)
+    reason = parse_event(event).reason
+    assert ("other-api" in reason, "echo-api" in reason, "different resources" in reason) == (True, True, True)
+
+
+def test_subject_and_resource_uri_differing_only_in_case_agree():
+    event = with_changes(WRITE_EG, subject=ECHO_ID.upper().replace("/SUBSCRIPTIONS/", "/subscriptions/"))
+    assert parse_event(event).target == ECHO
+
+
+def test_cloud_event_with_only_binary_data_gets_a_one_line_reason():
+    event = {**load_event("resource_write_success.api.cloud-events-schema.json"), "data_base64": "e30="}
+    del event["data"]
+    with pytest.raises(EventError, match="data_base64"):
+        parse_event(event)
+
+
+def test_one_non_object_item_of_a_batch_rejects_only_itself():
+    raw = json.dumps([[], load_event(WRITE_EG)])
+    outcomes = []
+    for event in load_payload(raw):
+        try:
+            outcomes.append(type(parse_event(event)).__name__)
+        except EventError:
+            outcomes.append("malformed")
+    assert outcomes == ["malformed", "ParsedEvent"]
 
 
 def test_resource_event_without_resource_uri_uses_the_subject():
@@ -240,9 +264,10 @@ def test_apim_event_without_resource_uri_uses_service_and_subject(name):
     assert parse_event(event) == ParsedEvent(event["id"], events.APIM_API_CREATED, ECHO, False)
 
 
-def test_apim_event_resource_uri_wins_over_topic_and_subject():
+def test_apim_event_whose_topic_and_subject_disagree_with_resource_uri_is_ignored():
     event = with_changes(APIM_CREATED_EG, subject="/apis/other-api;Rev=1")
-    assert parse_event(event) == ParsedEvent(event["id"], events.APIM_API_CREATED, ECHO, False)
+    reason = parse_event(event).reason
+    assert ("other-api" in reason, "echo-api" in reason) == (True, True)
 
 
 def test_apim_event_in_a_workspace_names_its_workspace():
@@ -401,8 +426,6 @@ def test_empty_array_payload_has_no_events():
         pytest.param("null", id="null"),
         pytest.param("42", id="number"),
         pytest.param('"event"', id="string"),
-        pytest.param("[1, 2]", id="array-of-numbers"),
-        pytest.param('[{"id": "1"}, []]', id="array-with-non-object"),
         pytest.param("[" * 100_000, id="deeply-nested"),
         pytest.param("1" * 5000, id="huge-integer"),
     ],
