@@ -1,15 +1,20 @@
 """Every MONITOR_* setting, read once from the environment into a frozen, validated ``Settings``.
 
-A bad value raises ``SettingsError`` with one line that names the setting and what is allowed. Nothing else in the
-project reads the environment: entry points call ``load_settings()`` and pass the result down.
+A bad value raises ``SettingsError`` with one line that names the setting and what is allowed (never the value of a
+secret); a value that would make a gate pass silently (an empty or misspelt region or tier list) is a bad value, and
+an unknown MONITOR_* name is logged as a warning naming the closest setting. Nothing else in the project reads the
+environment: entry points call ``load_settings()`` and pass the result down.
 """
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import logging
 import os
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -30,7 +35,31 @@ DEFAULT_SUPPORTED_REGIONS = (
 DEFAULT_SUPPORTED_TIERS = "Developer,Basic,Standard,Premium"
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 
+# Programmatic names of the Azure regions: the public cloud per Microsoft's "Azure regions list"
+# (https://learn.microsoft.com/azure/reliability/regions-list, 2025-09-23), plus the restricted and canary regions
+# ARM reports (swedensouth, jioindia*, *euap) and the sovereign clouds (Azure.Core's AzureLocation). A region newer
+# than this list is given with a leading "+" in MONITOR_SUPPORTED_REGIONS and taken as is.
+_REGION_NAMES = (
+    "australiacentral australiacentral2 australiaeast australiasoutheast austriaeast belgiumcentral brazilsouth "
+    "brazilsoutheast canadacentral canadaeast centralindia centralus chilecentral denmarkeast eastasia eastus eastus2 "
+    "francecentral francesouth germanynorth germanywestcentral indonesiacentral israelcentral italynorth japaneast "
+    "japanwest jioindiacentral jioindiawest koreacentral koreasouth malaysiawest mexicocentral newzealandnorth "
+    "northcentralus northeurope norwayeast norwaywest polandcentral qatarcentral southafricanorth southafricawest "
+    "southcentralus southindia southeastasia spaincentral swedencentral swedensouth switzerlandnorth switzerlandwest "
+    "uaecentral uaenorth uksouth ukwest westcentralus westeurope westindia westus westus2 westus3 "
+    "centraluseuap eastus2euap "
+    "usgovarizona usgoviowa usgovtexas usgovvirginia usdodcentral usdodeast "
+    "chinaeast chinaeast2 chinaeast3 chinanorth chinanorth2 chinanorth3"
+)
+KNOWN_REGIONS = frozenset(_REGION_NAMES.split())
+# The APIM service SKUs: SkuType in the ApiManagement REST spec (azure-mgmt-apimanagement 5.0.0 lists all but
+# PremiumV2, which later API versions add). Newer ones are given with a leading "+", as for regions.
+KNOWN_TIERS = frozenset(
+    {"developer", "basic", "standard", "premium", "consumption", "isolated", "basicv2", "standardv2", "premiumv2"}
+)
+
 _Mode = TypeVar("_Mode", OnboardMode, SelfHostedMode)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -100,22 +129,25 @@ class Settings:
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate every setting; ``environ`` defaults to the process environment."""
-    env = os.environ if environ is None else environ
-    return Settings(
+    """Read and validate every setting; ``environ`` defaults to the process environment. An unknown MONITOR_* name
+    is logged as a warning naming the closest setting, so a typo does not pass silently."""
+    env = _Reads(os.environ if environ is None else environ)
+    settings = Settings(
         arm_endpoint=_arm_endpoint(env),
-        subscriptions=tuple(_csv(env, "MONITOR_SUBSCRIPTIONS", "")),
+        subscriptions=_subscriptions(env),
         client_id=env.get("AZURE_CLIENT_ID") or None,
         auto_onboard=_choice(env, "MONITOR_AUTO_ONBOARD", OnboardMode, OnboardMode.OFF),
         auto_offboard_orphans=_choice(env, "MONITOR_AUTO_OFFBOARD_ORPHANS", OnboardMode, OnboardMode.OFF),
         onboard_max_per_minute=int(_number(env, "MONITOR_ONBOARD_MAX_PER_MINUTE", 10, minimum=1, whole=True)),
         onboard_timeout_seconds=_number(env, "MONITOR_ONBOARD_TIMEOUT_SECONDS", 120, minimum=1),
         onboard_poll_seconds=_number(env, "MONITOR_ONBOARD_POLL_SECONDS", 2, minimum=0),
-        exempt_tag=env.get("MONITOR_EXEMPT_TAG", "").strip() or "defender-apis-exempt",
-        supported_regions=frozenset(
-            normalize_region(r) for r in _csv(env, "MONITOR_SUPPORTED_REGIONS", DEFAULT_SUPPORTED_REGIONS)
+        exempt_tag=_exempt_tag(env),
+        supported_regions=_known_list(
+            env, "MONITOR_SUPPORTED_REGIONS", DEFAULT_SUPPORTED_REGIONS, KNOWN_REGIONS, normalize_region, "region"
         ),
-        supported_tiers=frozenset(t.lower() for t in _csv(env, "MONITOR_SUPPORTED_TIERS", DEFAULT_SUPPORTED_TIERS)),
+        supported_tiers=_known_list(
+            env, "MONITOR_SUPPORTED_TIERS", DEFAULT_SUPPORTED_TIERS, KNOWN_TIERS, str.lower, "APIM SKU"
+        ),
         self_hosted=_choice(env, "MONITOR_SELF_HOSTED", SelfHostedMode, SelfHostedMode.CHECK),
         cache_seconds=_number(env, "MONITOR_CACHE_SECONDS", 300, minimum=0),
         arm_retries=int(_number(env, "MONITOR_ARM_RETRIES", 4, minimum=0, whole=True)),
@@ -140,10 +172,94 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         alert_max_attempts=int(_number(env, "MONITOR_ALERT_MAX_ATTEMPTS", 8, minimum=1, whole=True)),
         alert_retry_seconds=_number(env, "MONITOR_ALERT_RETRY_SECONDS", 30, minimum=0),
     )
+    _warn_unknown(env)
+    return settings
+
+
+class _Reads(Mapping[str, str]):
+    """The environment, remembering every name looked up: the settings load_settings reads are, by construction,
+    the names it asked for, so the list of known settings has one owner and cannot drift."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self.names: set[str] = set()
+
+    def __getitem__(self, name: str) -> str:
+        self.names.add(name)
+        return self._env[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._env)
+
+    def __len__(self) -> int:
+        return len(self._env)
+
+
+def _warn_unknown(env: _Reads) -> None:
+    # Compared without the shared prefix, which would make every name look close to every other.
+    known = {name.removeprefix("MONITOR_"): name for name in env.names if name.startswith("MONITOR_")}
+    for name in sorted(n for n in env if n.startswith("MONITOR_") and n not in env.names):
+        close = difflib.get_close_matches(name.removeprefix("MONITOR_"), sorted(known), n=1)
+        hint = f"did you mean {known[close[0]]}?" if close else "no setting has a similar name"
+        log.warning("%r is not a setting this app reads (%s); it is ignored", name[:80], hint)
 
 
 def _csv(env: Mapping[str, str], name: str, default: str) -> list[str]:
     return [part.strip() for part in env.get(name, default).split(",") if part.strip()]
+
+
+def _known_list(
+    env: Mapping[str, str],
+    name: str,
+    default: str,
+    known: frozenset[str],
+    normalize: Callable[[str], str],
+    what: str,
+) -> frozenset[str]:
+    """A comma list of known names; an empty list or an unknown name is an error (either would make every API
+    not applicable and a gate pass), and a name with a leading "+" is a new one, taken as is."""
+    items = _csv(env, name, default)
+    if not items:
+        raise SettingsError(f"{name} is set but empty: unset it for the default, or list at least one {what}")
+    values = set()
+    for item in items:
+        value = normalize(item.removeprefix("+"))
+        if not value or (not item.startswith("+") and value not in known):
+            raise SettingsError(
+                f"{name}: {item[:40]!r} is not a known {what}; check the spelling, or write '+{item[:40]}' to accept"
+                " one newer than this list"
+            )
+        values.add(value)
+    return frozenset(values)
+
+
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _subscriptions(env: Mapping[str, str]) -> tuple[str, ...]:
+    items = _csv(env, "MONITOR_SUBSCRIPTIONS", "")
+    for item in items:
+        if not _GUID.fullmatch(item):
+            raise SettingsError(
+                f"MONITOR_SUBSCRIPTIONS: {item[:40]!r} is not a subscription id; expected comma-separated GUIDs like"
+                " 00000000-0000-0000-0000-000000000000, or nothing for every readable subscription"
+            )
+    return tuple(items)
+
+
+# Tag names: at most 512 characters and none of < > % & \ ? / (Azure's tag rules,
+# https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources#limitations).
+_TAG_FORBIDDEN = set("<>%&\\?/")
+
+
+def _exempt_tag(env: Mapping[str, str]) -> str:
+    tag = env.get("MONITOR_EXEMPT_TAG", "").strip() or "defender-apis-exempt"
+    if len(tag) > 512 or any(ch in _TAG_FORBIDDEN or unicodedata.category(ch) == "Cc" for ch in tag):
+        raise SettingsError(
+            f"MONITOR_EXEMPT_TAG={tag[:40]!r}: expected an Azure tag name of at most 512 characters, without"
+            " < > % & \\ ? / or control characters"
+        )
+    return tag
 
 
 def _choice(env: Mapping[str, str], name: str, enum: type[_Mode], default: _Mode) -> _Mode:
@@ -178,25 +294,74 @@ def _number(
     return value
 
 
-def _is_loopback(host: str | None) -> bool:
-    if host == "localhost":
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host or "").is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
 
 
+# The one URL rule. Every parser must see the same host: Python's urlsplit takes "a\@127.0.0.1" as user "a\" at
+# 127.0.0.1 while urllib3 (what requests sends with) ends the host at the backslash and connects to "a". So only an
+# unambiguous subset is accepted: ASCII, no whitespace, control characters, backslash or user info, and an
+# authority that is exactly a DNS name or IP literal with an optional port 1-65535.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_AUTHORITY = re.compile(rf"(?P<host>\[[0-9A-Fa-f:.]+\]|(?:{_LABEL}\.)*{_LABEL}\.?)(?::(?P<port>[^:]*))?")
+
+
+def _url_problem(raw: str, *, http_to_loopback: bool) -> str | None:
+    """What is wrong with ``raw`` as a URL to send to, or None when it is sound."""
+    if any(ch.isspace() or ch == "\\" or unicodedata.category(ch) == "Cc" for ch in raw):
+        return "has whitespace, a control character or a backslash"
+    if not raw.isascii():
+        return "has non-ASCII characters (percent-encode them; write the host in its xn-- form)"
+    try:
+        parts = urlsplit(raw)
+    except ValueError:
+        return "is not a valid URL"
+    if "@" in parts.netloc:
+        return "has user info (name@host), which is not allowed"
+    if not parts.netloc:
+        return "has no host"
+    authority = _AUTHORITY.fullmatch(parts.netloc)
+    if not authority or not _valid_ip_literal(authority["host"]):
+        return "has an invalid host"
+    port = authority["port"]
+    if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
+        return "has an invalid port (expected 1-65535)"
+    if parts.scheme == "https":
+        return None
+    if parts.scheme == "http" and http_to_loopback and _is_loopback(authority["host"]):
+        return None
+    return "is not https (http only to 127.0.0.1, ::1 or localhost)" if http_to_loopback else "is not https"
+
+
+def _valid_ip_literal(host: str) -> bool:
+    if not host.startswith("["):
+        return True
+    try:
+        ipaddress.IPv6Address(host[1:-1])
+    except ValueError:
+        return False
+    return True
+
+
+def _shown(raw: str) -> str:
+    """A non-secret URL for an error message: user info may hold a password, so a URL with "@" is not echoed."""
+    return " (value hidden, it may hold a password)" if "@" in raw else f"={raw[:80]!r}"
+
+
 def _arm_endpoint(env: Mapping[str, str]) -> str:
     raw = env.get("MONITOR_ARM_ENDPOINT", "").strip() or DEFAULT_ARM_ENDPOINT
-    parts = urlsplit(raw)
-    if parts.scheme == "https" and parts.hostname:
-        return raw.rstrip("/")
-    if parts.scheme == "http" and _is_loopback(parts.hostname):
-        return raw.rstrip("/")
-    raise SettingsError(
-        f"MONITOR_ARM_ENDPOINT={raw[:80]!r}: expected an https URL, or http://127.0.0.1:PORT for the local emulator"
-    )
+    problem = _url_problem(raw, http_to_loopback=True)
+    if problem:
+        raise SettingsError(
+            f"MONITOR_ARM_ENDPOINT{_shown(raw)} {problem}: expected an https URL, or http://127.0.0.1:PORT or"
+            " http://localhost:PORT for the local emulator"
+        )
+    return raw.rstrip("/")
 
 
 def _webhook_url(env: Mapping[str, str], name: str) -> str | None:
@@ -204,16 +369,12 @@ def _webhook_url(env: Mapping[str, str], name: str) -> str | None:
     raw = env.get(name, "").strip()
     if not raw:
         return None
-    try:
-        parts = urlsplit(raw)
-        host = parts.hostname
-    except ValueError:
-        raise SettingsError(f"{name}: not a valid URL (value hidden, it is a secret)") from None
-    if parts.scheme == "https" and host:
-        return raw
-    if parts.scheme == "http" and _is_loopback(host):
-        return raw
-    raise SettingsError(f"{name}: expected an https URL (http only to loopback); value hidden, it is a secret")
+    problem = _url_problem(raw, http_to_loopback=True)
+    if problem:
+        raise SettingsError(
+            f"{name} {problem}: expected an https URL (http only to loopback); value hidden, it is a secret"
+        )
+    return raw
 
 
 def _webhook_secret(env: Mapping[str, str]) -> str | None:
@@ -237,11 +398,17 @@ def _service_uri(env: Mapping[str, str], service: str) -> str | None:
     name = f"AzureWebJobsStorage__{service}ServiceUri"
     uri = env.get(name, "").strip().rstrip("/")
     if uri:
-        parts = urlsplit(uri)
-        if parts.scheme != "https" or not parts.hostname:
-            raise SettingsError(f"{name}={uri[:80]!r}: expected the account's https {service} endpoint")
+        problem = _url_problem(uri, http_to_loopback=False)
+        if problem:
+            raise SettingsError(f"{name}{_shown(uri)} {problem}: expected the account's https {service} endpoint")
         return uri
     account = env.get("AzureWebJobsStorage__accountName", "").strip()
+    if account and not re.fullmatch(r"[a-z0-9]{3,24}", account):
+        # Storage account names: 3-24 lower-case letters and digits (https://aka.ms/storageaccountnaming); anything
+        # else would put another host into the URL built below.
+        raise SettingsError(
+            f"AzureWebJobsStorage__accountName={account[:40]!r}: expected 3-24 lower-case letters or digits"
+        )
     return f"https://{account}.{service}.core.windows.net" if account else None
 
 
@@ -252,10 +419,51 @@ def _queue_name(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
+# NCRONTAB's six fields (https://learn.microsoft.com/azure/azure-functions/functions-bindings-timer#ncrontab-expressions):
+# name, lowest, highest, and the names it takes for its values (month JAN=1, day of week SUN=0).
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+_CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
+    ("second", 0, 59, ()),
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day", 1, 31, ()),
+    ("month", 1, 12, _MONTHS),
+    ("day-of-week", 0, 6, _DAYS),
+)
+
+
 def _schedule(env: Mapping[str, str]) -> str:
     schedule = env.get("MONITOR_SWEEP_SCHEDULE", "").strip() or "0 0 * * * *"
-    if len(schedule.split()) != 6:
-        raise SettingsError(
-            f"MONITOR_SWEEP_SCHEDULE={schedule[:60]!r}: expected a six-field NCRONTAB expression like '0 0 * * * *'"
-        )
+    fields = schedule.split()
+    shown = f"MONITOR_SWEEP_SCHEDULE={schedule[:60]!r}"
+    if len(fields) != 6:
+        raise SettingsError(f"{shown}: expected a six-field NCRONTAB expression like '0 0 * * * *'")
+    for text, (what, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
+        if not all(_cron_item_ok(item, low, high, names) for item in text.split(",")):
+            allowed = f"{low}-{high}" + (f" or {names[0]}-{names[-1]}" if names else "")
+            raise SettingsError(
+                f"{shown}: the {what} field {text[:20]!r} is not valid; expected {allowed}, '*', lists, ranges"
+                " (a-b) or steps (/n)"
+            )
     return schedule
+
+
+def _cron_item_ok(item: str, low: int, high: int, names: tuple[str, ...]) -> bool:
+    """One comma item of an NCRONTAB field: ``*``, ``v`` or ``a-b``, each optionally with a step ``/n``."""
+    body, slash, step = item.partition("/")
+    if slash and not (re.fullmatch(r"[0-9]{1,2}", step) and 1 <= int(step) <= high - low + 1):
+        return False
+    if body == "*":
+        return True
+    first, dash, last = body.partition("-")
+    start, end = _cron_value(first, low, high, names), _cron_value(last if dash else first, low, high, names)
+    return start is not None and end is not None and start <= end
+
+
+def _cron_value(text: str, low: int, high: int, names: tuple[str, ...]) -> int | None:
+    if text.upper() in names:
+        return low + names.index(text.upper())
+    if re.fullmatch(r"[0-9]{1,2}", text) and low <= int(text) <= high:
+        return int(text)
+    return None

@@ -27,9 +27,10 @@ SUB_W = "00000000-0000-0000-0000-0000000000ff"
 @pytest.fixture(scope="module")
 def verdicts():
     with EmulatorServer(load_estate(Path(__file__).parent / "data" / "psrule_estate.json")) as server:
-        # PSRule's data uses the placeholder location "region"; PSRule ignores regions, so we accept it here.
+        # PSRule's data uses the placeholder location "region"; PSRule ignores regions, so we accept it here, through
+        # the "+" that admits a region missing from our list.
         settings = load_settings(
-            {"MONITOR_ARM_ENDPOINT": server.url, "MONITOR_SUPPORTED_REGIONS": "region,Australia East"}
+            {"MONITOR_ARM_ENDPOINT": server.url, "MONITOR_SUPPORTED_REGIONS": "+region,Australia East"}
         )
         clients = ArmClients(settings)
         findings = [f for sub in (SUB_V, SUB_W) for f in Engine(settings, clients).scan(sub)]

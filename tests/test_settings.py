@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import logging
+import re
+from pathlib import Path
+
 import pytest
 
+from monitors import settings as settings_module
 from monitors.errors import SettingsError
 from monitors.model import OnboardMode
 from monitors.settings import load_settings
@@ -88,3 +94,211 @@ def test_functions_storage_is_the_state_in_azure() -> None:
         "tables:https://stmonitor.table.core.windows.net",
         None,
     )
+
+
+@pytest.mark.parametrize(
+    ("env", "setting"),
+    [
+        pytest.param({"MONITOR_SUPPORTED_REGIONS": ""}, "MONITOR_SUPPORTED_REGIONS", id="regions-empty"),
+        pytest.param({"MONITOR_SUPPORTED_REGIONS": " , "}, "MONITOR_SUPPORTED_REGIONS", id="regions-only-commas"),
+        pytest.param({"MONITOR_SUPPORTED_TIERS": ""}, "MONITOR_SUPPORTED_TIERS", id="tiers-empty"),
+        pytest.param({"MONITOR_SUPPORTED_TIERS": ","}, "MONITOR_SUPPORTED_TIERS", id="tiers-only-commas"),
+    ],
+)
+def test_explicitly_empty_supported_list_is_refused(env: dict[str, str], setting: str) -> None:
+    with pytest.raises(SettingsError, match=rf"^{setting}\b"):
+        load_settings(env)
+
+
+@pytest.mark.parametrize(
+    ("env", "setting"),
+    [
+        pytest.param({"MONITOR_SUPPORTED_REGIONS": "Mars North"}, "MONITOR_SUPPORTED_REGIONS", id="region-invented"),
+        pytest.param(
+            {"MONITOR_SUPPORTED_REGIONS": "East US, westeurop"}, "MONITOR_SUPPORTED_REGIONS", id="region-typo"
+        ),
+        pytest.param({"MONITOR_SUPPORTED_REGIONS": "East US 3"}, "MONITOR_SUPPORTED_REGIONS", id="region-not-yet"),
+        pytest.param({"MONITOR_SUPPORTED_REGIONS": "+"}, "MONITOR_SUPPORTED_REGIONS", id="region-bare-plus"),
+        pytest.param({"MONITOR_SUPPORTED_TIERS": "Gold"}, "MONITOR_SUPPORTED_TIERS", id="tier-invented"),
+        pytest.param({"MONITOR_SUPPORTED_TIERS": "Premium,Standart"}, "MONITOR_SUPPORTED_TIERS", id="tier-typo"),
+    ],
+)
+def test_unknown_region_or_tier_is_refused(env: dict[str, str], setting: str) -> None:
+    with pytest.raises(SettingsError, match=rf"^{setting}\b"):
+        load_settings(env)
+
+
+def test_refused_region_names_the_plus_escape_hatch() -> None:
+    with pytest.raises(SettingsError, match=r"'\+Mars North'"):
+        load_settings({"MONITOR_SUPPORTED_REGIONS": "Mars North"})
+
+
+@pytest.mark.parametrize(
+    ("env", "field", "expected"),
+    [
+        pytest.param(
+            {"MONITOR_SUPPORTED_REGIONS": "+Mars North, East US"},
+            "supported_regions",
+            frozenset({"marsnorth", "eastus"}),
+            id="region",
+        ),
+        pytest.param(
+            {"MONITOR_SUPPORTED_TIERS": "+Platinum,Premium"},
+            "supported_tiers",
+            frozenset({"platinum", "premium"}),
+            id="tier",
+        ),
+    ],
+)
+def test_plus_prefix_accepts_a_region_or_tier_newer_than_the_list(
+    env: dict[str, str], field: str, expected: frozenset[str]
+) -> None:
+    assert getattr(load_settings(env), field) == expected
+
+
+@pytest.mark.parametrize(
+    "sku",
+    ["Developer", "Basic", "Standard", "Premium", "Consumption", "Isolated", "BasicV2", "StandardV2", "PremiumV2"],
+)
+def test_every_apim_sku_is_a_known_tier(sku: str) -> None:
+    assert load_settings({"MONITOR_SUPPORTED_TIERS": sku}).supported_tiers == {sku.lower()}
+
+
+@pytest.mark.parametrize(
+    "region",
+    ["eastus2euap", "Central US EUAP", "Sweden South", "usgovvirginia", "China North 3", "Poland Central"],
+)
+def test_canary_restricted_and_sovereign_regions_are_known(region: str) -> None:
+    assert load_settings({"MONITOR_SUPPORTED_REGIONS": region}).supported_regions
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("sub-prod", id="name"),
+        pytest.param("00000000-0000-0000-0000-00000000000", id="one-digit-short"),
+        pytest.param("{00000000-0000-0000-0000-000000000001}", id="braces"),
+        pytest.param("00000000-0000-0000-0000-000000000001,prod", id="one-bad-in-list"),
+        pytest.param("/subscriptions/00000000-0000-0000-0000-000000000001", id="resource-id"),
+    ],
+)
+def test_subscriptions_must_be_guids(value: str) -> None:
+    with pytest.raises(SettingsError, match=r"^MONITOR_SUBSCRIPTIONS\b"):
+        load_settings({"MONITOR_SUBSCRIPTIONS": value})
+
+
+def test_subscription_guids_are_accepted_in_any_case() -> None:
+    value = "00000000-0000-0000-0000-00000000000A, 00000000-0000-0000-0000-000000000002"
+    assert load_settings({"MONITOR_SUBSCRIPTIONS": value}).subscriptions == (
+        "00000000-0000-0000-0000-00000000000A",
+        "00000000-0000-0000-0000-000000000002",
+    )
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        pytest.param("exempt<x>", id="angle-brackets"),
+        pytest.param("exempt%", id="percent"),
+        pytest.param("a&b", id="ampersand"),
+        pytest.param("a\\b", id="backslash"),
+        pytest.param("a?b", id="question-mark"),
+        pytest.param("a/b", id="slash"),
+        pytest.param("a\x1bb", id="control-character"),
+        pytest.param("x" * 513, id="too-long"),
+    ],
+)
+def test_exempt_tag_must_be_a_valid_azure_tag_name(tag: str) -> None:
+    with pytest.raises(SettingsError, match=r"^MONITOR_EXEMPT_TAG\b"):
+        load_settings({"MONITOR_EXEMPT_TAG": tag})
+
+
+def test_exempt_tag_of_512_characters_is_accepted() -> None:
+    assert load_settings({"MONITOR_EXEMPT_TAG": "x" * 512}).exempt_tag == "x" * 512
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        pytest.param("60 0 * * * *", id="second-60"),
+        pytest.param("0 60 * * * *", id="minute-60"),
+        pytest.param("0 0 24 * * *", id="hour-24"),
+        pytest.param("0 0 0 0 * *", id="day-0"),
+        pytest.param("0 0 0 32 * *", id="day-32"),
+        pytest.param("0 0 0 1 13 *", id="month-13"),
+        pytest.param("0 0 0 1 FOO *", id="month-name"),
+        pytest.param("0 0 0 * * 7", id="day-of-week-7"),
+        pytest.param("0 0 0 * * FUN", id="day-of-week-name"),
+        pytest.param("0 */0 * * * *", id="step-zero"),
+        pytest.param("0 */61 * * * *", id="step-too-long"),
+        pytest.param("0 30-10 * * * *", id="range-backwards"),
+        pytest.param("0 0 * * * MON-", id="range-open"),
+        pytest.param("0 ,5 * * * *", id="list-empty-item"),
+        pytest.param("0 0 -1 * * *", id="negative"),
+        pytest.param("0 0 ? * * *", id="question-mark"),
+        pytest.param("0 0 * * *", id="five-fields"),
+        pytest.param("0 0 * * * * 2027", id="seven-fields"),
+    ],
+)
+def test_sweep_schedule_must_be_a_valid_ncrontab_expression(schedule: str) -> None:
+    with pytest.raises(SettingsError, match=r"^MONITOR_SWEEP_SCHEDULE\b"):
+        load_settings({"MONITOR_SWEEP_SCHEDULE": schedule})
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        pytest.param("0 */5 * * * *", id="every-five-minutes"),
+        pytest.param("0 30 9 * * MON-FRI", id="weekdays-by-name"),
+        pytest.param("0 0 0 1 JAN,jul *", id="months-by-name-any-case"),
+        pytest.param("59 59 23 31 12 6", id="highest-values"),
+        pytest.param("0 0 0 1-15/2 * *", id="range-with-step"),
+        pytest.param("5/15 * * * * *", id="value-with-step"),
+        pytest.param("0 0,30 8-18 * * 1-5", id="lists-and-ranges"),
+    ],
+)
+def test_valid_sweep_schedule_is_accepted(schedule: str) -> None:
+    assert load_settings({"MONITOR_SWEEP_SCHEDULE": schedule}).sweep_schedule == schedule
+
+
+@pytest.mark.parametrize(
+    ("name", "closest"),
+    [
+        pytest.param("MONITOR_AUTO_ONBOARDING", "MONITOR_AUTO_ONBOARD", id="auto-onboarding"),
+        pytest.param("MONITOR_SUPPORTED_REGION", "MONITOR_SUPPORTED_REGIONS", id="singular"),
+        pytest.param("MONITOR_SLACK_WEBHOOK", "MONITOR_SLACK_WEBHOOK_URL", id="missing-suffix"),
+    ],
+)
+def test_unknown_monitor_setting_is_warned_about_naming_the_closest(
+    caplog: pytest.LogCaptureFixture, name: str, closest: str
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="monitors.settings"):
+        load_settings({name: "on"})
+    assert [(r.name, r.levelno, name in r.getMessage(), closest in r.getMessage()) for r in caplog.records] == [
+        ("monitors.settings", logging.WARNING, True, True)
+    ]
+
+
+def test_unknown_monitor_setting_does_not_stop_the_app() -> None:
+    assert load_settings({"MONITOR_AUTO_ONBOARDING": "on"}).auto_onboard == OnboardMode.OFF
+
+
+def test_unknown_setting_warning_never_echoes_its_value(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="monitors.settings"):
+        load_settings({"MONITOR_SLACK_WEBHOOK": "https://hooks.slack.com/services/T0/B0/XXSECRETXX"})
+    assert "XXSECRETXX" not in caplog.text
+
+
+def test_no_setting_named_in_settings_py_is_called_unknown(caplog: pytest.LogCaptureFixture) -> None:
+    source = Path(settings_module.__file__).read_text(encoding="utf-8")
+    names = {
+        node.value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and re.fullmatch(r"MONITOR_[A-Z_]+", node.value)
+    }
+    env = {name: "" for name in names} | {"MONITOR_SUPPORTED_REGIONS": "East US", "MONITOR_SUPPORTED_TIERS": "Premium"}
+    with caplog.at_level(logging.WARNING, logger="monitors.settings"):
+        load_settings(env)
+    assert ({"MONITOR_AUTO_ONBOARD", "MONITOR_STATE"} <= names, caplog.records) == (True, [])
