@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from azure.core import MatchConditions
@@ -40,6 +41,8 @@ CLIENT_OPTIONS: dict[str, Any] = {"connection_timeout": 5, "read_timeout": 10, "
 ALERT_PART_CHARS = 30_000  # ASCII JSON, so 60,000 bytes in UTF-16: under the 64 KiB property limit
 ALERT_PARTS = 15  # 15 x 60,000 bytes leaves room under the 1 MiB entity limit for the other properties
 STATUS, EVENTS, OUTBOX, METERS = "status", "events", "outbox", "meters"
+_T = TypeVar("_T")
+log = logging.getLogger(__name__)
 _EVENT_PARTITION = "event"
 _METER_PARTITION = "meter"
 _CLAIM_PARTITION = "claim"  # claims live beside the events they are about, in the same table
@@ -88,28 +91,19 @@ class TableStateStore:
         self._on_close = on_close
 
     def get_status(self, key: str) -> StatusRecord | None:
-        with _guard("get_status"):
-            try:
-                entity = self._table(STATUS).get_entity(STATUS, _row_key(key))
-            except ResourceNotFoundError:
-                return None
-        return _status_record(entity)
+        entity = self._run("get_status", STATUS, lambda t: _get(t, STATUS, _row_key(key)))
+        return None if entity is None else _status_record(entity)
 
     def put_status(self, record: StatusRecord) -> bool:
         entity = _status_entity(record)
-        with _guard("put_status"):
-            table = self._table(STATUS)
-            if record.etag is None:
-                return _insert(table, entity)
-            return _update(table, entity, record.etag, UpdateMode.REPLACE) is not None
+        if record.etag is None:
+            return self._run("put_status", STATUS, lambda t: _insert(t, entity))
+        etag = record.etag
+        return self._run("put_status", STATUS, lambda t: _update(t, entity, etag, UpdateMode.REPLACE)) is not None
 
     def event_seen(self, event_id: str) -> bool:
-        with _guard("event_seen"):
-            try:
-                self._table(EVENTS).get_entity(_EVENT_PARTITION, _row_key(event_id), select=["RowKey"])
-            except ResourceNotFoundError:
-                return False
-        return True
+        row = _row_key(event_id)
+        return self._run("event_seen", EVENTS, lambda t: _get(t, _EVENT_PARTITION, row, select=["RowKey"])) is not None
 
     def mark_event(self, event_id: str, at: dt.datetime) -> None:
         entity = {
@@ -118,55 +112,53 @@ class TableStateStore:
             "event_id": event_id[:1024],  # for people reading the table; the row key is the identity
             "seen_at": format_time(at),
         }
-        with _guard("mark_event"):
-            _insert(self._table(EVENTS), entity)
-            self._table(EVENTS).delete_entity(_CLAIM_PARTITION, _row_key(event_id))
+
+        def mark(table: TableClient) -> None:
+            _insert(table, entity)
+            table.delete_entity(_CLAIM_PARTITION, _row_key(event_id))
+
+        self._run("mark_event", EVENTS, mark)
 
     def claim_event(self, event_id: str, now: dt.datetime, lease: dt.timedelta) -> EventClaim:
         if self.event_seen(event_id):
             return EventClaim.DONE
         claim = {"PartitionKey": _CLAIM_PARTITION, "RowKey": _row_key(event_id), "claimed_at": format_time(now)}
-        with _guard("claim_event"):
-            table = self._table(EVENTS)
+
+        def take(table: TableClient) -> EventClaim:
             if _insert(table, claim):
                 return EventClaim.CLAIMED
-            try:
-                held = table.get_entity(_CLAIM_PARTITION, _row_key(event_id))
-            except ResourceNotFoundError:  # released or marked between our two requests: try once more
+            held = _get(table, _CLAIM_PARTITION, _row_key(event_id))
+            if held is None:  # released or marked between our two requests: try once more
                 return EventClaim.CLAIMED if _insert(table, claim) else EventClaim.BUSY
             if parse_time(str(held["claimed_at"])) > now - lease:
                 return EventClaim.BUSY
             # An etag-checked takeover: of several invocations finding the claim stale, exactly one wins.
             taken = _update(table, claim, held.metadata["etag"], UpdateMode.REPLACE)
-        return EventClaim.CLAIMED if taken else EventClaim.BUSY
+            return EventClaim.CLAIMED if taken else EventClaim.BUSY
+
+        return self._run("claim_event", EVENTS, take)
 
     def release_event(self, event_id: str) -> None:
-        with _guard("release_event"):
-            self._table(EVENTS).delete_entity(_CLAIM_PARTITION, _row_key(event_id))
+        self._run("release_event", EVENTS, lambda t: t.delete_entity(_CLAIM_PARTITION, _row_key(event_id)))
 
     def enqueue(self, item: OutboxItem) -> bool:
         entity = _outbox_entity(item)
-        with _guard("enqueue"):
-            return _insert(self._table(OUTBOX), entity)
+        return self._run("enqueue", OUTBOX, lambda t: _insert(t, entity))
 
     def due(self, now: dt.datetime, limit: int = 100) -> list[OutboxItem]:
         query = "PartitionKey eq @pk and parked eq false and next_attempt_at le @now"
-        with _guard("due"):
-            entities = list(
-                self._table(OUTBOX).query_entities(query, parameters={"pk": OUTBOX, "now": format_time(now)})
-            )
+        parameters = {"pk": OUTBOX, "now": format_time(now)}
+        entities = self._run("due", OUTBOX, lambda t: list(t.query_entities(query, parameters=parameters)))
         # The Table service cannot sort: every due item is read, then the oldest are kept.
         return _sorted_items(entities)[:limit]
 
     def lease(self, item: OutboxItem, until: dt.datetime) -> OutboxItem | None:
         changes = {"PartitionKey": OUTBOX, "RowKey": _row_key(item.item_id), "next_attempt_at": format_time(until)}
-        with _guard("lease"):
-            etag = _update(self._table(OUTBOX), changes, item.etag, UpdateMode.MERGE)
+        etag = self._run("lease", OUTBOX, lambda t: _update(t, changes, item.etag, UpdateMode.MERGE))
         return replace(item, next_attempt_at=until, etag=etag) if etag else None
 
     def complete(self, item: OutboxItem) -> None:
-        with _guard("complete"):
-            self._table(OUTBOX).delete_entity(OUTBOX, _row_key(item.item_id))
+        self._run("complete", OUTBOX, lambda t: t.delete_entity(OUTBOX, _row_key(item.item_id)))
 
     def fail(self, item: OutboxItem, error: str, next_attempt_at: dt.datetime, *, park: bool) -> OutboxItem | None:
         failed = replace(
@@ -181,23 +173,19 @@ class TableStateStore:
             "next_attempt_at": format_time(next_attempt_at),
             "parked": park,
         }
-        with _guard("fail"):
-            etag = _update(self._table(OUTBOX), changes, item.etag, UpdateMode.MERGE)
+        etag = self._run("fail", OUTBOX, lambda t: _update(t, changes, item.etag, UpdateMode.MERGE))
         return replace(failed, etag=etag) if etag else None
 
     def outbox(self, *, parked: bool | None = None) -> list[OutboxItem]:
         query = "PartitionKey eq @pk" + ("" if parked is None else " and parked eq @parked")
         parameters: dict[str, Any] = {"pk": OUTBOX, "parked": parked}  # unused parameters are ignored
-        with _guard("outbox"):
-            entities = list(self._table(OUTBOX).query_entities(query, parameters=parameters))
+        entities = self._run("outbox", OUTBOX, lambda t: list(t.query_entities(query, parameters=parameters)))
         return _sorted_items(entities)
 
     def get_meter(self, key: str) -> Meter | None:
-        with _guard("get_meter"):
-            try:
-                entity = self._table(METERS).get_entity(_METER_PARTITION, _row_key(key))
-            except ResourceNotFoundError:
-                return None
+        entity = self._run("get_meter", METERS, lambda t: _get(t, _METER_PARTITION, _row_key(key)))
+        if entity is None:
+            return None
         return Meter(entity["key"], float(entity["value"]), parse_time(entity["stamp"]), entity.metadata["etag"])
 
     def put_meter(self, meter: Meter) -> bool:
@@ -208,11 +196,24 @@ class TableStateStore:
             "value": float(meter.value),
             "stamp": format_time(meter.stamp),
         }
-        with _guard("put_meter"):
-            table = self._table(METERS)
-            if meter.etag is None:
-                return _insert(table, entity)
-            return _update(table, entity, meter.etag, UpdateMode.REPLACE) is not None
+        if meter.etag is None:
+            return self._run("put_meter", METERS, lambda t: _insert(t, entity))
+        etag = meter.etag
+        return self._run("put_meter", METERS, lambda t: _update(t, entity, etag, UpdateMode.REPLACE)) is not None
+
+    def _run(self, operation: str, kind: str, work: Callable[[TableClient], _T]) -> _T:
+        """Run one operation on a table; a table deleted under this warm process is created again and the operation
+        retried once. SDK errors become one-line StateErrors."""
+        with _guard(operation):
+            try:
+                return work(self._table(kind))
+            except HttpResponseError as exc:
+                if not _table_gone(exc):
+                    raise
+                log.warning("state store: table %s was gone; created again", self._names[kind])
+                with self._lock:
+                    self._tables.pop(kind, None)
+            return work(self._table(kind))
 
     def close(self) -> None:
         self._service.close()
@@ -225,6 +226,22 @@ class TableStateStore:
             if kind not in self._tables:
                 self._tables[kind] = self._service.create_table_if_not_exists(self._names[kind])
             return self._tables[kind]
+
+
+def _table_gone(exc: HttpResponseError) -> bool:
+    """True for the Table service's 404 TableNotFound (the table itself is missing, not an entity)."""
+    code = getattr(exc, "error_code", None)
+    return exc.status_code == 404 and str(getattr(code, "value", code) or "") == "TableNotFound"
+
+
+def _get(table: TableClient, partition: str, row: str, **kwargs: Any) -> TableEntity | None:
+    """An entity, or None when it does not exist; a missing table still raises."""
+    try:
+        return table.get_entity(partition, row, **kwargs)
+    except ResourceNotFoundError as exc:
+        if _table_gone(exc):
+            raise
+        return None
 
 
 def _insert(table: TableClient, entity: dict[str, Any]) -> bool:
@@ -245,7 +262,7 @@ def _update(table: TableClient, entity: dict[str, Any], etag: str | None, mode: 
     try:
         metadata = table.update_entity(entity, mode=mode, etag=etag, match_condition=MatchConditions.IfNotModified)
     except HttpResponseError as exc:
-        if exc.status_code not in (404, 412):
+        if exc.status_code not in (404, 412) or _table_gone(exc):
             raise
         return None
     return str(metadata["etag"])

@@ -572,3 +572,34 @@ def test_concurrent_claims_of_one_event_grant_exactly_one(store: StateStore) -> 
     with ThreadPoolExecutor(max_workers=8) as pool:
         claims = list(pool.map(lambda _: store.claim_event("e-1", T0, LEASE), range(8)))
     assert sorted(claims) == sorted([EventClaim.CLAIMED] + [EventClaim.BUSY] * 7)
+
+
+# --- tables deleted under a warm process ----------------------------------------------------------------------------
+
+
+def _drop_tables(azurite: str, prefix: str) -> None:
+    from azure.data.tables import TableServiceClient
+
+    service = TableServiceClient.from_connection_string(azurite)
+    for table in service.list_tables():
+        if table.name.startswith(prefix):
+            service.delete_table(table.name)
+    service.close()
+
+
+def test_status_write_recreates_a_table_deleted_under_a_warm_store(tables_store, azurite, table_prefix) -> None:
+    tables_store.put_status(record())
+    _drop_tables(azurite, table_prefix)
+    assert (tables_store.get_status(API), tables_store.put_status(record())) == (None, True)
+
+
+def test_claim_recreates_a_table_deleted_under_a_warm_store(tables_store, azurite, table_prefix) -> None:
+    tables_store.mark_event("e-1", T0)
+    _drop_tables(azurite, table_prefix)
+    assert tables_store.claim_event("e-2", T0, LEASE) is EventClaim.CLAIMED
+
+
+def test_outbox_recreates_a_table_deleted_under_a_warm_store(tables_store, azurite, table_prefix) -> None:
+    tables_store.outbox()
+    _drop_tables(azurite, table_prefix)
+    assert tables_store.due(T0) == []
