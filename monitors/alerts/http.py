@@ -17,7 +17,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import requests
 
@@ -42,11 +42,14 @@ class _RedactPostedPaths(logging.Filter):
         self._paths: set[str] = set()
 
     def remember(self, url: str) -> None:
+        """Remember the path and query we post to, in every spelling a log line may carry: as configured, as requests
+        sends it (percent-encoded), and decoded."""
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        if len(path) > 1:
-            with self._lock:
-                self._paths.add(path)
+        sent = requests.Request("POST", url).prepare().path_url
+        spellings = {path, sent, unquote(path), unquote(sent), quote(unquote(path), safe="/?&=")}
+        with self._lock:
+            self._paths.update(s for s in spellings if len(s) > 1)
 
     def filter(self, record: logging.LogRecord) -> bool:
         with self._lock:
