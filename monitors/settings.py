@@ -9,7 +9,6 @@ environment: entry points call ``load_settings()`` and pass the result down.
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import logging
 import os
 import re
@@ -19,8 +18,10 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from monitors import ncrontab
 from monitors.errors import SettingsError
 from monitors.model import OnboardMode, SelfHostedMode, normalize_region
+from monitors.urls import url_problem
 
 # Microsoft's prerequisites page for Defender for APIs (defender-for-apis-prepare), newest copy; EUAP canaries included.
 DEFAULT_SUPPORTED_REGIONS = (
@@ -294,60 +295,6 @@ def _number(
     return value
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-# The one URL rule. Every parser must see the same host: Python's urlsplit takes "a\@127.0.0.1" as user "a\" at
-# 127.0.0.1 while urllib3 (what requests sends with) ends the host at the backslash and connects to "a". So only an
-# unambiguous subset is accepted: ASCII, no whitespace, control characters, backslash or user info, and an
-# authority that is exactly a DNS name or IP literal with an optional port 1-65535.
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_AUTHORITY = re.compile(rf"(?P<host>\[[0-9A-Fa-f:.]+\]|(?:{_LABEL}\.)*{_LABEL}\.?)(?::(?P<port>[^:]*))?")
-
-
-def _url_problem(raw: str, *, http_to_loopback: bool) -> str | None:
-    """What is wrong with ``raw`` as a URL to send to, or None when it is sound."""
-    if any(ch.isspace() or ch == "\\" or unicodedata.category(ch) == "Cc" for ch in raw):
-        return "has whitespace, a control character or a backslash"
-    if not raw.isascii():
-        return "has non-ASCII characters (percent-encode them; write the host in its xn-- form)"
-    try:
-        parts = urlsplit(raw)
-    except ValueError:
-        return "is not a valid URL"
-    if "@" in parts.netloc:
-        return "has user info (name@host), which is not allowed"
-    if not parts.netloc:
-        return "has no host"
-    authority = _AUTHORITY.fullmatch(parts.netloc)
-    if not authority or not _valid_ip_literal(authority["host"]):
-        return "has an invalid host"
-    port = authority["port"]
-    if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
-        return "has an invalid port (expected 1-65535)"
-    if parts.scheme == "https":
-        return None
-    if parts.scheme == "http" and http_to_loopback and _is_loopback(authority["host"]):
-        return None
-    return "is not https (http only to 127.0.0.1, ::1 or localhost)" if http_to_loopback else "is not https"
-
-
-def _valid_ip_literal(host: str) -> bool:
-    if not host.startswith("["):
-        return True
-    try:
-        ipaddress.IPv6Address(host[1:-1])
-    except ValueError:
-        return False
-    return True
-
-
 def _shown(raw: str) -> str:
     """A non-secret URL for an error message: user info may hold a password, so a URL with "@" is not echoed."""
     return " (value hidden, it may hold a password)" if "@" in raw else f"={raw[:80]!r}"
@@ -355,7 +302,7 @@ def _shown(raw: str) -> str:
 
 def _arm_endpoint(env: Mapping[str, str]) -> str:
     raw = env.get("MONITOR_ARM_ENDPOINT", "").strip() or DEFAULT_ARM_ENDPOINT
-    problem = _url_problem(raw, http_to_loopback=True)
+    problem = url_problem(raw, http_to_loopback=True)
     if problem:
         raise SettingsError(
             f"MONITOR_ARM_ENDPOINT{_shown(raw)} {problem}: expected an https URL, or http://127.0.0.1:PORT or"
@@ -369,7 +316,7 @@ def _webhook_url(env: Mapping[str, str], name: str) -> str | None:
     raw = env.get(name, "").strip()
     if not raw:
         return None
-    problem = _url_problem(raw, http_to_loopback=True)
+    problem = url_problem(raw, http_to_loopback=True)
     if problem:
         raise SettingsError(
             f"{name} {problem}: expected an https URL (http only to loopback); value hidden, it is a secret"
@@ -398,7 +345,7 @@ def _service_uri(env: Mapping[str, str], service: str) -> str | None:
     name = f"AzureWebJobsStorage__{service}ServiceUri"
     uri = env.get(name, "").strip().rstrip("/")
     if uri:
-        problem = _url_problem(uri, http_to_loopback=False)
+        problem = url_problem(uri, http_to_loopback=False)
         if problem:
             raise SettingsError(f"{name}{_shown(uri)} {problem}: expected the account's https {service} endpoint")
         return uri
@@ -419,51 +366,9 @@ def _queue_name(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
-# NCRONTAB's six fields (https://learn.microsoft.com/azure/azure-functions/functions-bindings-timer#ncrontab-expressions):
-# name, lowest, highest, and the names it takes for its values (month JAN=1, day of week SUN=0).
-_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
-_CRON_FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
-    ("second", 0, 59, ()),
-    ("minute", 0, 59, ()),
-    ("hour", 0, 23, ()),
-    ("day", 1, 31, ()),
-    ("month", 1, 12, _MONTHS),
-    ("day-of-week", 0, 6, _DAYS),
-)
-
-
 def _schedule(env: Mapping[str, str]) -> str:
     schedule = env.get("MONITOR_SWEEP_SCHEDULE", "").strip() or "0 0 * * * *"
-    fields = schedule.split()
-    shown = f"MONITOR_SWEEP_SCHEDULE={schedule[:60]!r}"
-    if len(fields) != 6:
-        raise SettingsError(f"{shown}: expected a six-field NCRONTAB expression like '0 0 * * * *'")
-    for text, (what, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
-        if not all(_cron_item_ok(item, low, high, names) for item in text.split(",")):
-            allowed = f"{low}-{high}" + (f" or {names[0]}-{names[-1]}" if names else "")
-            raise SettingsError(
-                f"{shown}: the {what} field {text[:20]!r} is not valid; expected {allowed}, '*', lists, ranges"
-                " (a-b) or steps (/n)"
-            )
+    problem = ncrontab.problem(schedule)
+    if problem:
+        raise SettingsError(f"MONITOR_SWEEP_SCHEDULE={schedule[:60]!r}: {problem}")
     return schedule
-
-
-def _cron_item_ok(item: str, low: int, high: int, names: tuple[str, ...]) -> bool:
-    """One comma item of an NCRONTAB field: ``*``, ``v`` or ``a-b``, each optionally with a step ``/n``."""
-    body, slash, step = item.partition("/")
-    if slash and not (re.fullmatch(r"[0-9]{1,2}", step) and 1 <= int(step) <= high - low + 1):
-        return False
-    if body == "*":
-        return True
-    first, dash, last = body.partition("-")
-    start, end = _cron_value(first, low, high, names), _cron_value(last if dash else first, low, high, names)
-    return start is not None and end is not None and start <= end
-
-
-def _cron_value(text: str, low: int, high: int, names: tuple[str, ...]) -> int | None:
-    if text.upper() in names:
-        return low + names.index(text.upper())
-    if re.fullmatch(r"[0-9]{1,2}", text) and low <= int(text) <= high:
-        return int(text)
-    return None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import ipaddress
 import logging
 import math
 import re
@@ -22,6 +21,7 @@ from urllib.parse import quote, unquote, urlsplit
 import requests
 
 from monitors.errors import DeliveryError
+from monitors.urls import url_problem
 
 log = logging.getLogger(__name__)
 
@@ -131,29 +131,11 @@ def _retry_after_date(value: str, now: float) -> float | None:
     return max(when.timestamp() - now, 0.0)
 
 
-def is_loopback(host: str | None) -> bool:
-    if host is None:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _check_url(url: str, sink: str) -> None:
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        _ = parts.port  # raises ValueError for a malformed port
-    except ValueError:
-        raise DeliveryError(f"{sink}: refused: not a valid URL") from None
-    if parts.scheme == "https" and host:
-        return
-    if parts.scheme == "http" and is_loopback(host):
-        return
-    raise DeliveryError(f"{sink}: refused: only https URLs (or http to loopback) are allowed")
+    """The settings' URL rule once more at delivery: a URL that reached a sink another way is held to it too."""
+    problem = url_problem(url, http_to_loopback=True)
+    if problem:
+        raise DeliveryError(f"{sink}: refused: the URL {problem}")
 
 
 def _read_capped(response: requests.Response, cap: int) -> bytes:

@@ -9,8 +9,9 @@ import traceback
 import pytest
 
 from emulator.receiver import DROP, HANG, Flood, stop_receiver
-from monitors.alerts.http import is_loopback, parse_retry_after, post
+from monitors.alerts.http import parse_retry_after, post
 from monitors.errors import DeliveryError
+from monitors.urls import is_loopback
 
 BODY = b'{"text": "hello"}'
 JSON = {"content-type": "application/json"}
