@@ -13,7 +13,7 @@ import datetime as dt
 import json
 from typing import Protocol
 
-from monitors.errors import SettingsError
+from monitors.errors import SettingsError, StateError
 from monitors.model import Alert, EventClaim, Meter, OutboxItem, StatusRecord
 
 BAD_SPEC = (
@@ -106,9 +106,13 @@ def open_store(spec: str, *, default_sqlite_path: str) -> StateStore:
 
 
 def _open_sqlite(path: str) -> StateStore:
+    """A SQLite file that cannot be opened is a configuration error (exit 2 naming the setting), not an outage."""
     from monitors.state_sqlite import SqliteStateStore
 
-    return SqliteStateStore(path)
+    try:
+        return SqliteStateStore(path)
+    except StateError as exc:
+        raise SettingsError(f"MONITOR_STATE=sqlite:{path[:200]}: cannot be opened ({exc})") from None
 
 
 def format_time(value: dt.datetime) -> str:

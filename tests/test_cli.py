@@ -201,3 +201,11 @@ def test_scan_all_when_arm_cannot_list_subscriptions_exits_3_with_one_line(cli, 
     arm.add_fault("POST", "Microsoft.ResourceGraph", status=503, times=100)
     code, _, err = cli("scan", "--all")
     assert (code, err.startswith("error: "), err.count("\n")) == (3, True, 1)
+
+
+def test_state_file_that_cannot_be_opened_exits_2_naming_the_setting(cli, monkeypatch, tmp_path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("MONITOR_STATE", f"sqlite:{blocker}/state.sqlite")
+    code, _, err = cli("scan", "--subscription", PROD)
+    assert (code, err.count("\n"), "MONITOR_STATE" in err) == (2, 1, True)
