@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from monitors.escape import markdown, terminal
 from monitors.model import Finding, Kind, Reason, Status
 from monitors.report import sort_findings
 from monitors.texts import REASON_TEXT
@@ -178,6 +179,7 @@ def _cells(label: str, plan: str, c: Coverage) -> tuple[str, ...]:
 
 
 def _align(row: tuple[str, ...], widths: list[int]) -> str:
+    row = tuple(terminal(cell) for cell in row)
     cells = [cell.ljust(w) if i < 2 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))]
     return "  ".join(cells).rstrip()
 
@@ -194,16 +196,11 @@ def render_coverage_table(findings: Sequence[Finding]) -> str:
     ]
     header = (*_HEADER, "COVERAGE")
     rows = [header, *(row for block in blocks for row in block)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    widths = [max(len(terminal(row[i])) for row in rows) for i in range(len(header))]
     lines = [_align(header, widths)]
     for block in blocks:
         lines += [_align(row, widths) for row in block] + [""]
     return "\n".join([*lines, f"Overall: {format_coverage_summary(findings)}."])
-
-
-def _md(text: str) -> str:
-    """Markdown table cell text: pipes and line breaks would end the cell, raw HTML would render on GitHub."""
-    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
 
 
 def _md_table(first: str, second: str, rows: list[tuple[str, ...]]) -> list[str]:
@@ -214,9 +211,13 @@ def _md_table(first: str, second: str, rows: list[tuple[str, ...]]) -> list[str]
 
 def render_coverage_markdown(findings: Sequence[Finding]) -> str:
     """A summary sentence, a table of subscriptions and a table of services, both worst first."""
-    subscriptions = [_cells(_md(c.scope), _PLAN_WORD[c.plan_enabled], c) for c in coverage_by_subscription(findings)]
-    services = [_cells(_md(c.service), _md(c.scope.rpartition("/")[0]), c) for c in coverage_by_service(findings)]
-    lines = [f"## {TITLE}", "", _md(format_coverage_summary(findings)) + ".", "", "### Subscriptions", ""]
+    subscriptions = [
+        _cells(markdown(c.scope), _PLAN_WORD[c.plan_enabled], c) for c in coverage_by_subscription(findings)
+    ]
+    services = [
+        _cells(markdown(c.service), markdown(c.scope.rpartition("/")[0]), c) for c in coverage_by_service(findings)
+    ]
+    lines = [f"## {TITLE}", "", format_coverage_summary(findings) + ".", "", "### Subscriptions", ""]
     lines += [*_md_table("Subscription", "Plan", subscriptions), "", "### Services, worst first", ""]
     lines += _md_table("Service", "Subscription/resource group", services)
     return "\n".join(lines) + "\n"

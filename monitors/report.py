@@ -7,6 +7,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 
+from monitors.escape import markdown, terminal
 from monitors.model import Action, Finding, Reason, Status
 from monitors.texts import REASON_TEXT
 
@@ -43,7 +44,11 @@ def render_json(findings: Sequence[Finding], generated_at: str) -> str:
 def render_table(findings: Sequence[Finding]) -> str:
     header = ("STATUS", "REASON", "ACTION", "SERVICE", "API")
     rows = [header] + [
-        (f.status, f.reason, f.action, f.service or f.subscription_id, f.api or f.kind) for f in sort_findings(findings)
+        tuple(
+            terminal(str(cell))
+            for cell in (f.status, f.reason, f.action, f.service or f.subscription_id, f.api or f.kind)
+        )
+        for f in sort_findings(findings)
     ]
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
     lines = [
@@ -61,10 +66,6 @@ def format_summary(findings: Sequence[Finding]) -> str:
     )
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def render_markdown(findings: Sequence[Finding]) -> str:
     lines = [
         "## Defender for APIs coverage",
@@ -75,8 +76,8 @@ def render_markdown(findings: Sequence[Finding]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for f in sort_findings(findings):
-        title = REASON_TEXT[f.reason].title
-        lines.append(f"| {f.status} | {_md(title)} | {f.action} | {_md(f.service)} | {_md(f.api)} | {_md(f.detail)} |")
+        cells = (f.status, REASON_TEXT[f.reason].title, f.action, f.service, f.api, f.detail)
+        lines.append("| " + " | ".join(markdown(str(cell)) for cell in cells) + " |")
     return "\n".join(lines) + "\n"
 
 
