@@ -18,12 +18,12 @@ from collections.abc import Callable
 
 from monitors import rules
 from monitors.azure import defender
-from monitors.azure.budget import MAX_CLOCK_SKEW, MAX_LOST_RACES
+from monitors.azure.budget import MAX_CLOCK_SKEW, change_meter
 from monitors.azure.clients import ArmClients
-from monitors.bucket import Bucket, take
-from monitors.errors import AzureError, StateError
+from monitors.bucket import Bucket, Grant, take
+from monitors.errors import AzureError
 from monitors.facts import ArmFacts, KnownFacts, WithCollection
-from monitors.model import Action, ApiRef, Finding, Meter, OnboardMode, Reason, Status
+from monitors.model import Action, ApiRef, Finding, OnboardMode, Reason, Status
 from monitors.settings import Settings
 from monitors.state import StateStore
 
@@ -67,17 +67,10 @@ class SharedRateLimiter:
         self._bucket = Bucket(rate=per_minute / 60, burst=float(per_minute))
 
     def try_acquire(self, key: str) -> bool:
-        meter_key = f"onboard-rate/{key}"
-        for _ in range(MAX_LOST_RACES):
-            stored = self._store.get_meter(meter_key)
-            now = self._now()
-            level, stamp = (stored.value, stored.stamp) if stored else (self._bucket.burst, now)
-            grant = take(self._bucket, level, stamp, now, MAX_CLOCK_SKEW)
-            if grant is None:
-                return False
-            if self._store.put_meter(Meter(meter_key, grant.level, grant.stamp, stored.etag if stored else None)):
-                return True
-        raise StateError(f"state store: onboarding rate limit {meter_key}: lost {MAX_LOST_RACES} races in a row")
+        def take_one(level: float, stamp: dt.datetime, now: dt.datetime) -> Grant | None:
+            return take(self._bucket, level, stamp, now, MAX_CLOCK_SKEW)
+
+        return change_meter(self._store, f"onboard-rate/{key}", self._bucket, take_one, self._now) is not None
 
 
 class Remediator:

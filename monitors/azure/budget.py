@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 
-from monitors.bucket import Bucket, draw
+from monitors.bucket import Bucket, Grant, draw
 from monitors.errors import StateError
 from monitors.model import Meter
 
@@ -40,6 +40,31 @@ MAX_LOST_RACES = 50  # in a row; each lost race means another instance drew, so 
 
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def change_meter(
+    store: StateStore,
+    key: str,
+    bucket: Bucket,
+    change: Callable[[float, dt.datetime, dt.datetime], Grant | None],
+    wall: Callable[[], dt.datetime] = _utc_now,
+) -> Grant | None:
+    """One etag-conditional read-modify-write of the bucket stored under ``key`` (full when absent): ``change`` turns
+    the stored level and stamp, at ``now``, into the grant to store back, or None to leave the meter alone. A lost race
+    re-reads. Raises StateError when the store fails or the races never end (only a broken store does that)."""
+    for _ in range(MAX_LOST_RACES):
+        stored = store.get_meter(key)
+        now = wall()
+        level, stamp = (stored.value, stored.stamp) if stored else (bucket.burst, now)
+        grant = change(level, stamp, now)
+        if grant is None:
+            return None
+        if store.put_meter(Meter(key, grant.level, grant.stamp, stored.etag if stored else None)):
+            return grant
+    raise StateError(
+        f"state store: meter {key}: lost {MAX_LOST_RACES} races in a row; "
+        "check that every instance uses the same store and that it answers conditional writes"
+    )
 
 
 class RequestBudget(SansIOHTTPPolicy[Any, Any]):
@@ -119,21 +144,15 @@ class SharedBudget(SansIOHTTPPolicy[Any, Any]):
 
     def _draw(self) -> None:
         want = self._want()
-        for _ in range(MAX_LOST_RACES):
-            stored = self._store.get_meter(self._key)
-            now = self._wall()
-            level, stamp = (stored.value, stored.stamp) if stored else (self._bucket.burst, now)
-            grant = draw(self._bucket, level, stamp, now, want, MAX_CLOCK_SKEW)
-            etag = stored.etag if stored else None
-            if self._store.put_meter(Meter(self._key, grant.level, grant.stamp, etag)):
-                if grant.wait > 0:
-                    self._sleep(grant.wait)
-                self._tokens, self._expires = grant.tokens, self._clock() + HOLD_SECONDS
-                return
-        raise StateError(
-            f"state store: request budget {self._key}: lost {MAX_LOST_RACES} races in a row for its meter; "
-            "check that every instance uses the same store and that it answers conditional writes"
-        )
+
+        def take_wanted(level: float, stamp: dt.datetime, now: dt.datetime) -> Grant:
+            return draw(self._bucket, level, stamp, now, want, MAX_CLOCK_SKEW)
+
+        grant = change_meter(self._store, self._key, self._bucket, take_wanted, self._wall)
+        assert grant is not None  # a draw always grants, at worst as a reservation to wait for
+        if grant.wait > 0:
+            self._sleep(grant.wait)
+        self._tokens, self._expires = grant.tokens, self._clock() + HOLD_SECONDS
 
     def _want(self) -> int:
         """The requests waiting here, or the use in the last DRAW_SECONDS if more; from 1 to DRAW_SECONDS' worth."""
