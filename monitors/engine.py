@@ -97,14 +97,18 @@ class Engine:
         With ``queue_onboarding`` an API to onboard comes back as ``onboard_queued`` instead: the caller hands it to
         the onboarding queue, so that the event path never waits for the onboarding LRO.
         """
-        with_gateways = self.settings.self_hosted is SelfHostedMode.SKIP
-        facts = ArmFacts(ref, self.clients, self._caches, with_gateways=with_gateways)
+        facts = ArmFacts(ref, self.clients, self._caches, with_gateways=self._with_gateways)
         today = self._today()
         evaluate = rules.evaluate_deleted_api if deleted else rules.evaluate_api
         finding = evaluate(facts, self.settings, today)
         if queue_onboarding and self._remediator.wants_onboarding(finding):
             return rules.with_action(finding, Action.ONBOARD_QUEUED, f"{finding.detail} Onboarding is queued.")
         return self._remediator.remediate(finding, facts, today)
+
+    @property
+    def _with_gateways(self) -> bool:
+        """Service facts include which APIs self-hosted gateways serve only when those APIs are skipped."""
+        return self.settings.self_hosted is SelfHostedMode.SKIP
 
     def check_plan(self, ref: PlanRef) -> Finding:
         """Evaluate the plan of one subscription, always reading it fresh (a plan write just happened)."""
@@ -140,8 +144,7 @@ class Engine:
 
     def refresh_service(self, svc: ServiceRef) -> ServiceFacts:
         """Read a service's facts from ARM now and replace what the cache held."""
-        with_gateways = self.settings.self_hosted is SelfHostedMode.SKIP
-        service = apim.get_service(self.clients.apim(svc.subscription_id), svc, with_gateways=with_gateways)
+        service = apim.get_service(self.clients.apim(svc.subscription_id), svc, with_gateways=self._with_gateways)
         self._caches.services.put(svc.resource_id.lower(), service)
         return service
 
@@ -221,7 +224,7 @@ class Engine:
             apis = apim.list_apis(client, svc)
             if service.sku.lower() in _WORKSPACE_TIERS:
                 apis += apim.list_workspace_apis(client, svc)
-            if self.settings.self_hosted is SelfHostedMode.SKIP and service.self_hosted_api_ids is None:
+            if self._with_gateways and service.self_hosted_api_ids is None:
                 service = replace(service, self_hosted_api_ids=apim.self_hosted_api_ids(client, svc))
             collections = work.collections
             if collections is None:

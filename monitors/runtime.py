@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from azure.storage.queue import QueueClient
@@ -73,11 +74,14 @@ class Runtime:
             if event_id:
                 self._release(event_id)
             raise
-        if self.notifier is not None:
-            # A few messages only (about one per sink, its own alert when nothing is queued before it): after a sink
-            # outage the backlog is DrainOutbox's, not an event's, whose answer Event Grid awaits for ~30 s.
-            self.notifier.deliver(max_messages=EVENT_DELIVERIES_PER_SINK * self.notifier.sink_count)
+        self._deliver_own()
         return outcome
+
+    def _deliver_own(self) -> None:
+        """Send a few messages only (about one per sink, this invocation's own alert when nothing is queued before
+        it): after a sink outage the backlog is DrainOutbox's, not an invocation's that a host is waiting on."""
+        if self.notifier is not None:
+            self.notifier.deliver(max_messages=EVENT_DELIVERIES_PER_SINK * self.notifier.sink_count)
 
     def _claim(self, event_id: str) -> bool:
         assert self.store is not None
@@ -116,7 +120,7 @@ class Runtime:
         StateError for the queue to retry (on the last attempt, the log says the message goes to the poison queue).
         """
         request = OnboardRequest.from_message(text)
-        try:
+        with _poison_logged(request.api.resource_id, dequeue_count, self.settings.onboard_queue):
             finding = self.engine.check_api(request.api)
             if finding.action is Action.ONBOARD_DEFERRED:
                 queue = self._queue(self.settings.onboard_queue)
@@ -124,18 +128,7 @@ class Runtime:
                 return finding
             if self.notifier is not None:
                 self.notifier.record([finding], digest=False)
-        except MonitorError as exc:
-            if dequeue_count >= MAX_DEQUEUE_COUNT:
-                log.error(
-                    "%s: onboarding attempt %d failed (%s); the message goes to the poison queue %s-poison",
-                    request.api.resource_id,
-                    dequeue_count,
-                    exc,
-                    self.settings.onboard_queue,
-                )
-            raise
-        if self.notifier is not None:
-            self.notifier.deliver(max_messages=EVENT_DELIVERIES_PER_SINK * self.notifier.sink_count)
+        self._deliver_own()
         return finding
 
     def start_sweep(self) -> int:
@@ -152,7 +145,7 @@ class Runtime:
         that attempt fails (the state store is down), the log says the message is going to the poison queue."""
         work = ServiceWork.from_message(text)
         last_try = dequeue_count >= MAX_DEQUEUE_COUNT
-        try:
+        with _poison_logged(work.service.ref.resource_id, dequeue_count, self.settings.sweep_queue):
             findings = self.engine.reconcile(work, raise_transient=not last_try)
             if last_try and any(f.status is Status.ERROR for f in findings):
                 log.error(
@@ -161,16 +154,6 @@ class Runtime:
                     dequeue_count,
                 )
             self._report(findings)
-        except MonitorError as exc:
-            if last_try:
-                log.error(
-                    "%s: attempt %d failed (%s); the message goes to the poison queue %s-poison",
-                    work.service.ref.resource_id,
-                    dequeue_count,
-                    exc,
-                    self.settings.sweep_queue,
-                )
-            raise
         return findings
 
     def _report(self, findings: list[Finding]) -> None:
@@ -192,6 +175,24 @@ class Runtime:
             queue.close()
         if self.store is not None:
             self.store.close()
+
+
+@contextmanager
+def _poison_logged(subject: str, dequeue_count: int, queue: str) -> Iterator[None]:
+    """Let every failure propagate (the queue retries the message); on the host's last delivery, first log that the
+    message is going to the poison queue, so that it never goes there silently."""
+    try:
+        yield
+    except MonitorError as exc:
+        if dequeue_count >= MAX_DEQUEUE_COUNT:
+            log.error(
+                "%s: attempt %d failed (%s); the message goes to the poison queue %s-poison",
+                subject,
+                dequeue_count,
+                exc,
+                queue,
+            )
+        raise
 
 
 class LazyRuntime:
