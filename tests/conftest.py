@@ -13,6 +13,9 @@ from emulator.receiver import Receiver, start_receiver, stop_receiver
 from monitors.azure.clients import ArmClients
 from monitors.engine import Engine
 from monitors.settings import Settings, load_settings
+from monitors.state import StateStore
+from monitors.state_sqlite import SqliteStateStore
+from monitors.state_tables import open_table_store
 
 EMULATOR_ESTATE = Path(__file__).parent / "data" / "emulator_estate.json"
 
@@ -128,6 +131,18 @@ def storage(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     with running_azurite(with_queue=True) as server:
         monkeypatch.setenv("AzureWebJobsStorage", server.connection_string)
         yield server
+
+
+@pytest.fixture(params=["sqlite", "tables"])
+def store(request: pytest.FixtureRequest, tmp_path: Path, table_prefix: str) -> Iterator[StateStore]:
+    """An empty store of each backend; the Azure Tables one gets tables of its own in the session's Azurite."""
+    opened: StateStore = (
+        SqliteStateStore(str(tmp_path / "state.sqlite"))
+        if request.param == "sqlite"
+        else open_table_store(request.getfixturevalue("azurite"), table_prefix=table_prefix)
+    )
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

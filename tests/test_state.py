@@ -32,18 +32,6 @@ API = (
 WRONG_KEY = "V3JvbmdLZXlXcm9uZ0tleVdyb25nS2V5V3JvbmdLZXlXcm9uZ0tleVdyb25nS2V5V3Jvbmc="
 
 
-@pytest.fixture(params=["sqlite", "tables"])
-def store(request: pytest.FixtureRequest, tmp_path: Path, table_prefix: str) -> Iterator[StateStore]:
-    """An empty store of each backend; the Azure Tables one gets tables of its own in the session's Azurite."""
-    opened: StateStore = (
-        SqliteStateStore(str(tmp_path / "state.sqlite"))
-        if request.param == "sqlite"
-        else open_table_store(request.getfixturevalue("azurite"), table_prefix=table_prefix)
-    )
-    yield opened
-    opened.close()
-
-
 @pytest.fixture
 def tables_store(azurite: str, table_prefix: str) -> Iterator[TableStateStore]:
     opened = open_table_store(azurite, table_prefix=table_prefix)

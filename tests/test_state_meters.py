@@ -14,21 +14,9 @@ import pytest
 from monitors.model import Meter
 from monitors.state import StateStore
 from monitors.state_sqlite import SqliteStateStore
-from monitors.state_tables import open_table_store
 
 T0 = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
 KEY = "arm-budget/00000000-0000-0000-0000-000000000001"
-
-
-@pytest.fixture(params=["sqlite", "tables"])
-def store(request: pytest.FixtureRequest, tmp_path: Path, table_prefix: str) -> Iterator[StateStore]:
-    opened: StateStore = (
-        SqliteStateStore(str(tmp_path / "state.sqlite"))
-        if request.param == "sqlite"
-        else open_table_store(request.getfixturevalue("azurite"), table_prefix=table_prefix)
-    )
-    yield opened
-    opened.close()
 
 
 @pytest.fixture
