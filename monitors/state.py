@@ -1,4 +1,5 @@
-"""The state layer's contract: last known status per API, processed event ids, the alert outbox and shared meters.
+"""The state layer's contract: last known status per API, processed event ids, the alert outbox, which alert each
+sink has been sent, and shared meters.
 
 ``StateStore`` is the one interface the engine, the notifier and the shared ARM request budget use; ``open_store``
 turns the ``MONITOR_STATE`` setting into a backend (SQLite in ``state_sqlite``, Azure Tables in ``state_tables``).
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Protocol
 
 from monitors.errors import SettingsError, StateError
@@ -48,6 +50,19 @@ class StateStore(Protocol):
 
     def release_event(self, event_id: str) -> None:
         """Drop a claim without marking the event, so that a redelivery can process it at once."""
+        ...
+
+    def claim_deliveries(self, keys: Sequence[str], now: dt.datetime, lease: dt.timedelta) -> dict[str, EventClaim]:
+        """Claim each delivery key (``sink:alert_id``) before sending it: DONE if already sent, BUSY if another
+        claim younger than ``lease`` holds it, else CLAIMED. One batched write per 100 keys when none exists yet."""
+        ...
+
+    def finish_deliveries(self, keys: Sequence[str], at: dt.datetime) -> None:
+        """Record the keys as sent (their claims become DONE for good); finishing twice changes nothing."""
+        ...
+
+    def release_deliveries(self, keys: Sequence[str]) -> None:
+        """Drop unfinished claims after a failed send, so that the next attempt can claim them at once."""
         ...
 
     def enqueue(self, item: OutboxItem) -> bool:

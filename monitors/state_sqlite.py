@@ -1,8 +1,9 @@
 """The SQLite state store: one file (or ``:memory:``) for the CLI and local runs.
 
 One connection per store, shared by threads behind a lock, in autocommit mode: every write is a single conditional
-statement (``INSERT OR IGNORE``, ``UPDATE ... WHERE version = ?``), so SQLite's own file locking makes two processes
-on the same file race safely, with exactly one winner. WAL mode lets readers run beside a writer. The etag is the
+statement (``INSERT OR IGNORE``, ``UPDATE ... WHERE version = ?``) or, for a batch of delivery claims, one
+``BEGIN IMMEDIATE`` transaction, so SQLite's own file locking makes two processes on the same file race safely, with
+exactly one winner. WAL mode lets readers run beside a writer. The etag is the
 row's ``version`` as text.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +27,7 @@ CREATE TABLE IF NOT EXISTS status (
     alerted_at TEXT, version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, seen_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS claims (id TEXT PRIMARY KEY, claimed_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS deliveries (key TEXT PRIMARY KEY, sent INTEGER NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
     item_id TEXT PRIMARY KEY, sink TEXT NOT NULL, alerts_json TEXT NOT NULL, created_at TEXT NOT NULL,
     next_attempt_at TEXT NOT NULL, attempts INTEGER NOT NULL, last_error TEXT, parked INTEGER NOT NULL,
@@ -114,6 +116,43 @@ class SqliteStateStore:
     def release_event(self, event_id: str) -> None:
         with self._lock, _guard("release_event"):
             self._conn.execute("DELETE FROM claims WHERE id = ?", (event_id,))
+
+    def claim_deliveries(self, keys: Sequence[str], now: dt.datetime, lease: dt.timedelta) -> dict[str, EventClaim]:
+        stamp, stale = format_time(now), format_time(now - lease)
+        claims: dict[str, EventClaim] = {}
+        with self._lock, _guard("claim_deliveries"), self._transaction():
+            for key in dict.fromkeys(keys):
+                if self._conn.execute("INSERT OR IGNORE INTO deliveries VALUES (?, 0, ?)", (key, stamp)).rowcount:
+                    claims[key] = EventClaim.CLAIMED
+                    continue
+                sql = "UPDATE deliveries SET at = ? WHERE key = ? AND sent = 0 AND at <= ?"
+                if self._conn.execute(sql, (stamp, key, stale)).rowcount:
+                    claims[key] = EventClaim.CLAIMED
+                    continue
+                row = self._conn.execute("SELECT sent FROM deliveries WHERE key = ?", (key,)).fetchone()
+                claims[key] = EventClaim.DONE if row["sent"] else EventClaim.BUSY
+        return claims
+
+    def finish_deliveries(self, keys: Sequence[str], at: dt.datetime) -> None:
+        sql = "INSERT INTO deliveries VALUES (?, 1, ?) ON CONFLICT (key) DO UPDATE SET sent = 1, at = excluded.at"
+        with self._lock, _guard("finish_deliveries"), self._transaction():
+            self._conn.executemany(sql, [(key, format_time(at)) for key in keys])
+
+    def release_deliveries(self, keys: Sequence[str]) -> None:
+        with self._lock, _guard("release_deliveries"), self._transaction():
+            self._conn.executemany("DELETE FROM deliveries WHERE key = ? AND sent = 0", [(key,) for key in keys])
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction over several statements (the connection is otherwise in autocommit mode)."""
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
 
     def enqueue(self, item: OutboxItem) -> bool:
         values = (

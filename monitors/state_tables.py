@@ -15,9 +15,10 @@ import hashlib
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -30,7 +31,7 @@ from azure.core.exceptions import (
     ServiceRequestError,
     ServiceResponseError,
 )
-from azure.data.tables import TableClient, TableEntity, TableServiceClient, UpdateMode
+from azure.data.tables import TableClient, TableEntity, TableServiceClient, TableTransactionError, UpdateMode
 
 from monitors.errors import SettingsError, StateError
 from monitors.model import EventClaim, Meter, OutboxItem, Reason, Status, StatusRecord
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 _EVENT_PARTITION = "event"
 _METER_PARTITION = "meter"
 _CLAIM_PARTITION = "claim"  # claims live beside the events they are about, in the same table
+_DELIVERY_PARTITION = "delivery"  # one row per (sink, alert): claimed while sending, then sent
 _TABLE_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9]{0,56}")
 _MALFORMED = "MONITOR_STATE: the tables: connection string is malformed; expected AccountName=...;AccountKey=...;..."
 
@@ -140,6 +142,33 @@ class TableStateStore:
 
     def release_event(self, event_id: str) -> None:
         self._run("release_event", EVENTS, lambda t: t.delete_entity(_CLAIM_PARTITION, _row_key(event_id)))
+
+    def claim_deliveries(self, keys: Sequence[str], now: dt.datetime, lease: dt.timedelta) -> dict[str, EventClaim]:
+        claims: dict[str, EventClaim] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys))):
+            entities = [_delivery_entity(key, sent=False, at=now) for key in chunk]
+            # The common case, no claim yet: one transaction of creates. Any existing row fails the whole batch
+            # (409); then each key is claimed on its own.
+            if self._run("claim_deliveries", EVENTS, partial(_transact, operations=[("create", e) for e in entities])):
+                claims.update(dict.fromkeys(chunk, EventClaim.CLAIMED))
+                continue
+            for key, entity in zip(chunk, entities, strict=True):
+                claims[key] = self._run(
+                    "claim_deliveries", EVENTS, partial(_claim_one, entity=entity, stale=now - lease)
+                )
+        return claims
+
+    def finish_deliveries(self, keys: Sequence[str], at: dt.datetime) -> None:
+        for chunk in _chunks(list(dict.fromkeys(keys))):
+            operations = [
+                ("upsert", _delivery_entity(key, sent=True, at=at), {"mode": UpdateMode.REPLACE}) for key in chunk
+            ]
+            self._run("finish_deliveries", EVENTS, partial(_transact, operations=operations))
+
+    def release_deliveries(self, keys: Sequence[str]) -> None:
+        for key in dict.fromkeys(keys):
+            row = _row_key(key)
+            self._run("release_deliveries", EVENTS, partial(_delete_unsent, row=row))
 
     def enqueue(self, item: OutboxItem) -> bool:
         entity = _outbox_entity(item)
@@ -253,6 +282,60 @@ def _insert(table: TableClient, entity: dict[str, Any]) -> bool:
             raise
         return False
     return True
+
+
+def _transact(table: TableClient, operations: list[Any]) -> bool:
+    """Submit one entity-group transaction; False if an entity it creates already exists (the batch did nothing)."""
+    try:
+        table.submit_transaction(operations)
+    except TableTransactionError as exc:
+        if exc.status_code != 409:
+            raise
+        return False
+    return True
+
+
+def _claim_one(table: TableClient, entity: dict[str, Any], stale: dt.datetime) -> EventClaim:
+    """Claim one delivery key: create its row, or take over a claim last touched at or before ``stale``."""
+    if _insert(table, entity):
+        return EventClaim.CLAIMED
+    current = _get(table, _DELIVERY_PARTITION, entity["RowKey"])
+    if current is None:  # released between our create and our read
+        return EventClaim.CLAIMED if _insert(table, entity) else EventClaim.BUSY
+    if current["sent"]:
+        return EventClaim.DONE
+    if parse_time(current["at"]) > stale:
+        return EventClaim.BUSY
+    taken = _update(table, entity, current.metadata["etag"], UpdateMode.REPLACE)
+    return EventClaim.CLAIMED if taken else EventClaim.BUSY
+
+
+def _delete_unsent(table: TableClient, row: str) -> None:
+    """Delete a delivery claim unless it was finished meanwhile (a finished row is never deleted)."""
+    current = _get(table, _DELIVERY_PARTITION, row)
+    if current is None or current["sent"]:
+        return
+    try:
+        table.delete_entity(current, etag=current.metadata["etag"], match_condition=MatchConditions.IfNotModified)
+    except HttpResponseError as exc:
+        if exc.status_code not in (404, 412) or _table_gone(exc):
+            raise
+
+
+def _delivery_entity(key: str, *, sent: bool, at: dt.datetime) -> dict[str, Any]:
+    return {
+        "PartitionKey": _DELIVERY_PARTITION,
+        "RowKey": _row_key(key),
+        "key": key[:1024],  # for people reading the table; the row key is the identity
+        "sent": sent,
+        "at": format_time(at),
+    }
+
+
+def _chunks(keys: list[str]) -> Iterator[list[str]]:
+    """At most 100 keys at a time: the most one entity-group transaction may hold."""
+    for start in range(0, len(keys), 100):
+        yield keys[start : start + 100]
 
 
 def _update(table: TableClient, entity: dict[str, Any], etag: str | None, mode: UpdateMode) -> str | None:

@@ -591,3 +591,47 @@ def test_outbox_recreates_a_table_deleted_under_a_warm_store(tables_store, azuri
     tables_store.outbox()
     _drop_tables(azurite, table_prefix)
     assert tables_store.due(T0) == []
+
+
+# --- delivery claims: which alert each sink was sent ------------------------------------------------------------------
+
+
+def test_first_claims_of_deliveries_are_granted_in_one_batch(store: StateStore) -> None:
+    keys = [f"teams:alert-{n}" for n in range(250)]  # three Tables transactions
+    assert set(store.claim_deliveries(keys, T0, LEASE).values()) == {EventClaim.CLAIMED}
+
+
+def test_finished_delivery_is_done_for_every_later_claim(store: StateStore) -> None:
+    store.claim_deliveries(["teams:a", "teams:b"], T0, LEASE)
+    store.finish_deliveries(["teams:a"], T0)
+    later = T0 + dt.timedelta(hours=3)
+    claims = store.claim_deliveries(["teams:a", "teams:b", "teams:c"], later, LEASE)
+    assert claims == {"teams:a": EventClaim.DONE, "teams:b": EventClaim.CLAIMED, "teams:c": EventClaim.CLAIMED}
+
+
+def test_live_delivery_claim_keeps_another_sender_away(store: StateStore) -> None:
+    store.claim_deliveries(["teams:a"], T0, LEASE)
+    claims = store.claim_deliveries(["teams:a", "slack:a"], T0 + dt.timedelta(seconds=30), LEASE)
+    assert claims == {"teams:a": EventClaim.BUSY, "slack:a": EventClaim.CLAIMED}
+
+
+def test_released_delivery_can_be_claimed_at_once_but_a_finished_one_stays(store: StateStore) -> None:
+    store.claim_deliveries(["teams:a", "teams:b"], T0, LEASE)
+    store.finish_deliveries(["teams:b"], T0)
+    store.release_deliveries(["teams:a", "teams:b", "teams:never-claimed"])
+    claims = store.claim_deliveries(["teams:a", "teams:b"], T0 + dt.timedelta(seconds=1), LEASE)
+    assert claims == {"teams:a": EventClaim.CLAIMED, "teams:b": EventClaim.DONE}
+
+
+def test_concurrent_claims_of_overlapping_deliveries_grant_each_key_once(store: StateStore) -> None:
+    batches = [[f"webhook:alert-{n}" for n in range(start, start + 150)] for start in (0, 50, 100, 0)]
+    results = race([lambda b=b: store.claim_deliveries(b, T0, LEASE) for b in batches])
+    granted = [key for claims in results for key, claim in claims.items() if claim is EventClaim.CLAIMED]
+    assert sorted(granted) == sorted({key for batch in batches for key in batch})
+
+
+def test_stale_delivery_claim_is_taken_over_once(store: StateStore) -> None:
+    store.claim_deliveries(["teams:a"], T0, LEASE)
+    later = T0 + LEASE + dt.timedelta(seconds=1)
+    takes = [store.claim_deliveries(["teams:a"], later, LEASE)["teams:a"] for _ in range(2)]
+    assert takes == [EventClaim.CLAIMED, EventClaim.BUSY]

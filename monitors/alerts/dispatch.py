@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from monitors.alerts.digest import DIGEST_MARK, DIGEST_PART, order_alerts
 from monitors.alerts.sink import Sink
 from monitors.errors import DeliveryError
-from monitors.model import OutboxItem
+from monitors.model import Alert, EventClaim, OutboxItem
 from monitors.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -82,30 +82,37 @@ class Dispatcher:
         return DeliveryReport(outcomes.count("sent"), outcomes.count("retrying"), outcomes.count("parked"))
 
     def _deliver(self, group: list[OutboxItem], now: dt.datetime) -> list[str]:
-        """Send a group of outbox items for one sink as one message; each item's outcome."""
-        # A message another instance already delivered can be queued again by a late, concurrent computation of the
-        # same transition; the delivery marker (kept with the seen event ids) stops it from going out twice.
-        outcomes: list[str] = []
-        fresh = []
+        """Send a group of outbox items for one sink as one message; each item's outcome.
+
+        Every alert is claimed for this sink first (``sink:alert_id``): an alert already sent, in this item or in
+        another that a crash or a racing recorder queued too, is left out, and one another instance is sending right
+        now waits for it. The claims are finished in one batched write right after the sink's answer: the only
+        window in which a crash can repeat a message is between that answer and that write.
+        """
+        sink_name = group[0].sink
+        alerts = {alert.alert_id: alert for item in group for alert in item.alerts}
+        claims = self._store.claim_deliveries([_key(sink_name, a) for a in alerts], now, LEASE)
+        fresh = [alert for alert_id, alert in alerts.items() if claims[_key(sink_name, alert_id)] is EventClaim.CLAIMED]
+        busy = any(claim is EventClaim.BUSY for claim in claims.values())
+        if fresh:
+            try:
+                self._send(sink_name, group, fresh, now)
+            except DeliveryError as exc:
+                self._store.release_deliveries([_key(sink_name, a.alert_id) for a in fresh])
+                return [self._failed(item, exc, now) for item in group]
+            self._store.finish_deliveries([_key(sink_name, a.alert_id) for a in fresh], now)
+        if busy:
+            return ["waiting"] * len(group)  # leased: back after the lease, when the other sender has finished
         for item in group:
-            if self._store.event_seen(_marker(item)):
-                self._store.complete(item)
-                outcomes.append("duplicate")
-            else:
-                fresh.append(item)
-        if not fresh:
-            return outcomes
-        sink = self._sinks.get(fresh[0].sink)
-        try:
-            if sink is None:
-                raise DeliveryError(f"{fresh[0].sink}: sink is no longer configured")
-            sink.send(fresh[0] if len(fresh) == 1 else _merge(fresh, now))
-        except DeliveryError as exc:
-            return outcomes + [self._failed(item, exc, now) for item in fresh]
-        for item in fresh:
-            self._store.mark_event(_marker(item), now)
             self._store.complete(item)
-        return outcomes + ["sent"] * len(fresh)
+        return ["sent" if fresh else "duplicate"] * len(group)
+
+    def _send(self, sink_name: str, group: list[OutboxItem], fresh: list[Alert], now: dt.datetime) -> None:
+        sink = self._sinks.get(sink_name)
+        if sink is None:
+            raise DeliveryError(f"{sink_name}: sink is no longer configured")
+        whole = len(group) == 1 and len(fresh) == len(group[0].alerts)
+        sink.send(group[0] if whole else _merge(group, fresh, now))
 
     def _failed(self, item: OutboxItem, exc: DeliveryError, now: dt.datetime) -> str:
         attempts = item.attempts + 1
@@ -120,8 +127,8 @@ class Dispatcher:
         return "retrying"
 
 
-def _marker(item: OutboxItem) -> str:
-    return f"delivered:{item.item_id}"
+def _key(sink: str, alert_id: str) -> str:
+    return f"{sink}:{alert_id}"
 
 
 def _groups(items: list[OutboxItem]) -> list[list[OutboxItem]]:
@@ -137,13 +144,14 @@ def _groups(items: list[OutboxItem]) -> list[list[OutboxItem]]:
     return groups
 
 
-def _merge(items: list[OutboxItem], now: dt.datetime) -> OutboxItem:
-    """One digest holding the alerts of several, worst first, under an id derived from its parts."""
-    ids = "|".join(item.item_id for item in items)
+def _merge(items: list[OutboxItem], alerts: list[Alert], now: dt.datetime) -> OutboxItem:
+    """One digest holding ``alerts`` (each once, worst first), under an id derived from the items and the alerts, so
+    that a resend of the same message after a crash carries the same ``webhook-id``."""
+    ids = "|".join([item.item_id for item in items] + sorted(alert.alert_id for alert in alerts))
     return OutboxItem(
         item_id=f"{items[0].sink}{DIGEST_MARK}merged-{hashlib.sha256(ids.encode()).hexdigest()[:24]}",
         sink=items[0].sink,
-        alerts=tuple(order_alerts([alert for item in items for alert in item.alerts])),
+        alerts=tuple(order_alerts(alerts)),
         created_at=min(item.created_at for item in items),
         next_attempt_at=now,
         attempts=max(item.attempts for item in items),

@@ -16,11 +16,14 @@ from monitors.alerts.notifier import Notifier
 from monitors.alerts.slack import SlackSink
 from monitors.alerts.teams import TeamsSink
 from monitors.alerts.webhook import WebhookSink
-from monitors.model import Action, Reason, Status
+from monitors.alerts.digest import DIGEST_MARK
+from monitors.errors import StateError
+from monitors.model import Action, OutboxItem, Reason, Status
 from monitors.settings import load_settings
 from monitors.state import StateStore
 from monitors.state_sqlite import SqliteStateStore
 from monitors.state_tables import open_table_store
+from monitors.transitions import decide
 from tests.alerts.factories import make_finding
 
 START = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
@@ -248,3 +251,73 @@ def test_held_digests_for_one_sink_leave_merged_after_the_hold(make_notifier, re
             ]
         ),
     )
+
+
+# --- each alert once per sink, whatever queued it twice (issue 9, items 1 and 2) -----------------------------------
+
+
+class FailingStatusWrites:
+    """A store whose status writes fail after ``allowed`` of them: the process died (or Tables went away) half-way
+    through recording a digest, after the digest was queued."""
+
+    def __init__(self, store: StateStore, allowed: int) -> None:
+        self._store = store
+        self._allowed = allowed
+
+    def put_status(self, record):  # type: ignore[no-untyped-def]
+        if self._allowed <= 0:
+            raise StateError("state store (Azure Tables): put_status failed: connection refused")
+        self._allowed -= 1
+        return self._store.put_status(record)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._store, name)
+
+
+def _alert_ids(receiver: Receiver) -> list[str]:
+    return [a["alert_id"] for body in delivered(receiver) for a in body["alerts"]]
+
+
+@pytest.mark.parametrize("recorded_before_the_crash", [0, 1, 29])
+def test_digest_recorded_again_after_a_crash_alerts_each_api_once(
+    store, receiver, clock, recorded_before_the_crash
+) -> None:
+    findings = [make_finding(f"api-{n:02d}") for n in range(30)]
+    sink = WebhookSink(receiver.url, SECRET, timeout=2)
+    settings = load_settings({})
+    crashing = Notifier(FailingStatusWrites(store, recorded_before_the_crash), [sink], settings, clock=clock)
+    with pytest.raises(StateError):
+        crashing.record(findings, digest=True)
+    rerun = Notifier(store, [sink], settings, clock=clock)
+    rerun.record(findings, digest=True)
+    drain(rerun, clock)
+    ids = _alert_ids(receiver)
+    assert (len(ids), len(set(ids)), store.outbox()) == (30, 30, [])
+
+
+def test_overlapping_digests_queued_by_two_recorders_go_out_as_one_message_with_each_alert_once(
+    make_notifier, receiver, store, clock
+) -> None:
+    notifier = make_notifier()
+    first = [make_finding(f"api-{n}") for n in range(6)]
+    sinks, settings = [WebhookSink(receiver.url, SECRET)], load_settings({})
+    crashing = Notifier(FailingStatusWrites(store, 0), sinks, settings, clock=clock)
+    with pytest.raises(StateError):
+        crashing.record(first, digest=True)  # queued all six, stored no status
+    notifier.record(first[3:], digest=True)  # the second recorder queues a different set: three of the same
+    notifier.deliver()
+    ids = _alert_ids(receiver)
+    assert (len(delivered(receiver)), len(ids), len(set(ids))) == (1, 6, 6)
+
+
+def test_alert_queued_again_after_it_was_sent_is_not_sent_again(make_notifier, receiver, store, clock) -> None:
+    notifier = make_notifier()
+    notifier.record([BAD], digest=True)
+    notifier.deliver()
+    # A late recorder read the status before it was stored, so it computed the same transition, and queues it now.
+    late = decide(None, BAD, clock(), dt.timedelta(hours=24)).alert
+    store.enqueue(
+        OutboxItem(f"webhook{DIGEST_MARK}late-1of1", "webhook", (late,), created_at=clock(), next_attempt_at=clock())
+    )
+    notifier.deliver()
+    assert (len(_alert_ids(receiver)), store.outbox()) == (1, [])
