@@ -38,13 +38,13 @@ class Notifier:
         sinks: Sequence[Sink],
         settings: Settings,
         *,
-        clock: Callable[[], dt.datetime] = _utcnow,
+        clock: Callable[[], dt.datetime] | None = None,
         dispatcher: Dispatcher | None = None,
     ) -> None:
         self._store = store
         self._sinks = list(sinks)
         self._renotify = dt.timedelta(hours=settings.renotify_hours)
-        self._clock = clock
+        self._clock = clock or _utcnow
         self._dispatcher = dispatcher or Dispatcher(
             store, sinks, max_attempts=settings.alert_max_attempts, retry_seconds=settings.alert_retry_seconds
         )
