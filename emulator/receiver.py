@@ -3,9 +3,10 @@
 It records every request and answers from a programmable queue.
 
 Each queued answer is one of: a ``(status, headers, body)`` tuple; ``DROP`` (close the connection without
-answering); ``HANG`` (answer nothing until the test ends, so the client times out); or ``Flood(status, size)``
-(stream ``size`` bytes of body and record how many actually left before the client hung up). With an empty queue
-the receiver answers ``200`` with an empty body.
+answering); ``HANG`` (answer nothing until the test ends, so the client times out); ``Flood(status, size)``
+(stream ``size`` bytes of body and record how many actually left before the client hung up); or ``Drip(...)`` (a
+byte at a time, each well within a client's read timeout, in the headers or the body). With an empty queue the
+receiver answers ``200`` with an empty body.
 """
 
 from __future__ import annotations
@@ -30,7 +31,17 @@ class Flood:
     size: int = 256 * 1024 * 1024
 
 
-Answer = tuple[int, dict[str, str], bytes] | Literal["drop", "hang"] | Flood
+@dataclass(frozen=True)
+class Drip:
+    """An answer that trickles: one byte every ``interval`` seconds, ``size`` bytes in all, in the ``headers`` (one
+    endless header line) or the ``body``; the bytes that left are recorded until the client hangs up."""
+
+    phase: Literal["headers", "body"] = "body"
+    interval: float = 0.1
+    size: int = 10_000
+
+
+Answer = tuple[int, dict[str, str], bytes] | Literal["drop", "hang"] | Flood | Drip
 
 
 @dataclass
@@ -104,6 +115,9 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(answer, Flood):
             self._flood(answer, record)
             return record
+        if isinstance(answer, Drip):
+            self._drip(answer, record)
+            return record
         assert isinstance(answer, tuple)
         status, headers, body = answer
         self.send_response(status)
@@ -125,6 +139,24 @@ class _Handler(BaseHTTPRequestHandler):
                 record.bytes_sent += len(chunk)
         except OSError:
             pass  # the client hung up: exactly what the test wants to see
+        self.close_connection = True
+
+    def _drip(self, answer: Drip, record: Request) -> None:
+        head = b"HTTP/1.1 200 OK\r\n"
+        if answer.phase == "body":
+            head += f"Content-Length: {answer.size}\r\n\r\n".encode()
+        else:
+            head += b"X-Slow: "
+        try:
+            self.wfile.write(head)
+            self.wfile.flush()
+            while record.bytes_sent < answer.size and not self.server.receiver.stop.is_set():
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                record.bytes_sent += 1
+                self.server.receiver.stop.wait(answer.interval)
+        except OSError:
+            pass  # the client hung up
         self.close_connection = True
 
     do_POST = _handle

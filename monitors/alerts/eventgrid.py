@@ -13,11 +13,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from azure.core.credentials import AzureKeyCredential, TokenCredential
-from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import (
+    AzureError,
+    HttpResponseError,
+    ResourceNotFoundError,
+    ServiceRequestTimeoutError,
+    ServiceResponseTimeoutError,
+)
 from azure.core.messaging import CloudEvent
 from azure.eventgrid import EventGridPublisherClient
 
 from monitors.alerts import digest
+from monitors.alerts.bounded import Call, bounded
 from monitors.alerts.http import refusal
 from monitors.errors import DeliveryError
 from monitors.model import Alert, OutboxItem
@@ -25,6 +32,7 @@ from monitors.model import Alert, OutboxItem
 EVENT_TYPE = "ApimDefenderMonitor.FindingChanged"
 SOURCE = "/apim-defender-monitor"
 MAX_BATCH_BYTES = 512 * 1024  # a basic topic takes at most 1 MB per publish request
+MAX_RESPONSE_BYTES = 65536  # Event Grid answers a publish with an empty body, or a short error
 _EVENT_OVERHEAD = 400  # the envelope around data: id, source, type, subject, time, specversion
 
 # The basic-topic publisher is built without the client's keyword arguments (so retry, redirect and timeout settings
@@ -90,18 +98,32 @@ class EventGridSink:
         self._client.close()
 
     def _publish(self, events: list[CloudEvent[dict[str, Any]]]) -> None:
-        try:
-            self._client.send(
-                events,
-                retry_total=0,
-                permit_redirects=False,
-                connection_timeout=self._timeout,
-                read_timeout=self._timeout,
-            )
-        except HttpResponseError as exc:
-            raise _refused(exc) from None
-        except AzureError as exc:
-            raise DeliveryError(f"{self.name}: not delivered ({type(exc).__name__})") from None
+        # An overall deadline and a cap on the answer: azure-core's timeouts are per socket read, and it would read
+        # a whole body into memory.
+        with bounded(self._timeout, MAX_RESPONSE_BYTES) as call:
+            try:
+                self._client.send(
+                    events,
+                    retry_total=0,
+                    permit_redirects=False,
+                    connection_timeout=self._timeout,
+                    read_timeout=self._timeout,
+                )
+            except AzureError as exc:
+                raise self._failure(exc, call) from None
+            if not call.finish():
+                raise DeliveryError(f"{self.name}: no answer within {self._timeout:g} s")
+
+    def _failure(self, exc: AzureError, call: Call) -> DeliveryError:
+        """What went wrong, from the call's deadline and cap first: cutting a connection short can surface as a
+        broken read (IncompleteReadError is an HttpResponseError) rather than as a timeout."""
+        if call.too_large:
+            return DeliveryError(f"{self.name}: answer over {MAX_RESPONSE_BYTES} bytes, not read")
+        if call.expired or isinstance(exc, (ServiceRequestTimeoutError, ServiceResponseTimeoutError)):
+            return DeliveryError(f"{self.name}: no answer within {self._timeout:g} s")
+        if isinstance(exc, HttpResponseError):
+            return _refused(exc)
+        return DeliveryError(f"{self.name}: not delivered ({type(exc).__name__})")
 
 
 def _refused(exc: HttpResponseError) -> DeliveryError:

@@ -20,6 +20,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import requests
 
+from monitors.alerts.bounded import bounded
 from monitors.errors import DeliveryError
 from monitors.urls import url_problem
 
@@ -77,32 +78,37 @@ def post(
     timeout: float = 10.0,
     max_response_bytes: int = 65536,
 ) -> None:
-    """POST ``body`` and return only when the receiver answered 2xx.
+    """POST ``body`` and return only when the receiver answered 2xx, within ``timeout`` seconds overall (not per
+    read: a receiver dripping its answer is cut off), reading at most ``max_response_bytes`` of the answer.
 
     Raises:
-        DeliveryError: refused URL, redirect, non-2xx status (with ``retry_after`` on 429/503), timeout or a broken
-            connection. The message names ``sink`` and never the URL.
+        DeliveryError: refused URL, redirect, non-2xx status (with ``retry_after`` on 429/503), the deadline, or a
+            broken connection. The message names ``sink`` and never the URL.
     """
     _check_url(url, sink)
     _REDACTOR.remember(url)
     started = time.monotonic()
-    try:
-        response = _SESSION.post(
-            url,
-            data=body,
-            headers={"user-agent": USER_AGENT, **headers},
-            timeout=timeout,
-            allow_redirects=False,
-            stream=True,
-        )
+    # The connection's own cap is a backstop with room to spare: _read_capped stops at max_response_bytes exactly.
+    with bounded(timeout, 2 * max_response_bytes + 65536) as call:
         try:
-            content = _read_capped(response, max_response_bytes)
-        finally:
-            response.close()
-    except requests.Timeout as exc:
-        raise DeliveryError(f"{sink}: no answer within {timeout:g} s ({type(exc).__name__})") from None
-    except requests.RequestException as exc:
-        raise DeliveryError(f"{sink}: connection failed ({type(exc).__name__})") from None
+            response = _SESSION.post(
+                url,
+                data=body,
+                headers={"user-agent": USER_AGENT, **headers},
+                timeout=timeout,
+                allow_redirects=False,
+                stream=True,
+            )
+            try:
+                content = _read_capped(response, max_response_bytes)
+            finally:
+                response.close()
+        except requests.RequestException as exc:
+            if call.expired or isinstance(exc, requests.Timeout):
+                raise DeliveryError(f"{sink}: no answer within {timeout:g} s") from None
+            raise DeliveryError(f"{sink}: connection failed ({type(exc).__name__})") from None
+        if not call.finish():
+            raise DeliveryError(f"{sink}: no answer within {timeout:g} s")
     status = response.status_code
     log.debug("sink %s: HTTP %d in %.0f ms", sink, status, (time.monotonic() - started) * 1000)
     if not 200 <= status < 300:

@@ -129,7 +129,7 @@ def test_parse_retry_after(value, seconds):
         pytest.param((400, {}, b"invalid_blocks"), "teams: HTTP 400: invalid_blocks", id="400-error-token"),
         pytest.param((404, {}, b"see http://x/XXSECRETXX"), "teams: HTTP 404", id="404-body-with-url-not-echoed"),
         pytest.param(DROP, "teams: connection failed (ConnectionError)", id="dropped-connection"),
-        pytest.param(HANG, "teams: no answer within 0.5 s (ReadTimeout)", id="hang-past-timeout"),
+        pytest.param(HANG, "teams: no answer within 0.5 s", id="hang-past-timeout"),
     ],
 )
 def test_failures_raise_delivery_error(receiver, answer, message):
