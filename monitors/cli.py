@@ -18,6 +18,7 @@ from tqdm import tqdm
 from monitors import coverage, events, report
 from monitors.engine import Engine
 from monitors.errors import AzureError, EventError, SettingsError, StateError
+from monitors.escape import terminal
 from monitors.inventory import subscriptions_in_scope, take_inventory
 from monitors.model import Finding, OutboxItem, Status
 from monitors.runtime import Runtime, build_runtime
@@ -106,7 +107,7 @@ def _handle_event(args: argparse.Namespace, engine: Engine, stderr: TextIO) -> l
     outcomes = engine.handle_batch(events.load_payload(raw))
     for outcome in outcomes:
         if outcome.ignored:
-            print(f"event {outcome.event_id}: ignored: {outcome.ignored}", file=stderr)
+            print(terminal(f"event {outcome.event_id}: ignored: {outcome.ignored}"), file=stderr)
     return [o.finding for o in outcomes if o.finding is not None]
 
 
@@ -152,13 +153,22 @@ def run(args: argparse.Namespace, settings: Settings, stdout: TextIO, stderr: Te
     return exit_code(findings, args.fail_on)
 
 
+class _OneLine(logging.Formatter):
+    """Log lines on the terminal as one line each, with no control character from a name acting on the terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal(super().format(record))
+
+
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out, err = stdout or sys.stdout, stderr or sys.stderr
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=err)
+    handler = logging.StreamHandler(err)
+    handler.setFormatter(_OneLine("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     try:
         settings = load_settings()
         if args.command == "demo":
@@ -167,8 +177,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
             return run_demo(settings, args.out, out)
         return run(args, settings, out, err)
     except (SettingsError, EventError) as exc:
-        print(f"error: {exc}", file=err)
+        print(terminal(f"error: {exc}"), file=err)
         return EXIT_USAGE
     except (StateError, AzureError) as exc:  # state unreachable, or ARM failed before any finding could be made
-        print(f"error: {exc}", file=err)
+        print(terminal(f"error: {exc}"), file=err)
         return EXIT_UNKNOWN

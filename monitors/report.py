@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 
-from monitors.escape import markdown, terminal
+from monitors.escape import markdown, terminal, uri_path
 from monitors.model import Action, Finding, Reason, Status
 from monitors.texts import REASON_TEXT
 
@@ -103,7 +103,7 @@ def _sarif_result(finding: Finding, rule_index: int) -> dict[str, object]:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": "azure" + finding.resource_id},
+                    "artifactLocation": {"uri": "azure" + uri_path(finding.resource_id)},
                     "region": {"startLine": 1},
                 },
                 "logicalLocations": [{"fullyQualifiedName": finding.resource_id, "kind": "resource"}],

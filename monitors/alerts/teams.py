@@ -13,6 +13,7 @@ from typing import Any
 
 from monitors.alerts import digest
 from monitors.alerts.http import post
+from monitors.escape import commonmark
 from monitors.model import Alert, AlertKind, OutboxItem, Status
 from monitors.texts import REASON_TEXT
 
@@ -82,10 +83,10 @@ def _alert_card(alert: Alert) -> Json:
     f = alert.finding
     reason = REASON_TEXT[f.reason]
     facts = [
-        ("API", digest.subject_name(f)),
-        ("Service", f.service or "-"),
-        ("Resource group", f.resource_group or "-"),
-        ("Subscription", f.subscription_id),
+        ("API", commonmark(digest.subject_name(f))),
+        ("Service", commonmark(f.service or "-")),
+        ("Resource group", commonmark(f.resource_group or "-")),
+        ("Subscription", commonmark(f.subscription_id)),
         ("Status", digest.STATUS_WORDS[f.status]),
         ("Reason", reason.title),
         ("What was done", digest.ACTION_WORDS[f.action]),
@@ -93,7 +94,7 @@ def _alert_card(alert: Alert) -> Json:
     ]
     body = [
         _text(digest.headline(alert), size="Large", weight="Bolder", color=_color(alert)),
-        _text(f.detail),
+        _text(commonmark(f.detail)),
         {"type": "FactSet", "facts": [{"title": t, "value": digest.clip(v, _TEXT_LIMIT)} for t, v in facts]},
         _text(f"**What to do:** {reason.remediation}"),
     ]
@@ -103,8 +104,9 @@ def _alert_card(alert: Alert) -> Json:
 
 def _digest_item(alert: Alert) -> Json:
     f = alert.finding
-    first = f"**{digest.KIND_WORDS[alert.kind]}** · {digest.subject_name(f, name_limit=80)}"
-    second = f"{f.service or f.subscription_id} · {REASON_TEXT[f.reason].title} · {digest.ACTION_WORDS[f.action]}"
+    first = f"**{digest.KIND_WORDS[alert.kind]}** · {commonmark(digest.subject_name(f, name_limit=80))}"
+    place = commonmark(f.service or f.subscription_id)
+    second = f"{place} · {REASON_TEXT[f.reason].title} · {digest.ACTION_WORDS[f.action]}"
     return {
         "type": "Container",
         "separator": True,
