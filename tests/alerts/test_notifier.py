@@ -11,12 +11,12 @@ from collections.abc import Callable
 import pytest
 
 from emulator.receiver import DROP, HANG, Receiver
+from monitors.alerts.digest import DIGEST_MARK
 from monitors.alerts.dispatch import Dispatcher
 from monitors.alerts.notifier import Notifier
 from monitors.alerts.slack import SlackSink
 from monitors.alerts.teams import TeamsSink
 from monitors.alerts.webhook import WebhookSink
-from monitors.alerts.digest import DIGEST_MARK
 from monitors.errors import StateError
 from monitors.model import Action, OutboxItem, Reason, Status
 from monitors.settings import load_settings
