@@ -45,7 +45,11 @@ class Elements(HTMLParser):
 
 
 def hostile_teams():
-    return render_teams((make_alert("evil", display_name=HOSTILE),))
+    """A card carrying the hostile text verbatim. Our Teams renderer escapes names now, so the text is added as a raw
+    TextBlock too: the page must hold any card JSON safely, not only ours."""
+    payload = render_teams((make_alert("evil", display_name=HOSTILE),))
+    payload["attachments"][0]["content"]["body"].append({"type": "TextBlock", "text": HOSTILE})
+    return payload
 
 
 def hostile_slack():
