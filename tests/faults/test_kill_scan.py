@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def start_scan(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 def stored_statuses(state: Path) -> int:
     try:
-        with sqlite3.connect(f"file:{state}?mode=ro", uri=True, timeout=1) as conn:
+        with closing(sqlite3.connect(f"file:{state}?mode=ro", uri=True, timeout=1)) as conn:
             return int(conn.execute("SELECT count(*) FROM status").fetchone()[0])
     except sqlite3.Error:
         return 0  # not created yet
@@ -127,7 +128,7 @@ def kill_when(process: subprocess.Popen[bytes], reached: Callable[[], bool], poi
 
 def in_flight(state: Path) -> set[str]:
     """Delivery claims the killed process held unfinished: ``sink:alert_id``."""
-    with sqlite3.connect(state) as conn:
+    with closing(sqlite3.connect(state)) as conn:  # a sqlite3 context manager commits; it does not close
         return {row[0] for row in conn.execute("SELECT key FROM deliveries WHERE sent = 0")}
 
 
