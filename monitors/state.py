@@ -1,11 +1,12 @@
 """The state layer's contract: last known status per API, processed event ids, the alert outbox, which alert each
 sink has been sent, and shared meters.
 
-``StateStore`` is the one interface the engine, the notifier and the shared ARM request budget use; ``open_store``
-turns the ``MONITOR_STATE`` setting into a backend (SQLite in ``state_sqlite``, Azure Tables in ``state_tables``).
-Both backends use optimistic concurrency: every record carries an opaque ``etag`` and a conditional write reports a
-lost race instead of overwriting. The helpers below keep the two backends' storage formats identical: timezone-aware
-datetimes as fixed-width UTC ISO strings (so they sort as text) and alerts as a JSON list.
+``StateStore`` is the one interface the engine, the notifier and the shared ARM request budget use;
+``stores.open_store`` turns the ``MONITOR_STATE`` setting into a backend (SQLite in ``state_sqlite``, Azure Tables in
+``state_tables``). The backends import this module for the contract and the row format below; nothing here imports a
+backend. Both backends use optimistic concurrency: every record carries an opaque ``etag`` and a conditional write
+reports a lost race instead of overwriting. The helpers below keep the two backends' storage formats identical:
+timezone-aware datetimes as fixed-width UTC ISO strings (so they sort as text) and alerts as a JSON list.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import json
 from collections.abc import Sequence
 from typing import Protocol
 
-from monitors.errors import SettingsError, StateError
 from monitors.model import Alert, EventClaim, Meter, OutboxItem, StatusRecord
 
 BAD_SPEC = (
@@ -100,34 +100,6 @@ class StateStore(Protocol):
     def close(self) -> None:
         """Release connections; the store is unusable afterwards."""
         ...
-
-
-def open_store(spec: str, *, default_sqlite_path: str) -> StateStore:
-    """Open the store a ``MONITOR_STATE`` value names; "" means SQLite at ``default_sqlite_path``.
-
-    Raises SettingsError, never echoing the value (a connection string holds an account key).
-    """
-    spec = spec.strip()
-    scheme, sep, target = spec.partition(":")
-    if not spec:
-        return _open_sqlite(default_sqlite_path)
-    if sep and target and scheme.lower() == "sqlite":
-        return _open_sqlite(target)
-    if sep and target.strip() and scheme.lower() == "tables":
-        from monitors.state_tables import open_table_store
-
-        return open_table_store(target.strip())
-    raise SettingsError(BAD_SPEC)
-
-
-def _open_sqlite(path: str) -> StateStore:
-    """A SQLite file that cannot be opened is a configuration error (exit 2 naming the setting), not an outage."""
-    from monitors.state_sqlite import SqliteStateStore
-
-    try:
-        return SqliteStateStore(path)
-    except StateError as exc:
-        raise SettingsError(f"MONITOR_STATE=sqlite:{path[:200]}: cannot be opened ({exc})") from None
 
 
 def format_time(value: dt.datetime) -> str:

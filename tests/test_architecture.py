@@ -58,3 +58,46 @@ def test_only_clients_module_builds_sdk_clients() -> None:
         if "ApiManagementClient(" in p.read_text() or "SecurityCenter(" in p.read_text()
     )
     assert builders == ["monitors/azure/clients.py"]
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph(package: str) -> dict[str, set[str]]:
+    """Every module of ``package`` and the modules of the package it imports, at any depth of the source (an import
+    inside a function is still an import: a lazy one only hides a cycle)."""
+    modules = {_module_name(p): p for p in (ROOT / package).rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        imported = set()
+        for target in imported_modules(path):
+            while target and target not in modules:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                imported.add(target)
+        graph[name] = imported
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    found, done = [], set()
+
+    def visit(node: str, path: list[str]) -> None:
+        if node in path:
+            found.append([*path[path.index(node) :], node])
+            return
+        if node in done:
+            return
+        for nxt in sorted(graph[node]):
+            visit(nxt, [*path, node])
+        done.add(node)
+
+    for node in sorted(graph):
+        visit(node, [])
+    return found
+
+
+def test_the_monitors_package_has_no_import_cycle() -> None:
+    assert _cycles(_import_graph("monitors")) == []

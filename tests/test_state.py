@@ -18,9 +18,10 @@ import pytest
 
 from monitors.errors import SettingsError, StateError
 from monitors.model import Alert, AlertKind, EventClaim, Finding, Kind, OutboxItem, Reason, Status, StatusRecord
-from monitors.state import StateStore, open_store
+from monitors.state import StateStore
 from monitors.state_sqlite import SqliteStateStore
 from monitors.state_tables import TableStateStore, open_table_store
+from monitors.stores import open_store
 from tests.azurite import ACCOUNT_KEY, running_azurite
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,36 @@
+"""Opens the state store a ``MONITOR_STATE`` value names: SQLite (``state_sqlite``) or Azure Tables
+(``state_tables``). Apart from ``state`` so that the contract never imports a backend and no cycle exists; the Tables
+backend is imported only when asked for, so that a CLI run on SQLite does not load the Tables SDK.
+"""
+
+from __future__ import annotations
+
+from monitors.errors import SettingsError, StateError
+from monitors.state import BAD_SPEC, StateStore
+from monitors.state_sqlite import SqliteStateStore
+
+
+def open_store(spec: str, *, default_sqlite_path: str) -> StateStore:
+    """Open the store a ``MONITOR_STATE`` value names; "" means SQLite at ``default_sqlite_path``.
+
+    Raises SettingsError, never echoing the value (a connection string holds an account key).
+    """
+    spec = spec.strip()
+    scheme, sep, target = spec.partition(":")
+    if not spec:
+        return _open_sqlite(default_sqlite_path)
+    if sep and target and scheme.lower() == "sqlite":
+        return _open_sqlite(target)
+    if sep and target.strip() and scheme.lower() == "tables":
+        from monitors.state_tables import open_table_store  # the Tables SDK only when asked for
+
+        return open_table_store(target.strip())
+    raise SettingsError(BAD_SPEC)
+
+
+def _open_sqlite(path: str) -> StateStore:
+    """A SQLite file that cannot be opened is a configuration error (exit 2 naming the setting), not an outage."""
+    try:
+        return SqliteStateStore(path)
+    except StateError as exc:
+        raise SettingsError(f"MONITOR_STATE=sqlite:{path[:200]}: cannot be opened ({exc})") from None
