@@ -8,16 +8,24 @@ card or Slack message names its count in its title ("Defender for APIs: 400 aler
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from emulator.estate import Estate
 from emulator.receiver import Receiver, start_receiver, stop_receiver
+from monitors.alerts.dispatch import LEASE, Dispatcher
+from monitors.alerts.sink import build_sinks
+from monitors.settings import load_settings
+from monitors.state import StateStore
 
+ROOT = Path(__file__).resolve().parents[2]
 SUB = "00000000-0000-0000-0000-00000000fa17"
 SECRET = "whsec_" + "ZmF1bHQtdGVzdHMtc2lnbmluZy1rZXktbm90LWEtc2VjcmV0"
 _TITLE = re.compile(rb"Defender for APIs: (\d+) alerts")
@@ -101,3 +109,34 @@ def three_sinks() -> Iterator[Sinks]:
 def duplicates(alerted: dict[str, list[str]]) -> Counter[str]:
     """APIs alerted more than once, with how many times."""
     return Counter({api: len(ids) for api, ids in alerted.items() if len(ids) > 1})
+
+
+def cli_env(**settings: str) -> dict[str, str]:
+    """The environment of a `python -m monitors` process: only what Python needs, this checkout, and ``settings``."""
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT", "TMPDIR")}
+    return {**keep, "PYTHONPATH": str(ROOT), **settings}
+
+
+def deliver_after_the_lease(store: StateStore, env: dict[str, str]) -> None:
+    """What the next run (or the outbox timer) does once a failed or killed run's leases have ended; the outbox is
+    then empty, every sink having answered."""
+    dispatcher = Dispatcher(store, build_sinks(load_settings(env)), max_attempts=3, retry_seconds=0)
+    dispatcher.deliver_due(dt.datetime.now(dt.UTC) + LEASE + dt.timedelta(minutes=1))
+    assert store.outbox() == [], "the outbox should be empty once every sink answered"
+
+
+def assert_each_api_once_per_sink(
+    sinks: Sinks, apis: set[str], flying: set[str], unanswered: dict[str, frozenset[int]] | None = None
+) -> None:
+    """Every API reached every sink; only an alert whose delivery claim was unfinished (``flying``, "sink:alert_id")
+    may have come twice, and on the webhook only under one ``webhook-id``. ``unanswered`` names, per sink, the
+    messages the sink never answered (they do not count)."""
+    unanswered = unanswered or {}
+    webhook = sinks.webhook_alerts(unanswered.get("webhook", frozenset()))
+    resent = set(duplicates(webhook))
+    assert set(webhook) == apis, f"lost: {sorted(apis - set(webhook))[:5]}"
+    assert len(resent) <= sum(1 for key in flying if key.startswith("webhook:"))
+    assert all(len(set(webhook[api])) == 1 for api in resent)
+    for name in ("teams", "slack"):
+        count = sinks.alert_count(name, unanswered.get(name, frozenset()))
+        assert len(apis) <= count <= len(apis) + sum(1 for key in flying if key.startswith(f"{name}:")), name

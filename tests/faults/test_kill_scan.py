@@ -4,8 +4,6 @@ sink had answered when the process died may reach it again (under the same ``web
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 import random
 import signal
 import sqlite3
@@ -21,13 +19,20 @@ import pytest
 
 from emulator.receiver import HANG
 from emulator.server import EmulatorServer
-from monitors.alerts.dispatch import LEASE, Dispatcher
-from monitors.alerts.sink import build_sinks
-from monitors.settings import load_settings
 from monitors.state_sqlite import SqliteStateStore
-from tests.faults.harness import SUB, Sinks, api_ids, duplicates, three_sinks, unprotected_estate
+from tests.faults.harness import (
+    ROOT,
+    SUB,
+    Sinks,
+    api_ids,
+    assert_each_api_once_per_sink,
+    cli_env,
+    deliver_after_the_lease,
+    duplicates,
+    three_sinks,
+    unprotected_estate,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 SERVICES, APIS = 4, 250  # 1,000 noncompliant APIs: three digest messages per sink
 WAIT_SECONDS = 60.0
 SEED = 9  # the kill points below are drawn once from this seed, so every CI run kills at the same places
@@ -73,16 +78,13 @@ def sinks() -> Iterator[Sinks]:
 
 
 def scan_env(arm_url: str, state: Path, sinks: Sinks) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT", "TMPDIR")}
-    return {
-        **keep,
-        "PYTHONPATH": str(ROOT),
-        "MONITOR_ARM_ENDPOINT": arm_url,
-        "MONITOR_STATE": f"sqlite:{state}",
-        "MONITOR_ARM_READS_PER_SECOND": "1000",
-        "MONITOR_ALERT_RETRY_SECONDS": "0",
+    return cli_env(
+        MONITOR_ARM_ENDPOINT=arm_url,
+        MONITOR_STATE=f"sqlite:{state}",
+        MONITOR_ARM_READS_PER_SECOND="1000",
+        MONITOR_ALERT_RETRY_SECONDS="0",
         **sinks.env(),
-    }
+    )
 
 
 SCAN = [sys.executable, "-m", "monitors", "scan", "--subscription", SUB, "--format", "json"]
@@ -132,19 +134,6 @@ def in_flight(state: Path) -> set[str]:
         return {row[0] for row in conn.execute("SELECT key FROM deliveries WHERE sent = 0")}
 
 
-def next_delivery_after_the_lease(env: dict[str, str], state: Path) -> None:
-    """What the next run (or the outbox timer) does once the killed process's leases have ended."""
-    settings = load_settings(env)
-    store = SqliteStateStore(str(state))
-    try:
-        dispatcher = Dispatcher(store, build_sinks(settings), max_attempts=3, retry_seconds=0)
-        later = dt.datetime.now(dt.UTC) + LEASE + dt.timedelta(minutes=1)
-        dispatcher.deliver_due(later)
-        assert store.outbox() == [], "the outbox should be empty once every sink answered"
-    finally:
-        store.close()
-
-
 @pytest.mark.timeout(240)
 @pytest.mark.parametrize("point", KILL_POINTS, ids=str)
 def test_scan_killed_then_rerun_alerts_every_api_once_per_sink(point, estate_server, sinks, tmp_path) -> None:
@@ -156,22 +145,16 @@ def test_scan_killed_then_rerun_alerts_every_api_once_per_sink(point, estate_ser
     flying = in_flight(state)
     rerun = subprocess.run(SCAN, cwd=ROOT, env=env, capture_output=True, timeout=180)
     assert rerun.returncode == 1, rerun.stderr.decode()[-2000:]  # 1: noncompliant APIs found, the scan finished
-    next_delivery_after_the_lease(env, state)
+    store = SqliteStateStore(str(state))
+    try:
+        deliver_after_the_lease(store, env)
+    finally:
+        store.close()
 
     unanswered = {point.sink: frozenset({point.count - 1})} if not point.answered else {}
-    webhook = sinks.webhook_alerts(unanswered.get("webhook", frozenset()))
     every_api = api_ids(SERVICES, APIS)
-    resent = {api for api in duplicates(webhook)}
-    # Only alerts whose delivery was in flight at the kill may come twice, and then under one webhook-id.
-    flying_webhook = sum(1 for key in flying if key.startswith("webhook:"))
-    assert set(webhook) == every_api
-    assert len(resent) <= flying_webhook
-    assert all(len(set(webhook[api])) == 1 for api in resent)
-    for name in ("teams", "slack"):
-        count = sinks.alert_count(name, unanswered.get(name, frozenset()))
-        assert len(every_api) <= count <= len(every_api) + sum(1 for key in flying if key.startswith(f"{name}:"))
-    if point.phase != "deliver" or not point.answered:
-        assert (resent, [sinks.alert_count(n, unanswered.get(n, frozenset())) for n in ("teams", "slack")]) == (
-            set(),
-            [len(every_api)] * 2,
-        )
+    assert_each_api_once_per_sink(sinks, every_api, flying, unanswered)
+    if point.phase != "deliver" or not point.answered:  # no message was in a sink's hands: not one alert twice
+        resent = set(duplicates(sinks.webhook_alerts(unanswered.get("webhook", frozenset()))))
+        counts = [sinks.alert_count(n, unanswered.get(n, frozenset())) for n in ("teams", "slack")]
+        assert (resent, counts) == (set(), [len(every_api)] * 2)

@@ -9,28 +9,32 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import random
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableServiceClient
 
 from emulator.server import EmulatorServer
-from monitors.alerts.dispatch import Dispatcher
-from monitors.alerts.sink import build_sinks
-from monitors.settings import load_settings
 from monitors.state_tables import open_table_store
 from tests.azurite import connection_string, running_azurite
-from tests.faults.harness import SUB, Sinks, api_ids, duplicates, three_sinks, unprotected_estate
+from tests.faults.harness import (
+    ROOT,
+    SUB,
+    Sinks,
+    api_ids,
+    assert_each_api_once_per_sink,
+    cli_env,
+    deliver_after_the_lease,
+    three_sinks,
+    unprotected_estate,
+)
 from tests.faults.outage import Outage
 from tests.worker import decode_event_grid, decode_timer, run_concurrently
 
-ROOT = Path(__file__).resolve().parents[2]
 SEED = 9
 _rng = random.Random(SEED)
 BURST_APIS = 25
@@ -94,17 +98,6 @@ def unfinished_deliveries(connection: str) -> set[str]:
         service.close()
 
 
-def assert_each_api_once_per_sink(sinks: Sinks, apis: set[str], flying: set[str]) -> None:
-    webhook = sinks.webhook_alerts()
-    resent = set(duplicates(webhook))
-    assert set(webhook) == apis, f"lost: {sorted(apis - set(webhook))[:5]}"
-    assert len(resent) <= sum(1 for key in flying if key.startswith("webhook:"))
-    assert all(len(set(webhook[api])) == 1 for api in resent)
-    for name in ("teams", "slack"):
-        count = sinks.alert_count(name)
-        assert len(apis) <= count <= len(apis) + sum(1 for key in flying if key.startswith(f"{name}:")), name
-
-
 # --- mid-burst: the event function, as the worker runs it -------------------------------------------------------------
 
 
@@ -166,8 +159,7 @@ SCAN_TRAFFIC = 2 * SCAN_SERVICES * SCAN_APIS  # a status read and a status write
 def test_store_outage_mid_scan_then_rerun_alerts_each_api_once(cut_after, store_behind_proxy, sinks) -> None:
     connection, proxy = store_behind_proxy
     with EmulatorServer(unprotected_estate(SCAN_SERVICES, SCAN_APIS)) as arm:
-        keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
-        env = {**keep, "PYTHONPATH": str(ROOT), **settings_for(arm.url, connection, sinks)}
+        env = cli_env(**settings_for(arm.url, connection, sinks))
         proxy.cut_after(cut_after)
         first = subprocess.run(SCAN, cwd=ROOT, env=env, capture_output=True, timeout=120)
         assert (first.returncode, proxy.down.is_set()) == (3, True), first.stderr.decode()[-1500:]
@@ -177,10 +169,8 @@ def test_store_outage_mid_scan_then_rerun_alerts_each_api_once(cut_after, store_
         rerun = subprocess.run(SCAN, cwd=ROOT, env=env, capture_output=True, timeout=120)
         assert rerun.returncode == 1, rerun.stderr.decode()[-1500:]
         store = open_table_store(connection)
-        try:  # the next run after the failed run's leases ended
-            dispatcher = Dispatcher(store, build_sinks(load_settings(env)), max_attempts=3, retry_seconds=0)
-            dispatcher.deliver_due(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=3))
-            assert store.outbox() == []
+        try:
+            deliver_after_the_lease(store, env)
         finally:
             store.close()
     assert_each_api_once_per_sink(sinks, api_ids(SCAN_SERVICES, SCAN_APIS), flying)

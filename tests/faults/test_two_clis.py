@@ -5,18 +5,15 @@ delivery claims)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from emulator.server import EmulatorServer
-from tests.faults.harness import SUB, Sinks, duplicates, three_sinks, unprotected_estate
+from tests.faults.harness import ROOT, SUB, Sinks, cli_env, duplicates, three_sinks, unprotected_estate
 
-ROOT = Path(__file__).resolve().parents[2]
 APIS = 20
 ROUNDS = 6
 
@@ -53,9 +50,7 @@ def test_two_clis_replaying_one_batch_on_one_sqlite_file_alert_each_api_once(arm
     events = tmp_path / "batch.json"
     events.write_text(json.dumps(batch()))
     with three_sinks() as sinks:
-        keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
-        env = {**keep, "PYTHONPATH": str(ROOT), "MONITOR_ARM_ENDPOINT": arm.url,
-               "MONITOR_STATE": f"sqlite:{tmp_path / 'shared.sqlite'}", **sinks.env()}  # fmt: skip
+        env = cli_env(MONITOR_ARM_ENDPOINT=arm.url, MONITOR_STATE=f"sqlite:{tmp_path / 'shared.sqlite'}", **sinks.env())
         command = [sys.executable, "-m", "monitors", "handle-event", str(events), "--format", "json"]
         clis = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                 for _ in range(2)]  # fmt: skip
