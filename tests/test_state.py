@@ -525,6 +525,33 @@ def test_two_processes_race_on_one_sqlite_file_one_writer_wins(tmp_path: Path) -
     assert results == ["False", "True"]
 
 
+OPENER = """
+import sys, time
+from monitors.state_sqlite import SqliteStateStore
+from monitors.errors import StateError
+failed = 0
+for n in range(int(sys.argv[3])):
+    while time.time() < float(sys.argv[2]) + n * 0.1:
+        time.sleep(0.001)
+    try:
+        SqliteStateStore(f"{sys.argv[1]}-{n}.sqlite").close()
+    except StateError:
+        failed += 1
+print(failed)
+"""
+
+
+def test_processes_opening_a_new_sqlite_file_together_all_open_it(tmp_path: Path) -> None:
+    # Two CLIs started together on a new state file: SQLite refused the switch to WAL, without waiting, to 11 % of them.
+    start, rounds = str(time.time() + 1.0), "30"
+    openers = [
+        subprocess.Popen([sys.executable, "-c", OPENER, str(tmp_path / "new"), start, rounds], cwd=ROOT,
+                         stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]  # fmt: skip
+    assert [opener.communicate(timeout=30)[0].strip() for opener in openers] == ["0", "0", "0"]
+
+
 # --- event claims: who works on an event, before the work -----------------------------------------------------------
 
 LEASE = dt.timedelta(minutes=2)
