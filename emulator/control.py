@@ -21,19 +21,68 @@ POST /_emulator/state             {"action": "add_api" | "delete_api" | "add_col
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
+from emulator.config import LroMode, Settings
 from emulator.protocol import ArmError, Reply, error_body, error_reply, ok
-from emulator.throttle import ARM_READ_BUCKET, ARM_READ_REFILL_PER_SECOND
-
-if TYPE_CHECKING:
-    from emulator.server import EmulatorServer
-
-_Control = Callable[["EmulatorServer", Mapping[str, Any]], Reply]
+from emulator.requestlog import RequestRecord
+from emulator.store import Store
+from emulator.throttle import ARM_READ_BUCKET, ARM_READ_REFILL_PER_SECOND, ThrottleSettings
 
 
-def handle(server: EmulatorServer, method: str, path: str, body: bytes) -> Reply:
+class ControlledServer(Protocol):
+    """What the control endpoints read and change on the server: `EmulatorServer` satisfies it structurally, so this
+    module never imports the server (which imports this module to answer `/_emulator/...`)."""
+
+    page_size: int
+    graph_page_size: int
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def requests(self) -> Sequence[RequestRecord]: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def throttling(self) -> ThrottleSettings: ...
+
+    @property
+    def state(self) -> Store: ...
+
+    def reset_requests(self) -> None: ...
+
+    def reset(self) -> None: ...
+
+    def clear_faults(self) -> None: ...
+
+    def set_latency(self, ms: int) -> None: ...
+
+    def add_fault(
+        self,
+        method: str | None,
+        path_contains: str,
+        *,
+        status: int | None = ...,
+        retry_after: int | None = ...,
+        drop: bool = ...,
+        times: int = ...,
+    ) -> None: ...
+
+    def set_lro_mode(self, mode: LroMode | str, polls: int = ..., *, retry_after_ms: int | None = ...) -> None: ...
+
+    def set_graph_enabled(self, enabled: bool) -> None: ...
+
+    def set_throttling(self, enabled: bool, *, bucket: int = ..., refill_per_second: float = ...) -> None: ...
+
+
+_Control = Callable[[ControlledServer, Mapping[str, Any]], Reply]
+
+
+def handle(server: ControlledServer, method: str, path: str, body: bytes) -> Reply:
     """Answer one control request; bad input answers 400 with the reason."""
     action = _ACTIONS.get((method, path.rstrip("/")))
     if action is None:
@@ -53,26 +102,26 @@ def _json_object(body: bytes) -> Mapping[str, Any]:
     return decoded
 
 
-def _health(server: EmulatorServer, _: Mapping[str, Any]) -> Reply:
+def _health(server: ControlledServer, _: Mapping[str, Any]) -> Reply:
     return ok({"status": "ok", "url": server.url})
 
 
-def _requests(server: EmulatorServer, _: Mapping[str, Any]) -> Reply:
+def _requests(server: ControlledServer, _: Mapping[str, Any]) -> Reply:
     records = server.requests
     return ok({"count": len(records), "requests": [record.to_dict() for record in records]})
 
 
-def _clear_requests(server: EmulatorServer, _: Mapping[str, Any]) -> Reply:
+def _clear_requests(server: ControlledServer, _: Mapping[str, Any]) -> Reply:
     server.reset_requests()
     return ok({"count": 0})
 
 
-def _reset(server: EmulatorServer, _: Mapping[str, Any]) -> Reply:
+def _reset(server: ControlledServer, _: Mapping[str, Any]) -> Reply:
     server.reset()
     return ok({"reset": True})
 
 
-def _faults(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
+def _faults(server: ControlledServer, body: Mapping[str, Any]) -> Reply:
     if body.get("clear"):
         server.clear_faults()
     if "latency_ms" in body:
@@ -92,12 +141,12 @@ def _faults(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
     return ok({"latency_ms": server.settings.latency_ms, "added": len(faults)})
 
 
-def _clear_faults(server: EmulatorServer, _: Mapping[str, Any]) -> Reply:
+def _clear_faults(server: ControlledServer, _: Mapping[str, Any]) -> Reply:
     server.clear_faults()
     return ok({"cleared": True})
 
 
-def _lro(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
+def _lro(server: ControlledServer, body: Mapping[str, Any]) -> Reply:
     retry_after_ms = body.get("retry_after_ms")
     server.set_lro_mode(
         str(body["mode"]),
@@ -110,7 +159,7 @@ def _lro(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
     )
 
 
-def _paging(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
+def _paging(server: ControlledServer, body: Mapping[str, Any]) -> Reply:
     if "page_size" not in body and "graph_page_size" not in body:
         raise ValueError("give 'page_size' and/or 'graph_page_size'")
     if "page_size" in body:
@@ -120,7 +169,7 @@ def _paging(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
     return ok({"page_size": server.page_size, "graph_page_size": server.graph_page_size})
 
 
-def _graph(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
+def _graph(server: ControlledServer, body: Mapping[str, Any]) -> Reply:
     enabled = body["enabled"]
     if not isinstance(enabled, bool):
         raise ValueError("'enabled' must be true or false")
@@ -128,7 +177,7 @@ def _graph(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
     return ok({"enabled": server.settings.graph_enabled})
 
 
-def _throttling(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
+def _throttling(server: ControlledServer, body: Mapping[str, Any]) -> Reply:
     enabled = body["enabled"]
     if not isinstance(enabled, bool):
         raise ValueError("'enabled' must be true or false")
@@ -141,7 +190,7 @@ def _throttling(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
     return ok({"enabled": settings.enabled, "bucket": settings.bucket, "refill_per_second": settings.refill_per_second})
 
 
-def _state(server: EmulatorServer, body: Mapping[str, Any]) -> Reply:
+def _state(server: ControlledServer, body: Mapping[str, Any]) -> Reply:
     action = body.get("action")
     store = server.state
     if action == "set_pricing":
