@@ -30,7 +30,7 @@ class LroMode(StrEnum):
 
 
 @dataclass
-class Settings:
+class EmulatorConfig:
     """Mutable server-wide behaviour; `EmulatorServer.reset()` restores the defaults it was built with."""
 
     page_size: int = DEFAULT_PAGE_SIZE
@@ -47,4 +47,4 @@ class Env:
     """What a resource handler may use: the state store and the current settings."""
 
     store: Store
-    settings: Settings
+    settings: EmulatorConfig

@@ -24,7 +24,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from emulator.config import LroMode, Settings
+from emulator.config import EmulatorConfig, LroMode
 from emulator.protocol import ArmError, Reply, error_body, error_reply, ok
 from emulator.requestlog import RequestRecord
 from emulator.store import Store
@@ -45,7 +45,7 @@ class ControlledServer(Protocol):
     def requests(self) -> Sequence[RequestRecord]: ...
 
     @property
-    def settings(self) -> Settings: ...
+    def settings(self) -> EmulatorConfig: ...
 
     @property
     def throttling(self) -> ThrottleSettings: ...

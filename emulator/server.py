@@ -16,7 +16,7 @@ from types import TracebackType
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from emulator import control
-from emulator.config import DEFAULT_GRAPH_PAGE_SIZE, Env, LroMode, Settings
+from emulator.config import DEFAULT_GRAPH_PAGE_SIZE, EmulatorConfig, Env, LroMode
 from emulator.estate import Estate
 from emulator.faults import FaultPlan, fault_reply, make_fault
 from emulator.httpd import LoopbackHTTPServer
@@ -66,9 +66,9 @@ class EmulatorServer:
         self.estate = estate
         self._host = _loopback_host(host)
         self._requested_port = port
-        self._defaults = Settings(page_size=page_size, graph_page_size=graph_page_size)
+        self._defaults = EmulatorConfig(page_size=page_size, graph_page_size=graph_page_size)
         self.state = Store(estate)
-        self.settings = Settings(page_size=page_size)
+        self.settings = EmulatorConfig(page_size=page_size)
         self.graph_page_size = graph_page_size
         self._env = Env(self.state, self.settings)
         self._log = RequestLog()
