@@ -341,6 +341,9 @@ class StatusRecord:
     etag: str | None = None
 
 
+DIGEST_ID_MARK = "-digest-"  # in every digest's outbox id; read only for items stored before the ``digest`` field
+
+
 @dataclass(frozen=True)
 class OutboxItem:
     """One message for one sink: a single alert (event path) or a digest of many (sweep, CLI).
@@ -355,6 +358,7 @@ class OutboxItem:
     last_error: str | None = None
     parked: bool = False
     etag: str | None = None
+    digest: bool = False  # a digest of a sweep or a scan: the dispatcher merges the digests due for one sink
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import json
 from collections.abc import Sequence
 from typing import Protocol
 
-from monitors.model import Alert, EventClaim, Meter, OutboxItem, StatusRecord
+from monitors.model import DIGEST_ID_MARK, Alert, EventClaim, Meter, OutboxItem, StatusRecord
 
 BAD_SPEC = (
     "MONITOR_STATE: expected sqlite:PATH, tables:CONNECTION_STRING or tables:https://ACCOUNT.table.core.windows.net"
@@ -127,3 +127,9 @@ def decode_alerts(text: str) -> tuple[Alert, ...]:
 def clip_error(error: str) -> str:
     """A sink's error, shortened to what an outbox row should carry."""
     return error if len(error) <= MAX_ERROR_CHARS else error[: MAX_ERROR_CHARS - 3] + "..."
+
+
+def stored_digest(flag: object, item_id: str) -> bool:
+    """Whether a stored outbox item is a digest: its ``digest`` flag, or, for an item stored by a version without the
+    flag (still waiting in a store after an upgrade), the mark those versions put in every digest's id."""
+    return bool(flag) if flag is not None else DIGEST_ID_MARK in item_id

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from monitors.errors import StateError
 from monitors.model import EventClaim, Meter, OutboxItem, Reason, Status, StatusRecord
-from monitors.state import clip_error, decode_alerts, encode_alerts, format_time, parse_time
+from monitors.state import clip_error, decode_alerts, encode_alerts, format_time, parse_time, stored_digest
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS status (
@@ -32,13 +32,19 @@ CREATE TABLE IF NOT EXISTS deliveries (key TEXT PRIMARY KEY, sent INTEGER NOT NU
 CREATE TABLE IF NOT EXISTS outbox (
     item_id TEXT PRIMARY KEY, sink TEXT NOT NULL, alerts_json TEXT NOT NULL, created_at TEXT NOT NULL,
     next_attempt_at TEXT NOT NULL, attempts INTEGER NOT NULL, last_error TEXT, parked INTEGER NOT NULL,
-    version INTEGER NOT NULL);
+    version INTEGER NOT NULL, digest INTEGER);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (parked, next_attempt_at);
 CREATE TABLE IF NOT EXISTS meters (
     key TEXT PRIMARY KEY, value REAL NOT NULL, stamp TEXT NOT NULL, version INTEGER NOT NULL);
 """
 _SELECT_OUTBOX = (
-    "SELECT item_id, sink, alerts_json, created_at, next_attempt_at, attempts, last_error, parked, version FROM outbox"
+    "SELECT item_id, sink, alerts_json, created_at, next_attempt_at, attempts, last_error, parked, digest, version"
+    " FROM outbox"
+)
+_INSERT_OUTBOX = (
+    "INSERT OR IGNORE INTO outbox"
+    " (item_id, sink, alerts_json, created_at, next_attempt_at, attempts, last_error, parked, digest, version)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
 )
 _ORDER = " ORDER BY created_at, item_id"
 _LOCK_WAIT_SECONDS = 10.0
@@ -59,6 +65,7 @@ class SqliteStateStore:
             self._conn.row_factory = sqlite3.Row
             _use_wal(self._conn)
             self._conn.executescript(_SCHEMA)
+            _add_digest_column(self._conn)
 
     def get_status(self, key: str) -> StatusRecord | None:
         with self._lock, _guard("get_status"):
@@ -166,9 +173,10 @@ class SqliteStateStore:
             item.attempts,
             clip_error(item.last_error) if item.last_error is not None else None,
             int(item.parked),
+            int(item.digest),
         )
         with self._lock, _guard("enqueue"):
-            cursor = self._conn.execute("INSERT OR IGNORE INTO outbox VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)", values)
+            cursor = self._conn.execute(_INSERT_OUTBOX, values)
         return cursor.rowcount == 1
 
     def due(self, now: dt.datetime, limit: int = 100) -> list[OutboxItem]:
@@ -247,6 +255,18 @@ def _use_wal(conn: sqlite3.Connection) -> None:
             time.sleep(_WAL_RETRY_SECONDS)
 
 
+def _add_digest_column(conn: sqlite3.Connection) -> None:
+    """Give a file made by a version without the outbox's ``digest`` column that column (its rows keep NULL, read as
+    the old id mark); another process adding it at the same moment is fine."""
+    if any(row["name"] == "digest" for row in conn.execute("PRAGMA table_info(outbox)")):
+        return
+    try:
+        conn.execute("ALTER TABLE outbox ADD COLUMN digest INTEGER")
+    except sqlite3.OperationalError as exc:
+        if "duplicate column" not in str(exc):
+            raise
+
+
 @contextmanager
 def _guard(operation: str) -> Iterator[None]:
     """Turn sqlite3 and file-system errors into one-line StateErrors naming the operation."""
@@ -272,4 +292,5 @@ def _item(row: sqlite3.Row) -> OutboxItem:
         last_error=row["last_error"],
         parked=bool(row["parked"]),
         etag=str(row["version"]),
+        digest=stored_digest(row["digest"], row["item_id"]),
     )

@@ -35,7 +35,15 @@ from azure.data.tables import TableClient, TableEntity, TableServiceClient, Tabl
 
 from monitors.errors import SettingsError, StateError
 from monitors.model import EventClaim, Meter, OutboxItem, Reason, Status, StatusRecord
-from monitors.state import BAD_SPEC, clip_error, decode_alerts, encode_alerts, format_time, parse_time
+from monitors.state import (
+    BAD_SPEC,
+    clip_error,
+    decode_alerts,
+    encode_alerts,
+    format_time,
+    parse_time,
+    stored_digest,
+)
 
 # Fail in seconds when the account is unreachable, rather than after azure-core's default 10 retries of 300 s.
 CLIENT_OPTIONS: dict[str, Any] = {"connection_timeout": 5, "read_timeout": 10, "retry_total": 2}
@@ -424,6 +432,7 @@ def _outbox_entity(item: OutboxItem) -> dict[str, Any]:
         "next_attempt_at": format_time(item.next_attempt_at),
         "attempts": item.attempts,
         "parked": item.parked,
+        "digest": item.digest,
         "alerts_parts": len(parts),
     }
     entity.update({f"alerts_json_{index}": part for index, part in enumerate(parts)})
@@ -444,6 +453,7 @@ def _outbox_item(entity: TableEntity) -> OutboxItem:
         last_error=entity.get("last_error"),
         parked=entity["parked"],
         etag=entity.metadata["etag"],
+        digest=stored_digest(entity.get("digest"), entity["item_id"]),
     )
 
 

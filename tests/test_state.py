@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -11,10 +12,12 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from azure.data.tables import TableClient, UpdateMode
 
 from monitors.errors import SettingsError, StateError
 from monitors.model import Alert, AlertKind, EventClaim, Finding, Kind, OutboxItem, Reason, Status, StatusRecord
@@ -209,6 +212,54 @@ def test_enqueued_item_round_trips_with_its_alerts(store: StateStore) -> None:
     queued = item("digest-1", n_alerts=3, last_error="HTTP 500 from teams", attempts=2)
     store.enqueue(queued)
     assert unstamped(store.outbox()) == [queued]
+
+
+def test_a_digest_stays_a_digest_through_a_failed_attempt_and_its_id_does_not_decide(store: StateStore) -> None:
+    store.enqueue(item("teams-sweep-1of1", digest=True, created_at=T0 - dt.timedelta(seconds=1)))
+    store.enqueue(item("teams-orders-digest-v2"))  # an alert whose id holds the old digest mark is not a digest
+    leased = store.lease(store.due(T0)[0], T0 + dt.timedelta(minutes=2))
+    assert leased is not None
+    store.fail(leased, "HTTP 503", T0, park=False)
+    assert [(i.item_id, i.digest) for i in store.outbox()] == [
+        ("teams-sweep-1of1", True),
+        ("teams-orders-digest-v2", False),
+    ]
+
+
+OLD_OUTBOX = """CREATE TABLE outbox (
+    item_id TEXT PRIMARY KEY, sink TEXT NOT NULL, alerts_json TEXT NOT NULL, created_at TEXT NOT NULL,
+    next_attempt_at TEXT NOT NULL, attempts INTEGER NOT NULL, last_error TEXT, parked INTEGER NOT NULL,
+    version INTEGER NOT NULL)"""
+
+
+def test_items_queued_by_a_version_without_the_digest_flag_are_read_by_their_id_in_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    with closing(sqlite3.connect(path)) as old, old:
+        old.execute(OLD_OUTBOX)
+        for item_id in ("teams-digest-0a1b-1of1", "teams-alert-7"):
+            old.execute(
+                "INSERT INTO outbox VALUES (?, 'teams', '[]', ?, ?, 0, NULL, 0, 1)",
+                (item_id, T0.isoformat(), T0.isoformat()),
+            )
+    upgraded = SqliteStateStore(str(path))
+    upgraded.enqueue(item("teams-sweep-1of1", digest=True))
+    assert [(i.item_id, i.digest) for i in upgraded.outbox()] == [
+        ("teams-alert-7", False), ("teams-digest-0a1b-1of1", True), ("teams-sweep-1of1", True)
+    ]  # fmt: skip
+    upgraded.close()
+
+
+def test_items_queued_by_a_version_without_the_digest_flag_are_read_by_their_id_in_tables(
+    azurite: str, table_prefix: str, tables_store: TableStateStore
+) -> None:
+    for item_id in ("teams-digest-0a1b-1of1", "teams-alert-7"):
+        tables_store.enqueue(item(item_id))
+    with TableClient.from_connection_string(azurite, f"{table_prefix}outbox") as table:
+        for entity in table.list_entities():
+            table.update_entity({k: v for k, v in entity.items() if k != "digest"}, mode=UpdateMode.REPLACE)
+    assert [(i.item_id, i.digest) for i in tables_store.outbox()] == [
+        ("teams-alert-7", False), ("teams-digest-0a1b-1of1", True)
+    ]  # fmt: skip
 
 
 def test_enqueue_is_idempotent(store: StateStore) -> None:

@@ -14,7 +14,6 @@ from monitors.texts import REASON_TEXT
 DIGEST_LIMIT = 10
 # An Azure Tables entity holds at most ~1 MiB; a stored alert takes about 0.5 KB, so digests hold at most 400 alerts.
 DIGEST_PART = 400
-DIGEST_MARK = "-digest-"  # in the outbox item id of every digest, which the dispatcher may merge per sink
 PORTAL_RESOURCE = "https://portal.azure.com/#resource"
 # Defender for Cloud > Environment settings: where the Defender for APIs plan of a subscription is switched on.
 PORTAL_PLANS = "https://portal.azure.com/#view/Microsoft_Azure_Security/SecurityMenuBlade/~/EnvironmentSettings"

@@ -8,21 +8,33 @@ Retry-After); after ``MONITOR_ALERT_MAX_ATTEMPTS`` attempts the message is parke
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import logging
 import random
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from monitors.alerts.digest import DIGEST_MARK, DIGEST_PART, order_alerts
+from monitors.alerts.digest import DIGEST_PART, order_alerts
 from monitors.alerts.sink import Sink
 from monitors.errors import DeliveryError
-from monitors.model import Alert, EventClaim, OutboxItem
+from monitors.model import DIGEST_ID_MARK, Alert, EventClaim, OutboxItem
 from monitors.state import StateStore
 
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=2)
 MAX_DELAY = dt.timedelta(hours=1)
+
+
+class Outcome(enum.Enum):
+    """What became of one outbox item in one delivery pass."""
+
+    SENT = "sent"
+    DUPLICATE = "duplicate"  # every alert in it had already gone out for this sink: completed, nothing sent
+    WAITING = "waiting"  # another instance is sending some of its alerts: back after the lease
+    RETRYING = "retrying"
+    PARKED = "parked"
 
 
 @dataclass(frozen=True)
@@ -60,7 +72,7 @@ class Dispatcher:
         """Try every message that is due now, up to ``max_messages`` (the rest wait for the next call); never raises
         for a sink's failure (the outbox keeps the message). Digests due for the same sink go out as one message
         (the per-service digests of a sweep become one), up to ``DIGEST_PART`` alerts each."""
-        outcomes: list[str] = []
+        outcomes: Counter[Outcome] = Counter()
         held: dict[str, list[OutboxItem]] = {}
         tried: set[str] = set()  # a message retried "now" (zero backoff) waits for the next call
         while len(tried) < max_messages:
@@ -72,16 +84,16 @@ class Dispatcher:
                 leased = self._store.lease(item, now + LEASE)
                 if leased is None:
                     continue  # another instance is delivering it
-                if DIGEST_MARK in leased.item_id:
+                if leased.digest:
                     held.setdefault(leased.sink, []).append(leased)
                 else:
-                    outcomes += self._deliver([leased], now)
+                    outcomes.update(self._deliver([leased], now))
         for items in held.values():
             for group in _groups(items):
-                outcomes += self._deliver(group, now)
-        return DeliveryReport(outcomes.count("sent"), outcomes.count("retrying"), outcomes.count("parked"))
+                outcomes.update(self._deliver(group, now))
+        return DeliveryReport(outcomes[Outcome.SENT], outcomes[Outcome.RETRYING], outcomes[Outcome.PARKED])
 
-    def _deliver(self, group: list[OutboxItem], now: dt.datetime) -> list[str]:
+    def _deliver(self, group: list[OutboxItem], now: dt.datetime) -> list[Outcome]:
         """Send a group of outbox items for one sink as one message; each item's outcome.
 
         Every alert is claimed for this sink first (``sink:alert_id``): an alert already sent, in this item or in
@@ -102,10 +114,10 @@ class Dispatcher:
                 return [self._failed(item, exc, now) for item in group]
             self._store.finish_deliveries([_key(sink_name, a.alert_id) for a in fresh], now)
         if busy:
-            return ["waiting"] * len(group)  # leased: back after the lease, when the other sender has finished
+            return [Outcome.WAITING] * len(group)  # leased: back after the lease, when the other sender has finished
         for item in group:
             self._store.complete(item)
-        return ["sent" if fresh else "duplicate"] * len(group)
+        return [Outcome.SENT if fresh else Outcome.DUPLICATE] * len(group)
 
     def _send(self, sink_name: str, group: list[OutboxItem], fresh: list[Alert], now: dt.datetime) -> None:
         sink = self._sinks.get(sink_name)
@@ -114,17 +126,17 @@ class Dispatcher:
         whole = len(group) == 1 and len(fresh) == len(group[0].alerts)
         sink.send(group[0] if whole else _merge(group, fresh, now))
 
-    def _failed(self, item: OutboxItem, exc: DeliveryError, now: dt.datetime) -> str:
+    def _failed(self, item: OutboxItem, exc: DeliveryError, now: dt.datetime) -> Outcome:
         attempts = item.attempts + 1
         park = attempts >= self._max_attempts or item.sink not in self._sinks
         delay = max(backoff(attempts, self._retry_seconds, self._rng), dt.timedelta(seconds=exc.retry_after or 0))
         self._store.fail(item, str(exc), now + delay, park=park)
         if park:
             log.error("alert %s parked after %d attempts: %s", item.item_id, attempts, exc)
-            return "parked"
+            return Outcome.PARKED
         seconds = delay.total_seconds()
         log.warning("alert %s not delivered (attempt %d), retry in %.0f s: %s", item.item_id, attempts, seconds, exc)
-        return "retrying"
+        return Outcome.RETRYING
 
 
 def _key(sink: str, alert_id: str) -> str:
@@ -149,10 +161,11 @@ def _merge(items: list[OutboxItem], alerts: list[Alert], now: dt.datetime) -> Ou
     that a resend of the same message after a crash carries the same ``webhook-id``."""
     ids = "|".join([item.item_id for item in items] + sorted(alert.alert_id for alert in alerts))
     return OutboxItem(
-        item_id=f"{items[0].sink}{DIGEST_MARK}merged-{hashlib.sha256(ids.encode()).hexdigest()[:24]}",
+        item_id=f"{items[0].sink}{DIGEST_ID_MARK}merged-{hashlib.sha256(ids.encode()).hexdigest()[:24]}",
         sink=items[0].sink,
         alerts=tuple(order_alerts(alerts)),
         created_at=min(item.created_at for item in items),
         next_attempt_at=now,
         attempts=max(item.attempts for item in items),
+        digest=True,
     )

@@ -13,10 +13,10 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 
-from monitors.alerts.digest import DIGEST_MARK, DIGEST_PART, order_alerts
+from monitors.alerts.digest import DIGEST_PART, order_alerts
 from monitors.alerts.dispatch import DeliveryReport, Dispatcher
 from monitors.alerts.sink import Sink
-from monitors.model import Alert, Finding, OutboxItem
+from monitors.model import DIGEST_ID_MARK, Alert, Finding, OutboxItem
 from monitors.settings import Settings
 from monitors.state import StateStore
 from monitors.transitions import decide, subject_key
@@ -98,7 +98,7 @@ class Notifier:
 
     def _enqueue(self, alerts: list[Alert], now: dt.datetime, due: dt.datetime, *, digest: bool) -> None:
         """One outbox item per sink: an alert under its own id (the event path), or a digest, split worst-first into
-        parts that fit one table entity, under ids the dispatcher recognises to merge digests per sink."""
+        parts that fit one table entity, marked as digests, which the dispatcher merges per sink."""
         if not digest:
             parts = [(alerts[0].alert_id, alerts)]
         else:
@@ -107,11 +107,14 @@ class Notifier:
             parts = [(f"{base}-{n}of{len(chunks)}", chunk) for n, chunk in enumerate(chunks, 1)]
         for sink in self._sinks:
             for batch, part in parts:
-                item = OutboxItem(f"{sink.name}-{batch}", sink.name, tuple(part), created_at=now, next_attempt_at=due)
+                item = OutboxItem(
+                    f"{sink.name}-{batch}", sink.name, tuple(part), created_at=now, next_attempt_at=due, digest=digest
+                )
                 self._store.enqueue(item)
 
 
 def _digest_id(alerts: Sequence[Alert]) -> str:
     return (
-        DIGEST_MARK.lstrip("-") + hashlib.sha256("|".join(sorted(a.alert_id for a in alerts)).encode()).hexdigest()[:24]
+        DIGEST_ID_MARK.lstrip("-")
+        + hashlib.sha256("|".join(sorted(a.alert_id for a in alerts)).encode()).hexdigest()[:24]
     )

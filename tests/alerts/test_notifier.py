@@ -11,7 +11,6 @@ from collections.abc import Callable
 import pytest
 
 from emulator.receiver import DROP, HANG, Receiver
-from monitors.alerts.digest import DIGEST_MARK
 from monitors.alerts.dispatch import Dispatcher
 from monitors.alerts.notifier import Notifier
 from monitors.alerts.slack import SlackSink
@@ -317,7 +316,9 @@ def test_alert_queued_again_after_it_was_sent_is_not_sent_again(make_notifier, r
     # A late recorder read the status before it was stored, so it computed the same transition, and queues it now.
     late = decide(None, BAD, clock(), dt.timedelta(hours=24)).alert
     store.enqueue(
-        OutboxItem(f"webhook{DIGEST_MARK}late-1of1", "webhook", (late,), created_at=clock(), next_attempt_at=clock())
+        OutboxItem(
+            "webhook-digest-late-1of1", "webhook", (late,), created_at=clock(), next_attempt_at=clock(), digest=True
+        )
     )
     notifier.deliver()
     assert (len(_alert_ids(receiver)), store.outbox()) == (1, [])
