@@ -46,7 +46,7 @@ $(CHECKOV): infra/requirements-checkov.txt
 	touch $(CHECKOV)
 
 demo: $(STAMP) $(NODE_DEPS)
-	$(BIN)/python -m monitors demo
+	$(BIN)/python -m demo
 
 lint: $(STAMP) $(CHECKOV)
 	$(BIN)/ruff check .

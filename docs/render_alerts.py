@@ -1,7 +1,7 @@
 """Render the README screenshots of the Teams and Slack alerts: ``python docs/render_alerts.py`` (needs chromium).
 
 Builds a single-alert message and a digest for each sink with the real renderers (monitors.alerts.teams / slack),
-writes the preview pages with monitors.demo_render.write_pages into a temporary directory, screenshots each page
+writes the preview pages with demo.render.write_pages into a temporary directory, screenshots each page
 with headless chromium at the size of its content. A development script: not part of the product or tests.
 """
 
@@ -18,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from demo.render import ADAPTIVECARDS_JS, write_pages  # noqa: E402
 from monitors.alerts.slack import render_slack  # noqa: E402
 from monitors.alerts.teams import render_teams  # noqa: E402
-from monitors.demo_render import ADAPTIVECARDS_JS, write_pages  # noqa: E402
 from monitors.model import Action, Alert, AlertKind, Finding, Kind, Reason, Status  # noqa: E402
 
 DOCS = ROOT / "docs"

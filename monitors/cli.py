@@ -48,8 +48,6 @@ def _parser() -> argparse.ArgumentParser:
     alerts = commands.add_parser("alerts", help="show undelivered alerts in the outbox (needs MONITOR_STATE)")
     alerts.add_argument("--pending", action="store_true", help="only alerts still waiting or parked (default)")
     alerts.add_argument("--deliver", action="store_true", help="try to deliver due alerts now")
-    demo = commands.add_parser("demo", help="run everything against the bundled local ARM emulator")
-    demo.add_argument("--out", default=".demo", help="folder for the demo's reports (default .demo)")
     return parser
 
 
@@ -171,10 +169,6 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     try:
         settings = load_settings()
-        if args.command == "demo":
-            from monitors.demo import run_demo
-
-            return run_demo(settings, args.out, out)
         return run(args, settings, out, err)
     except (SettingsError, EventError) as exc:
         print(terminal(f"error: {exc}"), file=err)

@@ -101,3 +101,17 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_monitors_package_has_no_import_cycle() -> None:
     assert _cycles(_import_graph("monitors")) == []
+
+
+DEV_TOOLS = ("demo", "emulator", "tests", "bench")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*sorted((ROOT / "monitors").rglob("*.py")), ROOT / "function_app.py"],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_the_product_never_imports_the_dev_tools(path: Path) -> None:
+    """The demo, the emulator, the tests and the benchmarks stay out of the function package (.funcignore): an import
+    of one of them, even a lazy one inside a function, would fail in Azure."""
+    assert sorted(n for n in imported_modules(path) if n.split(".")[0] in DEV_TOOLS) == []

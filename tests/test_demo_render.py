@@ -9,9 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from monitors.alerts.slack import render_slack
-from monitors.alerts.teams import render_teams
-from monitors.demo_render import (
+from demo.render import (
     SCRIPT_NAME,
     STYLESHEET_NAME,
     card_of,
@@ -21,6 +19,8 @@ from monitors.demo_render import (
     render_slack_page,
     write_pages,
 )
+from monitors.alerts.slack import render_slack
+from monitors.alerts.teams import render_teams
 from tests.alerts.factories import make_alert, many_alerts
 
 HOSTILE = "</script><!--<script>alert(1)</script> <img src=x onerror=alert(2)> & \"quotes\" 'too'"

@@ -1,34 +1,44 @@
-"""``python -m monitors demo``: the whole product against the bundled local ARM emulator, start to finish.
+"""``python -m demo``: the whole product against the bundled local ARM emulator, start to finish.
 
 Starts the emulator on a sample estate (two subscriptions, one with the plan off; Premium, Developer, Consumption,
 an unsupported region, a workspace, GraphQL / WebSocket / SOAP APIs, revisions, a self-hosted gateway, an exempt
 service, an orphaned collection) and three local receivers standing in for Teams, Slack and a signed webhook;
 scans, replays a burst of Event Grid events with duplicates through the function's path and auto-onboards, rescans,
 and prints a before/after table. Reports, the alerts received and pages showing them land in ``--out``.
+
+Exit codes: 0 when every step behaved as expected; 1 when the demo ran but did not show what it is meant to show (a
+finding in error, a REST API still not onboarded after the rescan, an onboarding that failed, a receiver that got no
+alert), each reason on stderr; 2 a configuration error; 3 the local state or ARM failed before a finding was made.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import datetime as dt
 import json
+import logging
 import secrets
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO, TypeVar
 
+from demo.render import write_pages
 from emulator import EmulatorServer, load_estate
 from emulator.receiver import Receiver, start_receiver, stop_receiver
 from monitors import report
-from monitors.demo_render import write_pages
 from monitors.engine import EventOutcome
-from monitors.model import Action, Finding, OnboardMode, SelfHostedMode
+from monitors.errors import AzureError, EventError, SettingsError, StateError
+from monitors.escape import terminal
+from monitors.model import Action, Finding, OnboardMode, Reason, SelfHostedMode, Status
 from monitors.runtime import Runtime, build_runtime
-from monitors.settings import Settings
+from monitors.settings import Settings, load_settings
 
 T = TypeVar("T")
-ESTATE = Path(__file__).with_name("demo_data") / "estate.json"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
+ESTATE = Path(__file__).with_name("data") / "estate.json"
 PROD = "11111111-1111-1111-1111-111111111111"
 DEV = "22222222-2222-2222-2222-222222222222"
 STORAGE = "providers/Microsoft.Storage/storageAccounts/contosodata"
@@ -131,7 +141,10 @@ def _demo_settings(settings: Settings, arm_url: str, out: Path, receivers: dict[
     )
 
 
-def _run_steps(server: EmulatorServer, base: Settings, say: Callable[[str], None]) -> list[Finding]:
+def _run_steps(
+    server: EmulatorServer, base: Settings, say: Callable[[str], None]
+) -> tuple[list[Finding], list[Finding], list[Finding]]:
+    """The three steps and the before/after table; returns the first scan, the events' findings and the rescan."""
     before = _step(base, _scan_all)
     say("== 1. First scan (MONITOR_AUTO_ONBOARD=off); one digest per alert sink\n" + report.render_table(before) + "\n")
     shipping = {"name": "shipping", "displayName": "Shipping API", "path": "shipping"}
@@ -147,10 +160,30 @@ def _run_steps(server: EmulatorServer, base: Settings, say: Callable[[str], None
     acted = [o.finding for o in outcomes if o is not None and o.finding]
     say("== Before / after\n" + format_before_after(before, acted, after) + "\n")
     say(f"ARM requests: {calls} for the first scan and the events, {server.request_count - calls} for the rescan")
-    return after
+    return before, acted, after
 
 
-def _save_alerts(out: Path, receivers: dict[str, Receiver]) -> str:
+def demo_problems(
+    before: Sequence[Finding], acted: Sequence[Finding], after: Sequence[Finding], received: Mapping[str, int]
+) -> list[str]:
+    """Why the demo did not show what it is meant to show, empty when it did: a finding in error in any step, an
+    onboarding or offboarding that failed, a REST API still not onboarded after the rescan with auto-onboarding on,
+    or a local receiver (``received``: messages per sink) that got no alert."""
+    problems: list[str] = []
+    for f in [*before, *acted, *after]:
+        subject = f"{f.service or f.subscription_id}/{f.api or f.kind}"
+        if f.status is Status.ERROR:
+            problems.append(f"{subject}: {f.status}/{f.reason}: {f.detail}")
+        if f.action in (Action.ONBOARD_FAILED, Action.OFFBOARD_FAILED):
+            problems.append(f"{subject}: {f.action}: {f.detail}")
+    for f in after:
+        if f.reason is Reason.NOT_ONBOARDED:
+            problems.append(f"{f.service}/{f.api}: still not onboarded after the rescan with auto-onboarding on")
+    problems.extend(f"the local {name} receiver got no alert" for name, count in received.items() if count == 0)
+    return list(dict.fromkeys(problems))
+
+
+def _save_alerts(out: Path, receivers: Mapping[str, Receiver]) -> str:
     """Keep every message the local receivers got, and pages a person can look at."""
     folder = out / "alerts"
     folder.mkdir(exist_ok=True)
@@ -164,8 +197,9 @@ def _save_alerts(out: Path, receivers: dict[str, Receiver]) -> str:
     return f"Alerts received by the local receivers: {counts} messages; saved in {folder}/ with {len(pages)} HTML pages"
 
 
-def run_demo(settings: Settings, out_dir: str, stdout: TextIO) -> int:
-    """Run the demo end to end; returns 0 when every step behaved as expected."""
+def run_demo(settings: Settings, out_dir: str, stdout: TextIO, stderr: TextIO) -> int:
+    """Run the demo end to end; returns 0 when every step behaved as expected, else 1 with the reasons on
+    ``stderr`` (``demo_problems``)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for stale in [*out.glob("state.sqlite*"), *out.glob("alerts/*")]:
@@ -179,7 +213,7 @@ def run_demo(settings: Settings, out_dir: str, stdout: TextIO) -> int:
         with EmulatorServer(load_estate(ESTATE)) as server:
             server.set_lro_mode("201", polls=1)
             say(f"Local ARM emulator on {server.url} with {ESTATE.name}: 2 subscriptions, 5 APIM services.\n")
-            after = _run_steps(server, _demo_settings(settings, server.url, out, receivers), say)
+            before, acted, after = _run_steps(server, _demo_settings(settings, server.url, out, receivers), say)
     finally:
         for receiver in receivers.values():
             stop_receiver(receiver)
@@ -190,4 +224,36 @@ def run_demo(settings: Settings, out_dir: str, stdout: TextIO) -> int:
     (out / "findings.md").write_text(report.render_markdown(after))
     (out / "events.json").write_text(json.dumps(demo_events(), indent=2))
     say(f"Reports written to {out}/ (findings.json, findings.sarif, findings.md); events in {out}/events.json")
-    return 0
+    problems = demo_problems(before, acted, after, {name: len(rx.requests) for name, rx in receivers.items()})
+    for problem in problems:
+        print(terminal(f"demo failed: {problem}"), file=stderr)
+    return EXIT_FAILED if problems else EXIT_OK
+
+
+class _OneLine(logging.Formatter):
+    """Log lines on the terminal as one line each, with no control character from a name acting on the terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal(super().format(record))
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """``python -m demo [--out FOLDER]``, with the settings and error handling of ``python -m monitors``."""
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=".demo", help="folder for the demo's reports (default .demo)")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    handler = logging.StreamHandler(err)
+    handler.setFormatter(_OneLine("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    try:
+        return run_demo(load_settings(), args.out, out, err)
+    except (SettingsError, EventError) as exc:
+        print(terminal(f"error: {exc}"), file=err)
+        return EXIT_USAGE
+    except (StateError, AzureError) as exc:  # state unreachable, or ARM failed before any finding could be made
+        print(terminal(f"error: {exc}"), file=err)
+        return EXIT_UNKNOWN
