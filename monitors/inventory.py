@@ -21,6 +21,7 @@ from monitors.errors import AzureError, CredentialError, EventError
 from monitors.model import CollectionFacts, Finding, PlanFacts, PlanRef, ServiceFacts, ServiceRef
 
 log = logging.getLogger(__name__)
+SWEEP_MESSAGE = "sweep"
 MAX_MESSAGE_CHARS = 48_000  # Storage queue messages hold 64 KiB; beyond this the worker lists collections itself
 
 
@@ -33,19 +34,19 @@ class ServiceWork:
     collections: dict[str, CollectionFacts] | None = None  # None: list them per service
 
     def to_message(self) -> str:
+        """Keyed JSON (version 2): a field added later is read by name, and a reader of an older version ignores it."""
         svc = self.service
         body: dict[str, object] = {
-            "v": 1,
+            "v": 2,
+            "kind": SWEEP_MESSAGE,
             "subscription": svc.ref.subscription_id,
             "resource_group": svc.ref.resource_group,
             "service": svc.ref.service,
             "sku": svc.sku,
             "location": svc.location,
             "tags": svc.tags,
-            "plan": [self.plan.pricing_tier, self.plan.sub_plan] if self.plan else None,
-            "collections": None
-            if self.collections is None
-            else [[c.api_id, c.resource_id, c.provisioning_state, c.display_name] for c in self.collections.values()],
+            "plan": None if self.plan is None else {"tier": self.plan.pricing_tier, "sub_plan": self.plan.sub_plan},
+            "collections": None if self.collections is None else [_collection(c) for c in self.collections.values()],
         }
         text = json.dumps(body, separators=(",", ":"))
         if len(text) > MAX_MESSAGE_CHARS and self.collections is not None:
@@ -54,17 +55,50 @@ class ServiceWork:
 
     @classmethod
     def from_message(cls, text: str) -> ServiceWork:
-        """Raises EventError for a message this version cannot read."""
+        """Reads version 2, and version 1 (positional arrays) still waiting in the queue after an upgrade; raises
+        EventError for anything else."""
         try:
             body = json.loads(text)
+            version = body["v"]
+            if version not in (1, 2) or (version == 2 and body["kind"] != SWEEP_MESSAGE):
+                raise ValueError(f"version {version!r} of kind {body.get('kind')!r}")
             ref = ServiceRef(str(body["subscription"]), str(body["resource_group"]), str(body["service"]))
             service = ServiceFacts(ref, str(body["sku"]), str(body["location"]), dict(body.get("tags") or {}))
-            plan = PlanFacts(ref.subscription_id, *body["plan"]) if body.get("plan") else None
+            plan = _plan(ref.subscription_id, body.get("plan"))
             rows = body.get("collections")
-            collections = None if rows is None else {str(r[0]).lower(): CollectionFacts(*r) for r in rows}
+            facts = None if rows is None else [_collection_facts(row) for row in rows]
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise EventError(f"sweep message is not a service work item ({type(exc).__name__}: {exc})") from None
-        return cls(service, plan, collections)
+        return cls(service, plan, None if facts is None else {c.api_id.lower(): c for c in facts})
+
+
+def _collection(facts: CollectionFacts) -> dict[str, str | None]:
+    return {
+        "api": facts.api_id,
+        "id": facts.resource_id,
+        "state": facts.provisioning_state,
+        "name": facts.display_name,
+    }
+
+
+def _collection_facts(row: object) -> CollectionFacts:
+    if isinstance(row, list):  # version 1: [api_id, resource_id, provisioning_state, display_name]
+        api, resource, state, name = row
+        return CollectionFacts(str(api), str(resource), state, name)
+    if not isinstance(row, dict):
+        raise TypeError(f"collection {type(row).__name__}")
+    return CollectionFacts(str(row["api"]), str(row["id"]), row.get("state"), row.get("name"))
+
+
+def _plan(subscription_id: str, value: object) -> PlanFacts | None:
+    if not value:
+        return None
+    if isinstance(value, list):  # version 1: [pricing_tier, sub_plan]
+        tier, sub_plan = value
+        return PlanFacts(subscription_id, str(tier), sub_plan)
+    if not isinstance(value, dict):
+        raise TypeError(f"plan {type(value).__name__}")
+    return PlanFacts(subscription_id, str(value["tier"]), value.get("sub_plan"))
 
 
 @dataclass

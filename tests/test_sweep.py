@@ -14,9 +14,9 @@ from azure.storage.queue import QueueClient
 import function_app
 from monitors.alerts.dispatch import Dispatcher
 from monitors.alerts.webhook import WebhookSink
-from monitors.errors import StateError, TransientAzureError
+from monitors.errors import EventError, StateError, TransientAzureError
 from monitors.inventory import ServiceWork, take_inventory
-from monitors.model import Action, Kind, Reason, Status
+from monitors.model import Action, CollectionFacts, Kind, PlanFacts, Reason, Status
 from monitors.runtime import MAX_DEQUEUE_COUNT, SWEEP_HOLD
 from monitors.state_sqlite import SqliteStateStore
 from tests.conftest import PROD, SUB_DEV
@@ -104,6 +104,52 @@ def test_work_item_survives_the_queue_message_round_trip(arm, make_engine) -> No
     engine = make_engine()
     work = take_inventory(engine.clients, SUBS).work[0]
     assert ServiceWork.from_message(work.to_message()) == work
+
+
+V1_MESSAGE = (  # as the previous version queued it: positional arrays for the plan and the collections
+    '{"v":1,"subscription":"sub-1","resource_group":"rg-1","service":"apim-1","sku":"Developer","location":"westeurope",'
+    '"tags":{"owner":"payments"},"plan":["Standard","P1"],"collections":[["Orders","/subscriptions/sub-1/resourceGroups'
+    '/rg-1/providers/Microsoft.ApiManagement/service/apim-1/providers/Microsoft.Security/apiCollections/Orders",'
+    '"Succeeded","Orders API"]]}'
+)
+
+
+def test_a_message_queued_by_the_previous_version_is_still_read() -> None:
+    work = ServiceWork.from_message(V1_MESSAGE)
+    collection = work.collections["orders"] if work.collections else None
+    assert (work.service.ref.service, work.service.tags, work.plan, collection) == (
+        "apim-1",
+        {"owner": "payments"},
+        PlanFacts("sub-1", "Standard", "P1"),
+        CollectionFacts("Orders", json.loads(V1_MESSAGE)["collections"][0][1], "Succeeded", "Orders API"),
+    )
+
+
+def test_a_message_carries_named_fields_and_a_field_added_later_is_ignored() -> None:
+    body = json.loads(ServiceWork.from_message(V1_MESSAGE).to_message())
+    body["collections"][0]["risk"] = "high"  # what a later version may add
+    body["added_later"] = {"anything": 1}
+    work = ServiceWork.from_message(json.dumps(body))
+    assert (body["v"], body["plan"], body["collections"][0]["state"], work) == (
+        2,
+        {"tier": "Standard", "sub_plan": "P1"},
+        "Succeeded",
+        ServiceWork.from_message(V1_MESSAGE),
+    )
+
+
+UNREADABLE = {
+    "a later version": {"v": 3, "kind": "sweep"},
+    "another kind": {"v": 2, "kind": "onboard"},
+    "a plan that is no plan": {"v": 2, "kind": "sweep", "plan": 7},
+    "a collection that is no collection": {"v": 2, "kind": "sweep", "collections": ["Orders"]},
+}
+
+
+@pytest.mark.parametrize("text", [json.dumps(json.loads(V1_MESSAGE) | c) for c in UNREADABLE.values()] + ["[1]", "{"])
+def test_a_message_this_version_cannot_read_is_refused_in_one_line(text: str) -> None:
+    with pytest.raises(EventError, match=r"^sweep message is not a service work item \(\w+: [^\n]*\)$"):
+        ServiceWork.from_message(text)
 
 
 @pytest.fixture
