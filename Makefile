@@ -64,7 +64,7 @@ python313:
 	@echo $(PYTHON313)
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) node_modules .demo .pytest_cache .mypy_cache .ruff_cache .hypothesis

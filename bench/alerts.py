@@ -2,31 +2,27 @@
 
 Findings are synthetic (no ARM at all); the sink is a signed webhook posting to a loopback receiver; state is SQLite
 on disk and Azure Tables on Azurite (node_modules/.bin/azurite-table, installed by `make test`).
-Usage: python bench/alerts.py [--findings 1000]
+Usage (from the repository root): python -m bench.alerts [--findings 1000]
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from emulator.receiver import start_receiver, stop_receiver  # noqa: E402
-from monitors.alerts.notifier import Notifier  # noqa: E402
-from monitors.alerts.webhook import WebhookSink  # noqa: E402
-from monitors.model import Finding, Kind, Reason, Status  # noqa: E402
-from monitors.settings import load_settings  # noqa: E402
-from monitors.state import StateStore  # noqa: E402
-from monitors.state_sqlite import SqliteStateStore  # noqa: E402
-from monitors.state_tables import open_table_store  # noqa: E402
-from tests.azurite import AZURITE_TABLE, running_azurite  # noqa: E402  (the same Azurite the tests start)
+from emulator.receiver import start_receiver, stop_receiver
+from monitors.alerts.notifier import Notifier
+from monitors.alerts.webhook import WebhookSink
+from monitors.model import Finding, Kind, Reason, Status
+from monitors.settings import load_settings
+from monitors.state import StateStore
+from monitors.state_sqlite import SqliteStateStore
+from monitors.state_tables import open_table_store
+from tests.azurite import AZURITE_TABLE, running_azurite  # the same Azurite the tests start
 
 SECRET = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw=="
 

@@ -5,7 +5,7 @@ drain the onboarding queue and counts the alerts each API produced at a signed-w
 The emulator runs in its own process with a fixed latency per ARM request; the Functions storage account is Azurite
 (tables and queues, node_modules/.bin/azurite, installed by `make test`). Trigger arguments are decoded by
 azure-functions' own converters from the host's JSON, and invocations run on a worker-sized thread pool.
-Usage: python bench/event_burst.py [--events 200] [--latency-ms 20] [--threads 8]
+Usage (from the repository root): python -m bench.event_burst [--events 200] [--latency-ms 20] [--threads 8]
 """
 
 from __future__ import annotations
@@ -15,22 +15,18 @@ import json
 import logging
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from azure.storage.queue import QueueClient
 
-from azure.storage.queue import QueueClient  # noqa: E402
-
-from bench.common import build_estate, emulator_process, reset, subscription_id  # noqa: E402
-from emulator.receiver import start_receiver, stop_receiver  # noqa: E402
-from tests.azurite import running_azurite  # noqa: E402  (the same Azurite the tests start)
-from tests.worker import decode_event_grid, decode_queue  # noqa: E402  (the worker's own converters)
+from bench.common import build_estate, emulator_process, reset, subscription_id
+from emulator.receiver import start_receiver, stop_receiver
+from tests.azurite import running_azurite  # the same Azurite the tests start
+from tests.worker import decode_event_grid, decode_queue  # the worker's own converters
 
 SECRET = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw=="
 SUB = subscription_id(0)

@@ -1,7 +1,8 @@
 """Benchmark: ARM requests, wall time and peak memory of a full scan and of an event burst, against the emulator.
 
 The emulator runs in its own process (so the figures are the monitor's own), with a fixed latency per ARM request.
-Usage: python bench/run.py [--services 50] [--apis 40] [--latency-ms 20] [--events 200] [--concurrency 8]
+Usage (from the repository root):
+    python -m bench.run [--services 50] [--apis 40] [--latency-ms 20] [--events 200] [--concurrency 8]
 """
 
 from __future__ import annotations
@@ -9,13 +10,10 @@ from __future__ import annotations
 import argparse
 import random
 import resource
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import build_estate, emulator_process, request_count, reset, subscription_id
 from monitors.azure.clients import ArmClients

@@ -10,8 +10,9 @@ throttled read that the SDK's retries did not absorb shows as an error finding.
 Run twice: "shared" (the budget in the state store, what the function app does) and "local" (each process its own
 budget, the design before). Prints per run: ARM requests, 429s the emulator answered, throttling-induced error
 findings (must be 0 for "shared"), wall time, and state-store operations per ARM request.
-Usage: python bench/scaleout.py [--workers 8] [--threads 12] [--subscriptions 2] [--services 200] [--apis 20]
-                                [--bucket 250] [--refill 25] [--reads-per-second 20] [--latency-ms 20] [--mode both]
+Usage (from the repository root):
+    python -m bench.scaleout [--workers 8] [--threads 12] [--subscriptions 2] [--services 200] [--apis 20]
+                             [--bucket 250] [--refill 25] [--reads-per-second 20] [--latency-ms 20] [--mode both]
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import queue
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -27,8 +27,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import build_estate, control, emulator_process, reset, subscription_id
 from monitors.azure.clients import ArmClients

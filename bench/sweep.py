@@ -3,20 +3,18 @@
 Default estate: 10 subscriptions x 20 Premium services x 50 APIs = 10,000 APIs, 20 ms per ARM request, concurrency 8.
 Prints ARM + Resource Graph requests per API, wall time against the floor that the request count and concurrency
 allow, peak memory, and the same for a naive baseline that asks ARM once per API.
-Usage: python bench/sweep.py [--subscriptions 10] [--services 20] [--apis 50] [--latency-ms 20] [--concurrency 8]
+Usage (from the repository root):
+    python -m bench.sweep [--subscriptions 10] [--services 20] [--apis 50] [--latency-ms 20] [--concurrency 8]
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import build_estate, emulator_process, request_count, reset, subscription_id
 from monitors.azure import defender
