@@ -65,7 +65,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Settings:
-    """The validated configuration of one process; secret-bearing fields are left out of its repr."""
+    """The validated configuration of one process; secret-bearing fields are left out of its repr. The defaults here
+    are the only ones: ``load_settings`` uses them for every setting that is not set."""
 
     arm_endpoint: str = DEFAULT_ARM_ENDPOINT
     subscriptions: tuple[str, ...] = ()
@@ -76,8 +77,8 @@ class Settings:
     onboard_timeout_seconds: float = 120.0
     onboard_poll_seconds: float = 2.0
     exempt_tag: str = "defender-apis-exempt"
-    supported_regions: frozenset[str] = frozenset()
-    supported_tiers: frozenset[str] = frozenset()
+    supported_regions: frozenset[str] = frozenset(normalize_region(r) for r in DEFAULT_SUPPORTED_REGIONS.split(","))
+    supported_tiers: frozenset[str] = frozenset(t.lower() for t in DEFAULT_SUPPORTED_TIERS.split(","))
     self_hosted: SelfHostedMode = SelfHostedMode.CHECK
     cache_seconds: float = 300.0
     arm_retries: int = 4
@@ -129,34 +130,42 @@ class Settings:
         return urlsplit(self.arm_endpoint).scheme == "http"
 
 
+_DEFAULTS = Settings()
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every setting; ``environ`` defaults to the process environment. An unknown MONITOR_* name
     is logged as a warning naming the closest setting, so a typo does not pass silently."""
     env = _Reads(os.environ if environ is None else environ)
+    d = _DEFAULTS
     settings = Settings(
         arm_endpoint=_arm_endpoint(env),
         subscriptions=_subscriptions(env),
         client_id=env.get("AZURE_CLIENT_ID") or None,
-        auto_onboard=_choice(env, "MONITOR_AUTO_ONBOARD", OnboardMode, OnboardMode.OFF),
-        auto_offboard_orphans=_choice(env, "MONITOR_AUTO_OFFBOARD_ORPHANS", OnboardMode, OnboardMode.OFF),
-        onboard_max_per_minute=int(_number(env, "MONITOR_ONBOARD_MAX_PER_MINUTE", 10, minimum=1, whole=True)),
-        onboard_timeout_seconds=_number(env, "MONITOR_ONBOARD_TIMEOUT_SECONDS", 120, minimum=1),
-        onboard_poll_seconds=_number(env, "MONITOR_ONBOARD_POLL_SECONDS", 2, minimum=0),
+        auto_onboard=_choice(env, "MONITOR_AUTO_ONBOARD", d.auto_onboard),
+        auto_offboard_orphans=_choice(env, "MONITOR_AUTO_OFFBOARD_ORPHANS", d.auto_offboard_orphans),
+        onboard_max_per_minute=int(
+            _number(env, "MONITOR_ONBOARD_MAX_PER_MINUTE", d.onboard_max_per_minute, minimum=1, whole=True)
+        ),
+        onboard_timeout_seconds=_number(env, "MONITOR_ONBOARD_TIMEOUT_SECONDS", d.onboard_timeout_seconds, minimum=1),
+        onboard_poll_seconds=_number(env, "MONITOR_ONBOARD_POLL_SECONDS", d.onboard_poll_seconds, minimum=0),
         exempt_tag=_exempt_tag(env),
         supported_regions=_known_list(
-            env, "MONITOR_SUPPORTED_REGIONS", DEFAULT_SUPPORTED_REGIONS, KNOWN_REGIONS, normalize_region, "region"
+            env, "MONITOR_SUPPORTED_REGIONS", d.supported_regions, KNOWN_REGIONS, normalize_region, "region"
         ),
         supported_tiers=_known_list(
-            env, "MONITOR_SUPPORTED_TIERS", DEFAULT_SUPPORTED_TIERS, KNOWN_TIERS, str.lower, "APIM SKU"
+            env, "MONITOR_SUPPORTED_TIERS", d.supported_tiers, KNOWN_TIERS, str.lower, "APIM SKU"
         ),
-        self_hosted=_choice(env, "MONITOR_SELF_HOSTED", SelfHostedMode, SelfHostedMode.CHECK),
-        cache_seconds=_number(env, "MONITOR_CACHE_SECONDS", 300, minimum=0),
-        arm_retries=int(_number(env, "MONITOR_ARM_RETRIES", 4, minimum=0, whole=True)),
-        arm_retry_backoff=_number(env, "MONITOR_ARM_RETRY_BACKOFF", 0.8, minimum=0),
-        arm_timeout_seconds=_number(env, "MONITOR_ARM_TIMEOUT_SECONDS", 30, minimum=1),
+        self_hosted=_choice(env, "MONITOR_SELF_HOSTED", d.self_hosted),
+        cache_seconds=_number(env, "MONITOR_CACHE_SECONDS", d.cache_seconds, minimum=0),
+        arm_retries=int(_number(env, "MONITOR_ARM_RETRIES", d.arm_retries, minimum=0, whole=True)),
+        arm_retry_backoff=_number(env, "MONITOR_ARM_RETRY_BACKOFF", d.arm_retry_backoff, minimum=0),
+        arm_timeout_seconds=_number(env, "MONITOR_ARM_TIMEOUT_SECONDS", d.arm_timeout_seconds, minimum=1),
         # Longer Retry-After answers end the retries (a 429 to redeliver): the event path must answer in ~30 s.
-        arm_max_retry_after_seconds=_number(env, "MONITOR_ARM_MAX_RETRY_AFTER_SECONDS", 10, minimum=0),
-        arm_reads_per_second=_number(env, "MONITOR_ARM_READS_PER_SECOND", 20, minimum=0.1),
+        arm_max_retry_after_seconds=_number(
+            env, "MONITOR_ARM_MAX_RETRY_AFTER_SECONDS", d.arm_max_retry_after_seconds, minimum=0
+        ),
+        arm_reads_per_second=_number(env, "MONITOR_ARM_READS_PER_SECOND", d.arm_reads_per_second, minimum=0.1),
         teams_webhook_url=_webhook_url(env, "MONITOR_TEAMS_WEBHOOK_URL"),
         slack_webhook_url=_webhook_url(env, "MONITOR_SLACK_WEBHOOK_URL"),
         webhook_url=_webhook_url(env, "MONITOR_WEBHOOK_URL"),
@@ -166,12 +175,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         state=env.get("MONITOR_STATE") or None,
         webjobs_storage=_webjobs_storage(env),
         queue_service_uri=_service_uri(env, "queue"),
-        renotify_hours=_number(env, "MONITOR_RENOTIFY_HOURS", 24, minimum=0),
-        sweep_queue=_queue_name(env, "MONITOR_SWEEP_QUEUE", "apim-sweep"),
-        onboard_queue=_queue_name(env, "MONITOR_ONBOARD_QUEUE", "apim-onboard"),
+        renotify_hours=_number(env, "MONITOR_RENOTIFY_HOURS", d.renotify_hours, minimum=0),
+        sweep_queue=_queue_name(env, "MONITOR_SWEEP_QUEUE", d.sweep_queue),
+        onboard_queue=_queue_name(env, "MONITOR_ONBOARD_QUEUE", d.onboard_queue),
         sweep_schedule=_schedule(env),
-        alert_max_attempts=int(_number(env, "MONITOR_ALERT_MAX_ATTEMPTS", 8, minimum=1, whole=True)),
-        alert_retry_seconds=_number(env, "MONITOR_ALERT_RETRY_SECONDS", 30, minimum=0),
+        alert_max_attempts=int(_number(env, "MONITOR_ALERT_MAX_ATTEMPTS", d.alert_max_attempts, minimum=1, whole=True)),
+        alert_retry_seconds=_number(env, "MONITOR_ALERT_RETRY_SECONDS", d.alert_retry_seconds, minimum=0),
     )
     _warn_unknown(env)
     return settings
@@ -212,14 +221,16 @@ def _csv(env: Mapping[str, str], name: str, default: str) -> list[str]:
 def _known_list(
     env: Mapping[str, str],
     name: str,
-    default: str,
+    default: frozenset[str],
     known: frozenset[str],
     normalize: Callable[[str], str],
     what: str,
 ) -> frozenset[str]:
     """A comma list of known names; an empty list or an unknown name is an error (either would make every API
     not applicable and a gate pass), and a name with a leading "+" is a new one, taken as is."""
-    items = _csv(env, name, default)
+    if name not in env:
+        return default
+    items = _csv(env, name, "")
     if not items:
         raise SettingsError(f"{name} is set but empty: unset it for the default, or list at least one {what}")
     values = set()
@@ -254,7 +265,7 @@ _TAG_FORBIDDEN = set("<>%&\\?/")
 
 
 def _exempt_tag(env: Mapping[str, str]) -> str:
-    tag = env.get("MONITOR_EXEMPT_TAG", "").strip() or "defender-apis-exempt"
+    tag = env.get("MONITOR_EXEMPT_TAG", "").strip() or _DEFAULTS.exempt_tag
     if len(tag) > 512 or any(ch in _TAG_FORBIDDEN or unicodedata.category(ch) == "Cc" for ch in tag):
         raise SettingsError(
             f"MONITOR_EXEMPT_TAG={tag[:40]!r}: expected an Azure tag name of at most 512 characters, without"
@@ -263,14 +274,14 @@ def _exempt_tag(env: Mapping[str, str]) -> str:
     return tag
 
 
-def _choice(env: Mapping[str, str], name: str, enum: type[_Mode], default: _Mode) -> _Mode:
+def _choice(env: Mapping[str, str], name: str, default: _Mode) -> _Mode:
     raw = env.get(name, "").strip().lower()
     if not raw:
         return default
     try:
-        return enum(raw)
+        return type(default)(raw)
     except ValueError:
-        allowed = ", ".join(m.value for m in enum)
+        allowed = ", ".join(m.value for m in type(default))
         raise SettingsError(f"{name}={raw[:40]!r}: expected one of {allowed}") from None
 
 
@@ -301,7 +312,7 @@ def _shown(raw: str) -> str:
 
 
 def _arm_endpoint(env: Mapping[str, str]) -> str:
-    raw = env.get("MONITOR_ARM_ENDPOINT", "").strip() or DEFAULT_ARM_ENDPOINT
+    raw = env.get("MONITOR_ARM_ENDPOINT", "").strip() or _DEFAULTS.arm_endpoint
     problem = url_problem(raw, http_to_loopback=True)
     if problem:
         raise SettingsError(
@@ -367,7 +378,7 @@ def _queue_name(env: Mapping[str, str], name: str, default: str) -> str:
 
 
 def _schedule(env: Mapping[str, str]) -> str:
-    schedule = env.get("MONITOR_SWEEP_SCHEDULE", "").strip() or "0 0 * * * *"
+    schedule = env.get("MONITOR_SWEEP_SCHEDULE", "").strip() or _DEFAULTS.sweep_schedule
     problem = ncrontab.problem(schedule)
     if problem:
         raise SettingsError(f"MONITOR_SWEEP_SCHEDULE={schedule[:60]!r}: {problem}")

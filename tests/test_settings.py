@@ -12,7 +12,7 @@ import pytest
 from monitors import settings as settings_module
 from monitors.errors import SettingsError
 from monitors.model import OnboardMode
-from monitors.settings import load_settings
+from monitors.settings import KNOWN_REGIONS, KNOWN_TIERS, Settings, load_settings
 
 
 def test_defaults_are_safe() -> None:
@@ -22,6 +22,12 @@ def test_defaults_are_safe() -> None:
         "https://management.azure.com",
         False,
     )
+
+
+def test_an_empty_environment_gives_the_settings_defaults_which_are_one_set() -> None:
+    # One place holds the defaults: what a deployment with nothing set runs on is what Settings() says.
+    assert load_settings({}) == Settings()
+    assert (Settings().supported_regions <= KNOWN_REGIONS, Settings().supported_tiers <= KNOWN_TIERS) == (True, True)
 
 
 def test_loopback_http_endpoint_means_emulator() -> None:
