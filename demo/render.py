@@ -16,11 +16,9 @@ import re
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
+from monitors.alerts.digest import Json
 from monitors.alerts.teams import CARD_CONTENT_TYPE
-
-Json = dict[str, Any]
 
 SCRIPT_NAME = "adaptivecards.min.js"
 STYLESHEET_NAME = "adaptivecards.css"

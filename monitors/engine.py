@@ -229,7 +229,7 @@ class Engine:
             collections = work.collections
             if collections is None:
                 collections = defender.list_collections(self.clients.security(svc.subscription_id), svc)
-            plan: PlanFacts | AzureError = work.plan or self._plan(svc.subscription_id)
+            plan = work.plan or defender.plan_or_error(self.clients.security(svc.subscription_id), svc.subscription_id)
         except TransientAzureError as exc:
             if raise_transient:
                 raise
@@ -259,12 +259,6 @@ class Engine:
         except AzureError:
             return False
         return False
-
-    def _plan(self, subscription_id: str) -> PlanFacts | AzureError:
-        try:
-            return defender.get_plan(self.clients.security(subscription_id), subscription_id)
-        except AzureError as exc:
-            return exc
 
     def _evaluate_listed(
         self,

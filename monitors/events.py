@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from monitors.errors import EventError
-from monitors.model import ApiRef, PlanRef, ServiceRef, check_segment
+from monitors.model import ApiRef, PlanRef, ServiceRef, check_segment, split_revision
 
 # Wire names of the event types, equal to azure.eventgrid.SystemEventNames values (a test pins this).
 RESOURCE_WRITE_SUCCESS = "Microsoft.Resources.ResourceWriteSuccess"
@@ -54,8 +54,6 @@ _API_ID = re.compile(r"[^*#&+:<>?/]+")
 _API_ID_MAX = 256
 _SERVICE_NAME = re.compile(r"[a-zA-Z](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?")
 _SERVICE_NAME_MAX = 50
-# A revision suffix, also seen URL-encoded in subjects: echo-api;rev=2, echo-api;Rev=2, echo-api%3Brev%3D2.
-_REVISION = re.compile(r"(?:;|%3B)rev(?:=|%3D)", re.IGNORECASE)
 _REVISION_NUMBER = re.compile(r"[0-9]+")
 _PRICINGS = ["providers", "microsoft.security", "pricings"]
 _APIM_SERVICES = ["providers", "microsoft.apimanagement", "service"]
@@ -299,10 +297,9 @@ def _classify_api(service: ServiceRef, workspace: str | None, rest: list[str]) -
 
 def _check_api_id(segment: str) -> str:
     """Return the API id with any revision suffix stripped, after checking it against ARM's naming rule."""
-    pieces = _REVISION.split(segment, maxsplit=1)
-    if len(pieces) == 2 and not _REVISION_NUMBER.fullmatch(pieces[1]):
+    api_id, revision = split_revision(segment)
+    if revision is not None and not _REVISION_NUMBER.fullmatch(revision):
         raise EventError(f"API id {_quote(segment)} has a malformed revision suffix; expected ';rev=N'")
-    api_id = pieces[0]
     if not api_id:
         raise EventError(
             f"API id is empty in {_quote(segment)}" if segment else "API id is empty: nothing follows 'apis'"
@@ -342,7 +339,7 @@ def _names_collection(resource_id: str) -> bool:
 
 def _names_revision(resource_id: str) -> bool:
     """True when the last segment of the id carries a revision suffix."""
-    return _REVISION.search(resource_id.rstrip("/").rsplit("/", 1)[-1]) is not None
+    return split_revision(resource_id.rstrip("/").rsplit("/", 1)[-1])[1] is not None
 
 
 def _type_reason(kind: str, event_type: str) -> str:

@@ -144,12 +144,7 @@ def _plans(clients: ArmClients, subscriptions: list[str], inventory: Inventory) 
     """One pricing read per subscription, in parallel (each subscription has its own request budget)."""
 
     def read(sub: str) -> PlanFacts | AzureError:
-        try:
-            return defender.get_plan(clients.security(sub), sub)
-        except CredentialError:
-            raise  # no token at all: a platform failure for the whole sweep, not a finding per subscription
-        except AzureError as exc:
-            return exc
+        return defender.plan_or_error(clients.security(sub), sub)
 
     plans = {}
     with ThreadPoolExecutor(max_workers=8) as pool:

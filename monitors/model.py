@@ -7,6 +7,7 @@ rules turn them into ``Finding`` values.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -79,6 +80,17 @@ class SelfHostedMode(StrEnum):
 def normalize_region(name: str) -> str:
     """Turn ARM's display form ("East US 2") and its code form ("eastus2") into one comparable key."""
     return "".join(name.split()).lower()
+
+
+# A revision suffix: echo-api;rev=2 in ARM's lists, also echo-api;Rev=2 and, URL-encoded, echo-api%3Brev%3D2 in event
+# subjects. A revision is the same API.
+_REVISION = re.compile(r"(?:;|%3B)rev(?:=|%3D)", re.IGNORECASE)
+
+
+def split_revision(name: str) -> tuple[str, str | None]:
+    """``echo-api;rev=2`` -> (``echo-api``, ``2``); a name without a revision suffix -> (name, None)."""
+    pieces = _REVISION.split(name, maxsplit=1)
+    return pieces[0], pieces[1] if len(pieces) == 2 else None
 
 
 _SEGMENT_MAX = 256  # ARM's longest name among those we address (an API id); shorter limits are checked at the edge

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import quote
 
 from monitors.model import Action, Alert, AlertKind, Finding, Kind, Status
 from monitors.texts import REASON_TEXT
 
+Json = dict[str, Any]  # a message body (Teams card, Slack blocks) as the renderers build it
 DIGEST_LIMIT = 10
 # An Azure Tables entity holds at most ~1 MiB; a stored alert takes about 0.5 KB, so digests hold at most 400 alerts.
 DIGEST_PART = 400

@@ -12,9 +12,9 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from monitors.alerts import digest
+from monitors.alerts.digest import Json
 from monitors.alerts.http import post
 from monitors.model import Alert, OutboxItem
 from monitors.texts import REASON_TEXT
@@ -25,8 +25,6 @@ MAX_FIELD_TEXT = 2000
 MAX_HEADER_TEXT = 150
 _MAX_LISTED = MAX_BLOCKS - 4  # header, counts, context and actions frame the listed alerts
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
-
-Json = dict[str, Any]
 
 
 def escape(text: str) -> str:

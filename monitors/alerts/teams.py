@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from monitors.alerts import digest
+from monitors.alerts.digest import Json
 from monitors.alerts.http import post
 from monitors.escape import commonmark
 from monitors.model import Alert, AlertKind, OutboxItem, Status
@@ -22,8 +23,6 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_MESSAGE_BYTES = 24 * 1024  # Teams' cap is about 28 KB for the whole message; keep headroom for the envelope
 _TEXT_LIMIT = 400
 _GOOD = (AlertKind.RESOLVED, AlertKind.ONBOARDED)
-
-Json = dict[str, Any]
 
 
 def render_teams(alerts: Sequence[Alert], *, limit: int = digest.DIGEST_LIMIT) -> Json:

@@ -17,7 +17,7 @@ from azure.mgmt.apimanagement import ApiManagementClient
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
 from monitors.azure.clients import arm_call, name_from_id
-from monitors.model import ApiFacts, ApiRef, ServiceFacts, ServiceRef, is_valid_segment
+from monitors.model import ApiFacts, ApiRef, ServiceFacts, ServiceRef, is_valid_segment, split_revision
 
 CURRENT_ONLY = "isCurrent eq true"
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ API_VERSION = "2024-05-01"  # what azure-mgmt-apimanagement 5.x sends for every 
 
 def strip_revision(api_name: str) -> str:
     """``echo-api;rev=2`` -> ``echo-api``: a revision is the same API."""
-    return api_name.split(";", 1)[0]
+    return split_revision(api_name)[0]
 
 
 def _api_facts(contract: Any, workspace: str | None) -> ApiFacts:

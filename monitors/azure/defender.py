@@ -15,7 +15,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.mgmt.security import SecurityCenter
 
 from monitors.azure.clients import arm_call, name_from_id
-from monitors.errors import ArmRequestError
+from monitors.errors import ArmRequestError, AzureError, CredentialError
 from monitors.model import ApiRef, CollectionFacts, PlanFacts, ServiceRef, is_valid_segment
 
 PLAN_NAME = "Api"
@@ -60,6 +60,17 @@ def get_plan(client: SecurityCenter, subscription_id: str) -> PlanFacts:
         except ResourceNotFoundError:
             return PlanFacts(subscription_id, "Free")
     return PlanFacts(subscription_id, str(pricing.pricing_tier or "Free"), pricing.sub_plan)
+
+
+def plan_or_error(client: SecurityCenter, subscription_id: str) -> PlanFacts | AzureError:
+    """The plan, or the ARM error that kept it from being read (an error finding for that subscription's APIs). A
+    credential failure is raised: no token at all is a platform failure to retry, not a finding."""
+    try:
+        return get_plan(client, subscription_id)
+    except CredentialError:
+        raise
+    except AzureError as exc:
+        return exc
 
 
 def onboard(
