@@ -5,7 +5,7 @@ Body: exactly the keys of ``report.render_json`` (schema, generated_at, summary,
 https://www.standardwebhooks.com: ``webhook-id`` (the outbox item id, stable across retries, so receivers can drop
 duplicates), ``webhook-timestamp`` (Unix seconds of this attempt) and ``webhook-signature`` =
 ``v1,`` + base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}")). A ``whsec_`` secret is base64 after the prefix (the
-spec's format); any other secret is used as its UTF-8 bytes. VERIFY_EXAMPLE.md shows a receiver's check.
+spec's format); any other secret is used as its UTF-8 bytes. README.md (Verifying the signed webhook) shows a check.
 """
 
 from __future__ import annotations
