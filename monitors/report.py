@@ -31,14 +31,19 @@ def summarize(findings: Sequence[Finding]) -> dict[str, int]:
     return summary
 
 
-def render_json(findings: Sequence[Finding], generated_at: str) -> str:
-    body = {
+def findings_document(findings: Sequence[Finding], generated_at: str) -> dict[str, object]:
+    """The findings JSON contract as a dict (schema, generated_at, summary, findings worst first), for a caller that
+    adds keys before serialising it once."""
+    return {
         "schema": SCHEMA,
         "generated_at": generated_at,
         "summary": summarize(findings),
         "findings": [f.to_dict() for f in sort_findings(findings)],
     }
-    return json.dumps(body, indent=2)
+
+
+def render_json(findings: Sequence[Finding], generated_at: str) -> str:
+    return json.dumps(findings_document(findings, generated_at), indent=2)
 
 
 def render_table(findings: Sequence[Finding]) -> str:

@@ -1,6 +1,6 @@
 """The generic signed webhook: the findings JSON contract plus the alerts, signed per Standard Webhooks.
 
-Body: exactly the keys of ``report.render_json`` (schema, generated_at, summary, findings) plus a top-level
+Body: exactly the keys of ``report.findings_document`` (schema, generated_at, summary, findings) plus a top-level
 ``alerts`` list; receivers that validate the findings contract only need to ignore ``alerts``. Headers follow
 https://www.standardwebhooks.com: ``webhook-id`` (the outbox item id, stable across retries, so receivers can drop
 duplicates), ``webhook-timestamp`` (Unix seconds of this attempt) and ``webhook-signature`` =
@@ -62,10 +62,12 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, str
 def render_webhook(alerts: Sequence[Alert], generated_at: str) -> bytes:
     """The findings JSON contract for the alerts' findings, plus ``alerts``: [{alert_id, kind, resource_id}]."""
     ordered = digest.order_alerts(alerts)
-    body = json.loads(report.render_json([a.finding for a in ordered], generated_at))
-    body["alerts"] = [
-        {"alert_id": a.alert_id, "kind": a.kind.value, "resource_id": a.finding.resource_id} for a in ordered
-    ]
+    body = {
+        **report.findings_document([a.finding for a in ordered], generated_at),
+        "alerts": [
+            {"alert_id": a.alert_id, "kind": a.kind.value, "resource_id": a.finding.resource_id} for a in ordered
+        ],
+    }
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
