@@ -1,4 +1,5 @@
-"""Azure Functions entry points (Python v2 programming model): wiring only, the engine decides.
+"""Azure Functions entry points (Python v2 programming model): wiring only; the application service (``runtime``) runs
+each use case and the engine decides.
 
 ``OnApiEvent`` receives Event Grid events (subscription system topics and APIM's own topic). The worker hands an
 Event Grid schema delivery over as ``func.EventGridEvent`` and, since azure-functions 1.25, a CloudEvents 1.0 delivery
@@ -119,7 +120,5 @@ def onboard_worker(msg: func.QueueMessage) -> None:
 @app.function_name(name="DrainOutbox")
 @app.timer_trigger(schedule="0 */5 * * * *", arg_name="timer", run_on_startup=False, use_monitor=True)
 def drain_outbox(timer: func.TimerRequest) -> None:
-    notifier = RUNTIME.get().notifier
-    if notifier is not None:
-        report = notifier.deliver()
-        log.info("outbox: %d sent, %d retrying, %d parked", report.sent, report.retrying, report.parked)
+    report = RUNTIME.get().deliver_outbox()
+    log.info("outbox: %d sent, %d retrying, %d parked", report.sent, report.retrying, report.parked)

@@ -19,6 +19,7 @@ from bench.common import build_estate, emulator_process, request_count, reset, s
 from monitors.azure.clients import ArmClients
 from monitors.engine import Engine
 from monitors.model import ApiRef, Status
+from monitors.runtime import Runtime, Scope
 from monitors.settings import load_settings
 
 SUB = subscription_id(0)
@@ -49,9 +50,10 @@ def main() -> None:
         settings = load_settings({"MONITOR_ARM_ENDPOINT": url})
         print(f"estate: {args.services} services x {args.apis} APIs = {total} APIs; latency {args.latency_ms} ms")
         clients = ArmClients(settings)
-        engine = Engine(settings, clients)
+        service = Runtime(settings, clients, Engine(settings, clients), store=None, notifier=None)
+        scope = Scope((SUB,), use_graph=False)  # python -m monitors scan --subscription SUB
         measure(url, args.latency_ms, f"full scan (concurrency {args.concurrency})", total, "API",
-                lambda: f"{len(engine.scan(SUB, concurrency=args.concurrency))} findings")  # fmt: skip
+                lambda: f"{len(service.scan(scope, concurrency=args.concurrency))} findings")  # fmt: skip
         rng = random.Random(7)
         refs = [ApiRef(SUB, f"rg-{s % 5}", f"apim-00-{s:03d}", f"api-{rng.randrange(args.apis):03d}")
                 for s in (rng.randrange(args.services) for _ in range(args.events))]  # fmt: skip

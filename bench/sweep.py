@@ -22,6 +22,7 @@ from monitors.azure.clients import ArmClients
 from monitors.engine import Engine
 from monitors.inventory import take_inventory
 from monitors.model import ApiRef
+from monitors.runtime import Runtime
 from monitors.settings import load_settings
 
 
@@ -39,7 +40,8 @@ def sweep(engine: Engine, subscriptions: list[str], concurrency: int, url: str) 
     inventory = take_inventory(engine.clients, subscriptions, use_graph=True)
     assert inventory.via_graph, "Resource Graph inventory expected"
     inventory_requests = request_count(url)
-    return len(engine.sweep(inventory, concurrency)), inventory_requests
+    service = Runtime(engine.settings, engine.clients, engine, store=None, notifier=None)
+    return len(service.sweep(inventory, concurrency=concurrency)), inventory_requests
 
 
 def naive(clients: ArmClients, refs: list[ApiRef], concurrency: int) -> int:

@@ -33,7 +33,7 @@ from monitors.engine import EventOutcome
 from monitors.errors import AzureError, EventError, SettingsError, StateError
 from monitors.escape import terminal
 from monitors.model import Action, Finding, OnboardMode, Reason, SelfHostedMode, Status
-from monitors.runtime import Runtime, build_runtime
+from monitors.runtime import Runtime, Scope, build_runtime
 from monitors.settings import Settings, load_settings
 
 T = TypeVar("T")
@@ -83,12 +83,8 @@ def demo_events() -> list[dict[str, object]]:
     ]  # fmt: skip
 
 
-def _scan_all(runtime: Runtime, *, notify: bool = True) -> list[Finding]:
-    findings = [f for sub in (PROD, DEV) for f in runtime.engine.scan(sub)]
-    if notify and runtime.notifier is not None:
-        runtime.notifier.record(findings, digest=True)
-        runtime.notifier.deliver()
-    return findings
+def _scan_all(runtime: Runtime) -> list[Finding]:
+    return runtime.scan(Scope((PROD, DEV), use_graph=False))
 
 
 def format_before_after(before: Sequence[Finding], acted: Sequence[Finding], after: Sequence[Finding]) -> str:

@@ -1,4 +1,4 @@
-"""``python -m monitors``: scan, handle-event and demo, on the same engine as the function app.
+"""``python -m monitors``: scan, handle-event and alerts, through the same application service as the function app.
 
 Exit codes (DESIGN.md): 0 all compliant / not applicable / exempt; 1 a noncompliant finding (with
 ``--fail-on noncompliant``, the default); 2 usage or configuration error; 3 ARM errors left findings unknown.
@@ -16,12 +16,10 @@ from typing import TextIO
 from tqdm import tqdm
 
 from monitors import coverage, events, report
-from monitors.engine import Engine
 from monitors.errors import AzureError, EventError, SettingsError, StateError
 from monitors.escape import terminal
-from monitors.inventory import subscriptions_in_scope, take_inventory
 from monitors.model import Finding, OutboxItem, Status
-from monitors.runtime import Runtime, build_runtime
+from monitors.runtime import Runtime, Scope, build_runtime
 from monitors.settings import Settings, load_settings
 
 VERSION = "0.1.0"
@@ -46,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("file", help="JSON file with one event or an array of events; '-' reads stdin")
     _add_output_options(replay)
     alerts = commands.add_parser("alerts", help="show undelivered alerts in the outbox (needs MONITOR_STATE)")
-    alerts.add_argument("--pending", action="store_true", help="only alerts still waiting or parked (default)")
+    shown = alerts.add_mutually_exclusive_group()
+    shown.add_argument("--pending", action="store_true", help="every undelivered alert, waiting or parked (default)")
+    shown.add_argument("--parked", action="store_true", help="only alerts parked after their last attempt")
     alerts.add_argument("--deliver", action="store_true", help="try to deliver due alerts now")
     return parser
 
@@ -82,18 +82,20 @@ def render(findings: Sequence[Finding], fmt: str) -> str:
 def _scan(args: argparse.Namespace, runtime: Runtime, stderr: TextIO) -> list[Finding]:
     if args.concurrency < 1:
         raise SettingsError(f"--concurrency={args.concurrency}: expected a whole number >= 1")
-    if not args.all:
-        return runtime.engine.scan(args.subscription, args.resource_group, args.service, args.concurrency)
-    subscriptions = subscriptions_in_scope(runtime.clients, runtime.settings.subscriptions)
-    scope = take_inventory(
-        runtime.clients, subscriptions, resource_group=args.resource_group, service=args.service, use_graph=True
-    )
+    # One subscription is listed with ARM's own calls; --all reads the inventory from Resource Graph where it can.
+    subscriptions = () if args.all else (args.subscription,)
+    scope = Scope(subscriptions, args.resource_group, args.service, use_graph=args.all)
     # A progress bar on a terminal only: piped output and CI logs stay clean.
-    with tqdm(total=len(scope.work), unit="service", file=stderr, disable=not stderr.isatty()) as bar:
-        return runtime.engine.sweep(scope, args.concurrency, progress=bar.update)
+    with tqdm(unit="service", file=stderr, disable=not stderr.isatty()) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        return runtime.scan(scope, concurrency=args.concurrency, progress=progress)
 
 
-def _handle_event(args: argparse.Namespace, engine: Engine, stderr: TextIO) -> list[Finding]:
+def _handle_event(args: argparse.Namespace, runtime: Runtime, stderr: TextIO) -> list[Finding]:
     if args.file == "-":
         raw = sys.stdin.buffer.read()
     else:
@@ -102,7 +104,7 @@ def _handle_event(args: argparse.Namespace, engine: Engine, stderr: TextIO) -> l
                 raw = handle.read()
         except OSError as exc:
             raise EventError(f"{args.file}: cannot read ({exc.strerror})") from None
-    outcomes = engine.handle_batch(events.load_payload(raw))
+    outcomes = runtime.replay(events.load_payload(raw))
     for outcome in outcomes:
         if outcome.ignored:
             print(terminal(f"event {outcome.event_id}: ignored: {outcome.ignored}"), file=stderr)
@@ -126,10 +128,10 @@ def _alerts(args: argparse.Namespace, runtime: Runtime, stdout: TextIO) -> int:
     if runtime.notifier is None or runtime.store is None:
         raise SettingsError("MONITOR_STATE: not set and no alert sink configured, so there is no outbox to show")
     if args.deliver:
-        sent = runtime.notifier.deliver()
+        sent = runtime.deliver_outbox()
         print(f"delivered {sent.sent}, retrying {sent.retrying}, parked {sent.parked}", file=stdout)
-    items = runtime.store.outbox()
-    print(format_outbox(items), file=stdout)
+    items = runtime.store.outbox(parked=True if args.parked else None)
+    print(format_outbox(items) if items or not args.parked else "no parked alerts", file=stdout)
     return EXIT_UNKNOWN if any(i.parked for i in items) else EXIT_OK
 
 
@@ -138,13 +140,8 @@ def run(args: argparse.Namespace, settings: Settings, stdout: TextIO, stderr: Te
     try:
         if args.command == "alerts":
             return _alerts(args, runtime, stdout)
-        if args.command == "scan":
-            findings = _scan(args, runtime, stderr)
-        else:
-            findings = _handle_event(args, runtime.engine, stderr)
-        if runtime.notifier is not None:
-            runtime.notifier.record(findings, digest=True)
-            runtime.notifier.deliver()
+        use_case = _scan if args.command == "scan" else _handle_event
+        findings = use_case(args, runtime, stderr)
     finally:
         runtime.close()
     print(render(findings, args.format), file=stdout)

@@ -1,8 +1,9 @@
-"""Evaluates APIs, plans and whole services: the one engine behind the Event Grid function and the CLI.
+"""Evaluates APIs, plans and whole services: what the application service (``runtime``) asks of ARM and the rules.
 
-Event path: an event becomes an ``ApiRef``; ``ArmFacts`` reads only what the rules ask for (a compliant API costs
-one ARM request); the finding goes through remediation. Scan path: per APIM service, list its APIs and its
-apiCollections (a constant number of requests per service, never one per API) and evaluate from the lists.
+One event: it becomes an ``ApiRef``; ``ArmFacts`` reads only what the rules ask for (a compliant API costs one ARM
+request); the finding goes through remediation. One service (``reconcile``): list its APIs and its apiCollections (a
+constant number of requests per service, never one per API), evaluate from the lists, offboard orphans. Which
+services, in what order, and what becomes of the findings is the service's business, not the engine's.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from monitors import events, rules
@@ -19,7 +19,7 @@ from monitors.azure import apim, defender
 from monitors.azure.clients import ArmClients
 from monitors.errors import ArmRequestError, AzureError, EventError, TransientAzureError
 from monitors.facts import ArmFacts, FactCaches, KnownFacts
-from monitors.inventory import Inventory, ServiceWork, take_inventory
+from monitors.inventory import ServiceWork
 from monitors.model import (
     Action,
     ApiFacts,
@@ -118,100 +118,42 @@ class Engine:
         )
 
     def handle_event(self, event: Mapping[str, object], *, queue_onboarding: bool = False) -> EventOutcome:
-        """The Event Grid function's whole job for one event.
-
-        Malformed and irrelevant events come back as ``ignored``; ARM permission and request errors as an error
-        finding (retrying would not help). Raises TransientAzureError so that Event Grid redelivers.
-        """
-        parsed = _parse(event, self._subscriptions)
+        """The Event Grid function's whole evaluation of one event: ``parse`` then ``evaluate``."""
+        parsed = self.parse(event)
         if isinstance(parsed, EventOutcome):
             return parsed
-        target = parsed.target
-        if isinstance(target, ServiceRef):
-            return self._service_outcome(parsed.event_id, target)
-        finding = self._check_target(target, parsed.deleted, queue_onboarding=queue_onboarding)
-        return EventOutcome(parsed.event_id, finding=finding)
+        return self.evaluate(parsed, queue_onboarding=queue_onboarding)
 
-    def _service_outcome(self, event_id: str, svc: ServiceRef) -> EventOutcome:
-        """A changed service: its facts read fresh (tags may have changed), to reconcile like a sweep would."""
+    def parse(self, event: object) -> events.ParsedEvent | EventOutcome:
+        """An event to act on, or the outcome of one that is malformed, irrelevant or about a subscription outside
+        MONITOR_SUBSCRIPTIONS: acknowledged with a reason."""
+        return _parse(event, self._subscriptions)
+
+    def evaluate(self, parsed: events.ParsedEvent, *, queue_onboarding: bool = False) -> EventOutcome:
+        """A finding for the API or plan an event names, or, for a changed service, its facts read fresh (tags may
+        have changed) as work to reconcile like a sweep would.
+
+        ARM permission and request errors become an error finding (retrying would not help); raises
+        TransientAzureError so that the caller retries or Event Grid redelivers.
+        """
+        target = parsed.target
         try:
-            service = self.refresh_service(svc)
+            if isinstance(target, ServiceRef):
+                return EventOutcome(parsed.event_id, service=ServiceWork(self.refresh_service(target)))
+            if isinstance(target, PlanRef):
+                return EventOutcome(parsed.event_id, finding=self.check_plan(target))
+            finding = self.check_api(target, deleted=parsed.deleted, queue_onboarding=queue_onboarding)
         except TransientAzureError:
             raise
         except AzureError as exc:
-            return EventOutcome(event_id, finding=rules.azure_error_finding(svc, exc))
-        return EventOutcome(event_id, service=ServiceWork(service))
+            return EventOutcome(parsed.event_id, finding=rules.azure_error_finding(target, exc))
+        return EventOutcome(parsed.event_id, finding=finding)
 
     def refresh_service(self, svc: ServiceRef) -> ServiceFacts:
         """Read a service's facts from ARM now and replace what the cache held."""
         service = apim.get_service(self.clients.apim(svc.subscription_id), svc, with_gateways=self._with_gateways)
         self._caches.services.put(svc.resource_id.lower(), service)
         return service
-
-    def handle_batch(self, batch: Iterable[object]) -> list[EventOutcome]:
-        """Replay many events (the CLI path): each target once, transient errors reported as error findings."""
-        outcomes: list[EventOutcome] = []
-        seen: dict[tuple[str, bool], str] = {}
-        for event in batch:
-            parsed = _parse(event, self._subscriptions)
-            if isinstance(parsed, EventOutcome):
-                outcomes.append(parsed)
-                continue
-            key = (parsed.target.resource_id.lower(), parsed.deleted)
-            if key in seen:
-                outcomes.append(EventOutcome(parsed.event_id, ignored=f"duplicate of event {seen[key]}"))
-                continue
-            seen[key] = parsed.event_id
-            outcomes.extend(self._replay(parsed))
-        return outcomes
-
-    def _replay(self, parsed: events.ParsedEvent) -> list[EventOutcome]:
-        """One parsed event of a batch, worked to the end here (a changed service is reconciled in place)."""
-        target = parsed.target
-        try:
-            if isinstance(target, ServiceRef):
-                outcome = self._service_outcome(parsed.event_id, target)
-                if outcome.service is None:
-                    return [outcome]
-                return [EventOutcome(parsed.event_id, finding=f) for f in self.reconcile(outcome.service)]
-            return [EventOutcome(parsed.event_id, finding=self._check_target(target, parsed.deleted))]
-        except TransientAzureError as exc:
-            return [EventOutcome(parsed.event_id, finding=rules.azure_error_finding(target, exc))]
-
-    def _check_target(self, target: ApiRef | PlanRef, deleted: bool, *, queue_onboarding: bool = False) -> Finding:
-        try:
-            if isinstance(target, PlanRef):
-                return self.check_plan(target)
-            return self.check_api(target, deleted=deleted, queue_onboarding=queue_onboarding)
-        except TransientAzureError:
-            raise
-        except AzureError as exc:
-            return rules.azure_error_finding(target, exc)
-
-    def scan(
-        self,
-        subscription_id: str,
-        resource_group: str | None = None,
-        service: str | None = None,
-        concurrency: int = 8,
-    ) -> list[Finding]:
-        """Every API of the subscription (or resource group, or service): constant requests per service."""
-        scope = take_inventory(
-            self.clients, [subscription_id], resource_group=resource_group, service=service, use_graph=False
-        )
-        return self.sweep(scope, concurrency)
-
-    def sweep(
-        self, inventory: Inventory, concurrency: int = 8, progress: Callable[[int], None] | None = None
-    ) -> list[Finding]:
-        """Reconcile every service of an inventory, ``concurrency`` at a time; ``progress`` hears of each one."""
-        findings = list(inventory.findings)
-        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-            for result in pool.map(self.reconcile, inventory.work):
-                findings.extend(result)
-                if progress is not None:
-                    progress(1)
-        return findings
 
     def reconcile(self, work: ServiceWork, *, raise_transient: bool = False) -> list[Finding]:
         """One service: list its current APIs (and its collections unless known), diff, remediate.

@@ -1,6 +1,11 @@
-"""Builds the long-lived parts of a process from settings: ARM clients, engine, state store, sinks, notifier.
+"""The application service: every use case of the function app and the CLI, each ending in one notify step.
 
-Shared by the function app and the CLI so both wire things the same way. Nothing here runs at import time.
+``Runtime`` holds the long-lived parts of a process (ARM clients, engine, state store, notifier, queues), built from
+settings by ``build_runtime`` so that the function app and the CLI wire things the same way. Its use cases:
+``process_event`` (OnApiEvent), ``onboard_message`` (OnboardWorker), ``start_sweep`` (SweepTimer),
+``reconcile_message`` (SweepWorker), ``deliver_outbox`` (DrainOutbox, ``alerts --deliver``), and for the CLI
+``scan`` and ``replay``. The entry points parse input, call one of these and log or print; the engine evaluates.
+Nothing here runs at import time.
 """
 
 from __future__ import annotations
@@ -8,18 +13,22 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from azure.storage.queue import QueueClient
 
+from monitors import rules
+from monitors.alerts.dispatch import DeliveryReport
 from monitors.alerts.notifier import Notifier
 from monitors.alerts.sink import build_sinks
 from monitors.azure.clients import ArmClients
 from monitors.engine import Engine, EventOutcome
-from monitors.errors import EventBusyError, MonitorError, SettingsError, StateError
-from monitors.inventory import ServiceWork, subscriptions_in_scope, take_inventory
+from monitors.errors import EventBusyError, MonitorError, SettingsError, StateError, TransientAzureError
+from monitors.events import ParsedEvent
+from monitors.inventory import Inventory, ServiceWork, subscriptions_in_scope, take_inventory
 from monitors.model import Action, ApiRef, EventClaim, Finding, Status
 from monitors.queues import OnboardRequest, open_queue, send_messages
 from monitors.settings import Settings
@@ -38,10 +47,37 @@ EVENT_CLAIM_LEASE = dt.timedelta(minutes=2)
 EVENT_DELIVERIES_PER_SINK = 2
 ONBOARD_DEFER_SECONDS = 60  # MONITOR_ONBOARD_MAX_PER_MINUTE is a one-minute window
 log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]  # (services done, services in all)
 
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a scan covers: ``subscriptions`` (none: MONITOR_SUBSCRIPTIONS, else every readable one), optionally one
+    resource group or one service; ``use_graph`` reads the inventory from Resource Graph where it can."""
+
+    subscriptions: tuple[str, ...] = ()
+    resource_group: str | None = None
+    service: str | None = None
+    use_graph: bool = True
+
+
+@dataclass(frozen=True)
+class _Notice:
+    """How a use case's findings reach the sinks: one alert per message or a digest, held or due now, and whether
+    the caller waits only for its own messages (a host is waiting) or delivers everything due."""
+
+    digest: bool
+    hold: dt.timedelta = dt.timedelta(0)
+    own_only: bool = False
+
+
+_AS_EVENT = _Notice(digest=False, own_only=True)
+_AS_SWEEP = _Notice(digest=True, hold=SWEEP_HOLD)  # held so that the digests of every worker leave merged
+_AS_REPORT = _Notice(digest=True)  # the CLI: one digest per run, delivered before it exits
 
 
 @dataclass
@@ -68,21 +104,12 @@ class Runtime:
             return None
         try:
             outcome = self.engine.handle_event(event, queue_onboarding=self.queue_onboarding)
-            findings = self._hand_off(outcome)
-            if self.notifier is not None:  # a notifier exists exactly when a store does
-                self.notifier.record(findings, digest=False, event_id=event_id or None)
+            self._notify(self._hand_off(outcome), _AS_EVENT, event_id=event_id or None)
         except BaseException:
             if event_id:
                 self._release(event_id)
             raise
-        self._deliver_own()
         return outcome
-
-    def _deliver_own(self) -> None:
-        """Send a few messages only (about one per sink, this invocation's own alert when nothing is queued before
-        it): after a sink outage the backlog is DrainOutbox's, not an invocation's that a host is waiting on."""
-        if self.notifier is not None:
-            self.notifier.deliver(max_messages=EVENT_DELIVERIES_PER_SINK * self.notifier.sink_count)
 
     def _claim(self, event_id: str) -> bool:
         assert self.store is not None
@@ -127,18 +154,74 @@ class Runtime:
                 queue = self._queue(self.settings.onboard_queue)
                 send_messages(queue, [request.to_message()], delay_seconds=ONBOARD_DEFER_SECONDS)
                 return finding
-            if self.notifier is not None:
-                self.notifier.record([finding], digest=False)
-        self._deliver_own()
+            self._notify([finding], _AS_EVENT)
         return finding
 
     def start_sweep(self) -> int:
         """The timer's job: inventory every subscription in scope, report plan findings, enqueue one message per
         APIM service. Returns the number of services enqueued."""
-        subscriptions = subscriptions_in_scope(self.clients, self.settings.subscriptions)
-        inventory = take_inventory(self.clients, subscriptions, use_graph=True)
-        self._report(inventory.findings)
+        inventory = self._inventory(Scope())
+        self._notify(inventory.findings, _AS_SWEEP)
         return send_messages(self._queue(self.settings.sweep_queue), (work.to_message() for work in inventory.work))
+
+    def scan(self, scope: Scope, *, concurrency: int = 8, progress: Progress | None = None) -> list[Finding]:
+        """The CLI's scan: inventory the scope and reconcile every service in this process, then report."""
+        findings = self.sweep(self._inventory(scope), concurrency=concurrency, progress=progress)
+        self._notify(findings, _AS_REPORT)
+        return findings
+
+    def sweep(self, inventory: Inventory, *, concurrency: int = 8, progress: Progress | None = None) -> list[Finding]:
+        """Reconcile every service of an inventory here, ``concurrency`` at a time (the queue workers' job, without
+        the queue); ``progress`` hears (done, total) before the first service and after each one. Reports nothing."""
+        findings = list(inventory.findings)
+        total = len(inventory.work)
+        if progress is not None:
+            progress(0, total)
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            for done, result in enumerate(pool.map(self.engine.reconcile, inventory.work), 1):
+                findings.extend(result)
+                if progress is not None:
+                    progress(done, total)
+        return findings
+
+    def replay(self, batch: Iterable[object]) -> list[EventOutcome]:
+        """The CLI's handle-event: evaluate saved events to the end here (a changed service is reconciled in place,
+        a transient ARM error is an error finding), each target once per batch, then report. A batch is coalesced
+        by target, not by event id: a replay re-checks what an earlier run already processed."""
+        outcomes: list[EventOutcome] = []
+        first: dict[tuple[str, bool], str] = {}
+        for event in batch:
+            parsed = self.engine.parse(event)
+            if isinstance(parsed, EventOutcome):
+                outcomes.append(parsed)
+                continue
+            key = (parsed.target.resource_id.lower(), parsed.deleted)
+            if key in first:
+                outcomes.append(EventOutcome(parsed.event_id, ignored=f"duplicate of event {first[key]}"))
+                continue
+            first[key] = parsed.event_id
+            outcomes.extend(self._replay_one(parsed))
+        self._notify([o.finding for o in outcomes if o.finding is not None], _AS_REPORT)
+        return outcomes
+
+    def _replay_one(self, parsed: ParsedEvent) -> list[EventOutcome]:
+        try:
+            outcome = self.engine.evaluate(parsed)
+            if outcome.service is None:
+                return [outcome]
+            return [EventOutcome(parsed.event_id, finding=f) for f in self.engine.reconcile(outcome.service)]
+        except TransientAzureError as exc:
+            return [EventOutcome(parsed.event_id, finding=rules.azure_error_finding(parsed.target, exc))]
+
+    def _inventory(self, scope: Scope) -> Inventory:
+        subscriptions = list(scope.subscriptions) or subscriptions_in_scope(self.clients, self.settings.subscriptions)
+        return take_inventory(
+            self.clients,
+            subscriptions,
+            resource_group=scope.resource_group,
+            service=scope.service,
+            use_graph=scope.use_graph,
+        )
 
     def reconcile_message(self, text: str, dequeue_count: int) -> list[Finding]:
         """The queue worker's job for one service. Transient ARM errors raise (the queue retries the message) until
@@ -154,13 +237,24 @@ class Runtime:
                     work.service.ref.resource_id,
                     dequeue_count,
                 )
-            self._report(findings)
+            self._notify(findings, _AS_SWEEP)
         return findings
 
-    def _report(self, findings: list[Finding]) -> None:
-        """Sweep findings: held a few minutes so the digests of every worker leave merged (DrainOutbox sends them)."""
-        if self.notifier is not None:
-            self.notifier.record(findings, digest=True, hold=SWEEP_HOLD)
+    def deliver_outbox(self) -> DeliveryReport:
+        """DrainOutbox's job, and ``alerts --deliver``: try every due message. Nothing to do without alerting."""
+        return self.notifier.deliver() if self.notifier is not None else DeliveryReport()
+
+    def _notify(self, findings: list[Finding], notice: _Notice, *, event_id: str | None = None) -> None:
+        """The one last step of every use case: record the findings' transitions (marking ``event_id`` processed in
+        the same step) and deliver. ``own_only`` sends a few messages only (about one per sink, this invocation's
+        own alert when nothing is queued before it): after a sink outage the backlog is DrainOutbox's, not an
+        invocation's that a host is waiting on."""
+        if self.notifier is None:  # a notifier exists exactly when a store does
+            return
+        self.notifier.record(findings, digest=notice.digest, hold=notice.hold, event_id=event_id)
+        if notice.own_only:
+            self.notifier.deliver(max_messages=EVENT_DELIVERIES_PER_SINK * self.notifier.sink_count)
+        else:
             self.notifier.deliver()
 
     def _queue(self, name: str) -> QueueClient:

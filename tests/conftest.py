@@ -12,6 +12,7 @@ from emulator import EmulatorServer, load_estate
 from emulator.receiver import Receiver, start_receiver, stop_receiver
 from monitors.azure.clients import ArmClients
 from monitors.engine import Engine
+from monitors.runtime import Runtime, Scope
 from monitors.settings import Settings, load_settings
 from monitors.state import StateStore
 from monitors.state_sqlite import SqliteStateStore
@@ -177,3 +178,13 @@ def receiver() -> Iterator[Receiver]:
     running = start_receiver()
     yield running
     stop_receiver(running)
+
+
+def service_of(engine: Engine) -> Runtime:
+    """The application service around ``engine``, with no state and no alerts: the CLI when nothing alerts."""
+    return Runtime(engine.settings, engine.clients, engine, store=None, notifier=None)
+
+
+def scan(engine: Engine, subscription: str, resource_group: str | None = None, service: str | None = None) -> list:
+    """``python -m monitors scan --subscription ...`` without the CLI: ARM's list calls, no Resource Graph."""
+    return service_of(engine).scan(Scope((subscription,), resource_group, service, use_graph=False))

@@ -166,6 +166,16 @@ def test_alerts_pending_shows_a_parked_alert_and_exits_3(alerting_cli, receiver,
     assert (code, "PARKED" in out, "HTTP 500" in out, "XXSECRETXX" in out) == (3, True, True, False)
 
 
+def test_alerts_parked_lists_only_parked_alerts_and_pending_lists_every_waiting_one(
+    alerting_cli, receiver, monkeypatch
+) -> None:
+    receiver.answer((503, {}, b""))
+    alerting_cli("scan", "--subscription", PROD)  # one digest, waiting for its retry
+    shown = {flag: alerting_cli("alerts", flag) for flag in ("--pending", "--parked")}
+    assert (shown["--pending"][0], "next try" in shown["--pending"][1]) == (0, True)
+    assert (shown["--parked"][0], shown["--parked"][1].strip()) == (0, "no parked alerts")
+
+
 def test_alerts_deliver_retries_the_outbox(alerting_cli, receiver, monkeypatch) -> None:
     monkeypatch.setenv("MONITOR_ALERT_RETRY_SECONDS", "0")
     receiver.answer((503, {}, b""))

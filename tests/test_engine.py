@@ -6,7 +6,7 @@ import pytest
 
 from monitors.errors import TransientAzureError
 from monitors.model import ApiRef, Kind, PlanRef, Reason, Status
-from tests.conftest import PROD, SUB_DEV
+from tests.conftest import PROD, SUB_DEV, scan
 
 REF = ApiRef(PROD, "rg-apis", "apim-prod", "orders")
 
@@ -122,25 +122,25 @@ def test_permission_denied_is_an_error_finding_on_the_event_path(arm, make_engin
 
 
 def test_scan_costs_a_constant_number_of_requests_per_service(arm, make_engine) -> None:
-    make_engine().scan(PROD, "rg-apis", "apim-prod")
+    scan(make_engine(), PROD, "rg-apis", "apim-prod")
     # plan, service, APIs, workspaces, workspace APIs, collections: never one request per API
     assert arm.request_count == 6
 
 
 def test_scan_gives_one_finding_per_current_api(arm, make_engine) -> None:
-    findings = make_engine().scan(PROD, "rg-apis", "apim-prod")
+    findings = scan(make_engine(), PROD, "rg-apis", "apim-prod")
     apis = sorted(f.api for f in findings if f.kind is Kind.API)
     assert apis == ["billing", "echo-api", "factory", "graph", "legacy", "orders", "stream", "ws-api"]
 
 
 def test_scan_reports_orphaned_collection(arm, make_engine) -> None:
-    findings = make_engine().scan(PROD, "rg-apis", "apim-prod")
+    findings = scan(make_engine(), PROD, "rg-apis", "apim-prod")
     assert [f.api for f in findings if f.kind is Kind.ORPHAN_COLLECTION] == ["ghost"]
 
 
 def test_scan_and_event_path_agree(arm, make_engine) -> None:
     engine = make_engine()
-    findings = engine.scan(PROD)
+    findings = scan(engine, PROD)
     scanned = {
         f.api: (f.status, f.reason) for f in findings if f.kind is Kind.API and "/workspaces/" not in f.resource_id
     }
@@ -156,12 +156,12 @@ def _service_of(name: str) -> str:
 
 def test_scan_with_a_failing_service_reports_an_error_and_finishes(arm, make_engine) -> None:
     arm.add_fault("GET", "apim-far/apis", status=500, times=50)
-    findings = make_engine().scan(PROD)
+    findings = scan(make_engine(), PROD)
     errors = [f for f in findings if f.status is Status.ERROR]
     assert ([f.service for f in errors], len(findings) > 10) == (["apim-far"], True)
 
 
 def test_scan_of_subscription_with_plan_off_has_one_plan_finding(arm, make_engine) -> None:
-    findings = make_engine().scan(SUB_DEV)
+    findings = scan(make_engine(), SUB_DEV)
     plans = [f for f in findings if f.kind is Kind.PLAN]
     assert [(f.status, f.reason) for f in plans] == [(Status.NONCOMPLIANT, Reason.PLAN_NOT_ENABLED)]

@@ -19,6 +19,7 @@ from monitors.azure.clients import ArmClients
 from monitors.engine import Engine
 from monitors.model import Kind, Reason, Status
 from monitors.settings import load_settings
+from tests.conftest import scan
 
 SUB_V = "00000000-0000-0000-0000-000000000000"
 SUB_W = "00000000-0000-0000-0000-0000000000ff"
@@ -33,7 +34,7 @@ def verdicts():
             {"MONITOR_ARM_ENDPOINT": server.url, "MONITOR_SUPPORTED_REGIONS": "+region,Australia East"}
         )
         clients = ArmClients(settings)
-        findings = [f for sub in (SUB_V, SUB_W) for f in Engine(settings, clients).scan(sub)]
+        findings = [f for sub in (SUB_V, SUB_W) for f in scan(Engine(settings, clients), sub)]
         clients.close()
     return {(f.service or f.subscription_id, f.api or f.kind.value): (f.status, f.reason) for f in findings}
 

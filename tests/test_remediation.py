@@ -10,7 +10,7 @@ from monitors.azure.clients import ArmClients
 from monitors.engine import Engine
 from monitors.model import Action, ApiRef, Reason, Status
 from monitors.state_sqlite import SqliteStateStore
-from tests.conftest import PROD, SUB_DEV
+from tests.conftest import PROD, SUB_DEV, scan
 
 ORDERS = ApiRef(PROD, "rg-apis", "apim-prod", "orders")
 BILLING = ApiRef(PROD, "rg-apis", "apim-prod", "billing")
@@ -92,7 +92,7 @@ def test_persistent_server_error_on_put_becomes_onboard_failed(arm, make_engine)
 
 
 def test_scan_onboards_within_the_rate_limit(arm, make_engine) -> None:
-    findings = make_engine(auto_onboard="on", onboard_max_per_minute="2").scan(PROD, "rg-apis", "apim-prod")
+    findings = scan(make_engine(auto_onboard="on", onboard_max_per_minute="2"), PROD, "rg-apis", "apim-prod")
     onboarded = sorted(f.api for f in findings if f.action is Action.ONBOARDED)
     assert (len(onboarded), len(puts(arm))) == (2, 2)
 

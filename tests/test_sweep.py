@@ -19,7 +19,7 @@ from monitors.inventory import ServiceWork, take_inventory
 from monitors.model import Action, CollectionFacts, Kind, PlanFacts, Reason, Status
 from monitors.runtime import MAX_DEQUEUE_COUNT, SWEEP_HOLD
 from monitors.state_sqlite import SqliteStateStore
-from tests.conftest import PROD, SUB_DEV
+from tests.conftest import PROD, SUB_DEV, service_of
 from tests.worker import decode_queue, decode_timer
 
 SUBS = [PROD, SUB_DEV]
@@ -31,7 +31,7 @@ def verdicts(findings) -> list[tuple[str, str, str]]:
 
 
 def sweep(engine, *, use_graph: bool = True):
-    return engine.sweep(take_inventory(engine.clients, SUBS, use_graph=use_graph))
+    return service_of(engine).sweep(take_inventory(engine.clients, SUBS, use_graph=use_graph))
 
 
 def test_graph_and_arm_inventories_give_identical_findings(arm, make_engine) -> None:
@@ -48,7 +48,7 @@ def test_graph_unavailable_falls_back_to_arm(arm, make_engine) -> None:
 
 def test_graph_inventory_reads_collections_once_for_all_services(arm, make_engine) -> None:
     engine = make_engine()
-    engine.sweep(take_inventory(engine.clients, SUBS))
+    service_of(engine).sweep(take_inventory(engine.clients, SUBS))
     listed_per_service = [
         r.path for r in arm.requests if r.path.endswith("/providers/Microsoft.Security/apiCollections")
     ]
@@ -86,7 +86,7 @@ def test_service_deleted_between_inventory_and_reconcile_is_skipped(arm, make_en
     engine = make_engine()
     inventory = take_inventory(engine.clients, SUBS)
     arm.add_fault("GET", "/service/apim-far", status=404, times=5)  # the service itself answers 404
-    findings = engine.sweep(inventory)
+    findings = service_of(engine).sweep(inventory)
     assert ([f for f in findings if f.service == "apim-far"], any(f.status is Status.ERROR for f in findings)) == (
         [],
         False,
@@ -250,7 +250,7 @@ def test_child_list_404_is_an_error_finding_never_a_deleted_service(arm, make_en
     engine = make_engine(**overrides)
     inventory = take_inventory(engine.clients, [PROD], service="apim-prod")
     arm.add_fault("GET", child, status=404, times=5)
-    findings = engine.sweep(inventory)
+    findings = service_of(engine).sweep(inventory)
     assert [(f.service, f.status, f.reason) for f in findings if f.kind is Kind.API] == [
         ("apim-prod", Status.ERROR, Reason.ARM_ERROR)
     ]

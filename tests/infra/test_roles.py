@@ -16,7 +16,7 @@ import pytest
 from emulator.config import LroMode
 from monitors.inventory import list_subscriptions, take_inventory
 from monitors.model import ApiRef
-from tests.conftest import PROD, SUB_DEV
+from tests.conftest import PROD, SUB_DEV, scan, service_of
 from tests.infra.bicep import INFRA, module, render, resource, template, variable
 
 ROLES = "modules/roles.bicep"
@@ -94,16 +94,16 @@ def granted_actions() -> set[str]:
 def requests_made(arm, make_engine):
     """Every ARM request of a representative workload, as "METHOD path"."""
     reader = make_engine(self_hosted="skip")
-    reader.scan(PROD)  # services, APIs, workspaces (Premium), gateways and their APIs, collections, plan
-    reader.scan(SUB_DEV)
+    scan(reader, PROD)  # services, APIs, workspaces (Premium), gateways and their APIs, collections, plan
+    scan(reader, SUB_DEV)
     reader.check_api(ApiRef(PROD, "rg-apis", "apim-prod", "echo-api"))  # compliant: the collection read
     reader.check_api(ApiRef(PROD, "rg-apis", "apim-prod", "orders"))  # noncompliant: API, service, plan reads
     reader.check_api(ApiRef(PROD, "rg-apis", "apim-prod", "ws-api", "ws1"))  # a workspace API
     sweep = take_inventory(reader.clients, list_subscriptions(reader.clients), use_graph=True)  # the timer's job
-    reader.sweep(sweep)  # the queue worker's job, without the queue
+    service_of(reader).sweep(sweep)  # the queue worker's job, without the queue
     arm.set_lro_mode(LroMode.CREATED)  # 201 + Location, then polling: Defender's usual answer
     make_engine(auto_onboard="on").check_api(ApiRef(PROD, "rg-apis", "apim-prod", "orders"))
-    make_engine(auto_offboard_orphans="on").scan(PROD)  # apim-prod has an orphan collection, "ghost"
+    scan(make_engine(auto_offboard_orphans="on"), PROD)  # apim-prod has an orphan collection, "ghost"
     return sorted({f"{r.method} {r.path}" for r in arm.requests})
 
 

@@ -3,7 +3,7 @@ a reason, and no ARM request (least of all an onboarding PUT) goes there."""
 
 from __future__ import annotations
 
-from tests.conftest import PROD, SUB_DEV
+from tests.conftest import PROD, SUB_DEV, service_of
 
 DEV_API = f"/subscriptions/{SUB_DEV}/resourceGroups/rg-dev/providers/Microsoft.ApiManagement/service/apim-dev/apis/x"
 PROD_API = (
@@ -22,5 +22,5 @@ def test_configured_subscription_matches_in_any_case(arm, make_engine, event_for
 
 
 def test_replayed_batch_skips_foreign_events_too(arm, make_engine, event_for) -> None:
-    outcomes = make_engine(subscriptions=PROD).handle_batch([event_for(DEV_API), event_for(PROD_API, "e-2")])
+    outcomes = service_of(make_engine(subscriptions=PROD)).replay([event_for(DEV_API), event_for(PROD_API, "e-2")])
     assert [o.finding is not None for o in outcomes] == [False, True]
