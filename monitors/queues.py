@@ -16,6 +16,7 @@ from azure.core.exceptions import AzureError as SdkAzureError
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueClient
 
+from monitors.azure.clients import queue_client
 from monitors.errors import EventError, SettingsError, StateError
 from monitors.events import parse_api_id
 from monitors.model import ApiRef
@@ -49,20 +50,20 @@ class OnboardRequest:
 
 
 def open_queue(settings: Settings, name: str) -> QueueClient:
-    """A client for the queue ``name`` in the Functions storage account; the queue is created when missing."""
+    """A client for the queue ``name`` in the Functions storage account; the queue is created when missing.
+
+    Identity-based (an ``https://`` queue service URL), the client signs in as ``settings.client_id`` with a credential
+    of its own that closing the client closes too.
+    """
     target = settings.queue_storage
     if not target:
         raise SettingsError("AzureWebJobsStorage: required for the function app's queues, none is set")
-    if target.lower().startswith("https://"):
-        from azure.identity import DefaultAzureCredential
-
-        credential = DefaultAzureCredential(managed_identity_client_id=settings.client_id)
-        client = QueueClient(target, name, credential=credential)
-    else:
-        try:
-            client = QueueClient.from_connection_string(target, name)
-        except ValueError:
-            raise SettingsError("AzureWebJobsStorage: not a valid storage connection string (value hidden)") from None
+    try:
+        client = queue_client(target, name, client_id=settings.client_id)
+    except ValueError:
+        if target.lower().startswith("https://"):
+            raise  # not a connection string: the SDK's own word on the URL, as ever
+        raise SettingsError("AzureWebJobsStorage: not a valid storage connection string (value hidden)") from None
     try:
         client.create_queue()
     except ResourceExistsError:

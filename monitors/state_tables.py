@@ -33,6 +33,7 @@ from azure.core.exceptions import (
 )
 from azure.data.tables import TableClient, TableEntity, TableServiceClient, TableTransactionError, UpdateMode
 
+from monitors.azure.clients import table_service
 from monitors.errors import SettingsError, StateError
 from monitors.model import EventClaim, Meter, OutboxItem, Reason, Status, StatusRecord
 from monitors.state import (
@@ -60,8 +61,10 @@ _TABLE_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9]{0,56}")
 _MALFORMED = "MONITOR_STATE: the tables: connection string is malformed; expected AccountName=...;AccountKey=...;..."
 
 
-def open_table_store(target: str, *, table_prefix: str = "monitor") -> TableStateStore:
-    """A store on a connection string, or on an ``https://`` account URL through DefaultAzureCredential.
+def open_table_store(target: str, *, table_prefix: str = "monitor", client_id: str | None = None) -> TableStateStore:
+    """A store on a connection string, or on an ``https://`` account URL through the app's credential for the
+    user-assigned identity ``client_id`` (``Settings.client_id``; None: azure-identity's default), closed with the
+    store.
 
     Raises SettingsError for a malformed target, without echoing it.
     """
@@ -69,13 +72,10 @@ def open_table_store(target: str, *, table_prefix: str = "monitor") -> TableStat
         parts = urlsplit(target)
         if not parts.hostname or parts.query or parts.fragment or parts.username or parts.path.strip("/"):
             raise SettingsError(BAD_SPEC)
-        from azure.identity import DefaultAzureCredential
-
-        credential = DefaultAzureCredential()
-        service = TableServiceClient(endpoint=target, credential=credential, **CLIENT_OPTIONS)
-        return TableStateStore(service, table_prefix=table_prefix, on_close=credential.close)
+        service, credential = table_service(target, client_id=client_id, **CLIENT_OPTIONS)
+        return TableStateStore(service, table_prefix=table_prefix, on_close=credential.close if credential else None)
     try:
-        service = TableServiceClient.from_connection_string(target, **CLIENT_OPTIONS)
+        service, _ = table_service(target, client_id=client_id, **CLIENT_OPTIONS)
     except ValueError:
         raise SettingsError(_MALFORMED) from None
     return TableStateStore(service, table_prefix=table_prefix)

@@ -10,8 +10,9 @@ from monitors.state import BAD_SPEC, StateStore
 from monitors.state_sqlite import SqliteStateStore
 
 
-def open_store(spec: str, *, default_sqlite_path: str) -> StateStore:
-    """Open the store a ``MONITOR_STATE`` value names; "" means SQLite at ``default_sqlite_path``.
+def open_store(spec: str, *, default_sqlite_path: str, client_id: str | None = None) -> StateStore:
+    """Open the store a ``MONITOR_STATE`` value names; "" means SQLite at ``default_sqlite_path``. An Azure Tables
+    account URL signs in as the user-assigned identity ``client_id`` (pass ``Settings.client_id``).
 
     Raises SettingsError, never echoing the value (a connection string holds an account key).
     """
@@ -24,7 +25,7 @@ def open_store(spec: str, *, default_sqlite_path: str) -> StateStore:
     if sep and target.strip() and scheme.lower() == "tables":
         from monitors.state_tables import open_table_store  # the Tables SDK only when asked for
 
-        return open_table_store(target.strip())
+        return open_table_store(target.strip(), client_id=client_id)
     raise SettingsError(BAD_SPEC)
 
 

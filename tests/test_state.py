@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from azure.data.tables import TableClient, UpdateMode
 
+from monitors.azure import clients
 from monitors.errors import SettingsError, StateError
 from monitors.model import Alert, AlertKind, EventClaim, Finding, Kind, OutboxItem, Reason, Status, StatusRecord
 from monitors.state import StateStore
@@ -488,6 +489,34 @@ def test_open_store_picks_the_backend(tmp_path: Path, spec: str, backend: type) 
     opened = open_store(spec.format(tmp=tmp_path), default_sqlite_path=str(tmp_path / "default.sqlite"))
     opened.close()
     assert type(opened) is backend
+
+
+class RecordedCredential:
+    """Stands in for the app's credential: records the identity asked for and its closing; never signs in."""
+
+    def __init__(self, client_id: str | None) -> None:
+        self.client_id, self.closed = client_id, 0
+
+    def get_token(self, *scopes: str, **kwargs: object) -> object:
+        raise AssertionError("no token is requested in this test")
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def test_an_account_url_signs_in_as_the_user_assigned_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """open_store threads Settings.client_id to the one credential factory; the store closes what it was given."""
+    built: list[RecordedCredential] = []
+
+    def recorded(client_id: str | None) -> RecordedCredential:
+        built.append(RecordedCredential(client_id))
+        return built[-1]
+
+    monkeypatch.setattr(clients, "credential", recorded)
+    opened = open_store("tables:https://acct.table.core.windows.net", default_sqlite_path="unused", client_id="mi-1")
+    before_close = [c.closed for c in built]
+    opened.close()
+    assert (before_close, [(c.client_id, c.closed) for c in built]) == ([0], [("mi-1", 1)])
 
 
 def test_default_spec_uses_the_default_sqlite_path(tmp_path: Path) -> None:
