@@ -11,12 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-from azure.core.rest import HttpRequest
+from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.apimanagement import ApiManagementClient
-from azure.mgmt.core.exceptions import ARMErrorFormat
 
-from monitors.azure.clients import arm_call, name_from_id
+from monitors.azure.clients import arm_call, name_from_id, send_json
 from monitors.model import ApiFacts, ApiRef, ServiceFacts, ServiceRef, is_valid_segment, split_revision
 
 CURRENT_ONLY = "isCurrent eq true"
@@ -68,15 +66,12 @@ def _listed_api(row: dict[str, Any], workspace: str | None) -> ApiFacts | None:
 def _list_rows(client: ApiManagementClient, path: str) -> Iterator[dict[str, Any]]:
     """Every row of an ARM list, following nextLink.
 
-    The list of APIs is the one response that grows with the estate; reading it as plain JSON through the client's own
-    pipeline (auth, retries, request budget) instead of SDK models cuts the CPU per API about fivefold in a sweep.
+    The list of APIs is the one response that grows with the estate; reading it as plain JSON (``send_json``) instead
+    of SDK models cuts the CPU per API about fivefold in a sweep.
     """
     url: str | None = f"{path}?api-version={API_VERSION}&$filter={quote(CURRENT_ONLY)}"
     while url:
-        response = client._send_request(HttpRequest("GET", url))
-        if response.status_code != 200:
-            raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-        body = response.json()
+        body = send_json(client, "GET", url)
         yield from body.get("value") or []
         url = body.get("nextLink") or None
 

@@ -24,7 +24,9 @@ from azure.core.exceptions import (
 )
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
+from azure.core.rest import HttpRequest
 from azure.mgmt.apimanagement import ApiManagementClient
+from azure.mgmt.core.exceptions import ARMErrorFormat
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.security import SecurityCenter
@@ -114,6 +116,20 @@ def eventgrid_publisher(endpoint: str, credential: AzureKeyCredential | TokenCre
     from azure.eventgrid import EventGridPublisherClient
 
     return EventGridPublisherClient(endpoint, credential)
+
+
+def send_json(client: Any, method: str, url: str, *, body: object = None) -> Any:
+    """Plain JSON through an ARM client's own pipeline (auth, retries, request budget), instead of its SDK models.
+
+    For the few responses that grow with the estate (API lists, Resource Graph pages): the SDK's generic deserializer
+    costs far more CPU per row than reading the JSON. ``url`` is relative to the client's endpoint. Raises
+    HttpResponseError, ARM's error format, for anything but a 200.
+    """
+    request = HttpRequest(method, url) if body is None else HttpRequest(method, url, json=body)
+    response = client._send_request(request)
+    if response.status_code != 200:
+        raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+    return response.json()
 
 
 class _EmulatorCredential:
