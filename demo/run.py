@@ -32,7 +32,7 @@ from monitors import report
 from monitors.engine import EventOutcome
 from monitors.errors import AzureError, EventError, SettingsError, StateError
 from monitors.escape import terminal
-from monitors.model import Action, Finding, OnboardMode, Reason, SelfHostedMode, Status
+from monitors.model import Action, Finding, Reason, SelfHostedMode, Status, WriteMode
 from monitors.runtime import Runtime, Scope, build_runtime
 from monitors.settings import Settings, load_settings
 
@@ -145,7 +145,7 @@ def _run_steps(
     say("== 1. First scan (MONITOR_AUTO_ONBOARD=off); one digest per alert sink\n" + report.render_table(before) + "\n")
     shipping = {"name": "shipping", "displayName": "Shipping API", "path": "shipping"}
     server.state.add_api(PROD, "rg-apis-prod", "apim-contoso-prod", shipping)
-    on = replace(base, auto_onboard=OnboardMode.ON)
+    on = replace(base, auto_onboard=WriteMode.ON)
     burst = demo_events()
     outcomes = _step(on, lambda runtime: [runtime.process_event(event) for event in burst])
     say(f"== 2. {len(burst)} Event Grid events through the function's path (duplicates included), auto-onboarding on")

@@ -66,7 +66,10 @@ class Kind(StrEnum):
     ORPHAN_COLLECTION = "orphan_collection"
 
 
-class OnboardMode(StrEnum):
+class WriteMode(StrEnum):
+    """Whether the monitor writes to Defender: MONITOR_AUTO_ONBOARD (onboarding) and MONITOR_AUTO_OFFBOARD_ORPHANS
+    (deleting orphan collections) each take one."""
+
     OFF = "off"
     DRY_RUN = "dry-run"
     ON = "on"

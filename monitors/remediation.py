@@ -23,7 +23,7 @@ from monitors.azure.clients import ArmClients
 from monitors.bucket import Bucket, Grant, take
 from monitors.errors import AzureError
 from monitors.facts import ArmFacts, KnownFacts, WithCollection
-from monitors.model import Action, ApiRef, Finding, OnboardMode, Reason, Status
+from monitors.model import Action, ApiRef, Finding, Reason, Status, WriteMode
 from monitors.settings import Settings
 from monitors.state import StateStore
 
@@ -92,15 +92,15 @@ class Remediator:
 
     def wants_onboarding(self, finding: Finding) -> bool:
         """True when the mode is ``on`` and the finding asks for an onboarding (the event path queues those)."""
-        return finding.reason is Reason.NOT_ONBOARDED and self._settings.auto_onboard is OnboardMode.ON
+        return finding.reason is Reason.NOT_ONBOARDED and self._settings.auto_onboard is WriteMode.ON
 
     def remediate(self, finding: Finding, facts: ArmFacts | KnownFacts, today: dt.date) -> Finding:
         """Return the finding after the mode's action; never raises for Azure errors (they become onboard_failed)."""
         mode = self._settings.auto_onboard
-        if finding.reason is not Reason.NOT_ONBOARDED or mode is OnboardMode.OFF:
+        if finding.reason is not Reason.NOT_ONBOARDED or mode is WriteMode.OFF:
             return finding
         names = f"API '{facts.ref.api_id}' of APIM service '{facts.ref.service}'"
-        if mode is OnboardMode.DRY_RUN:
+        if mode is WriteMode.DRY_RUN:
             return rules.with_action(
                 finding,
                 Action.WOULD_ONBOARD,
@@ -119,9 +119,9 @@ class Remediator:
         """
         mode = self._settings.auto_offboard_orphans
         names = f"Defender apiCollection '{ref.api_id}' of APIM service '{ref.service}'"
-        if finding.reason is not Reason.COLLECTION_WITHOUT_API or mode is OnboardMode.OFF:
+        if finding.reason is not Reason.COLLECTION_WITHOUT_API or mode is WriteMode.OFF:
             return finding
-        if mode is OnboardMode.DRY_RUN:
+        if mode is WriteMode.DRY_RUN:
             return rules.with_action(finding, Action.WOULD_OFFBOARD, f"{names} has no API; would offboard it.")
         if not self._limiter.try_acquire(ref.service_ref.resource_id.lower()):
             return rules.with_action(finding, Action.NONE, f"{names} has no API; offboarding deferred (rate limit).")

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from monitors import ncrontab
 from monitors.errors import SettingsError
-from monitors.model import OnboardMode, SelfHostedMode, normalize_region
+from monitors.model import SelfHostedMode, WriteMode, normalize_region
 from monitors.urls import url_problem
 
 # Microsoft's prerequisites page for Defender for APIs (defender-for-apis-prepare), newest copy; EUAP canaries included.
@@ -59,7 +59,7 @@ KNOWN_TIERS = frozenset(
     {"developer", "basic", "standard", "premium", "consumption", "isolated", "basicv2", "standardv2", "premiumv2"}
 )
 
-_Mode = TypeVar("_Mode", OnboardMode, SelfHostedMode)
+_Mode = TypeVar("_Mode", WriteMode, SelfHostedMode)
 log = logging.getLogger(__name__)
 
 
@@ -71,8 +71,8 @@ class Settings:
     arm_endpoint: str = DEFAULT_ARM_ENDPOINT
     subscriptions: tuple[str, ...] = ()
     client_id: str | None = None
-    auto_onboard: OnboardMode = OnboardMode.OFF
-    auto_offboard_orphans: OnboardMode = OnboardMode.OFF
+    auto_onboard: WriteMode = WriteMode.OFF
+    auto_offboard_orphans: WriteMode = WriteMode.OFF
     onboard_max_per_minute: int = 10
     onboard_timeout_seconds: float = 120.0
     onboard_poll_seconds: float = 2.0

@@ -11,14 +11,14 @@ import pytest
 
 from monitors import settings as settings_module
 from monitors.errors import SettingsError
-from monitors.model import OnboardMode
+from monitors.model import WriteMode
 from monitors.settings import KNOWN_REGIONS, KNOWN_TIERS, Settings, load_settings
 
 
 def test_defaults_are_safe() -> None:
     s = load_settings({})
     assert (s.auto_onboard, s.arm_endpoint, s.uses_emulator) == (
-        OnboardMode.OFF,
+        WriteMode.OFF,
         "https://management.azure.com",
         False,
     )
@@ -286,7 +286,7 @@ def test_unknown_monitor_setting_is_warned_about_naming_the_closest(
 
 
 def test_unknown_monitor_setting_does_not_stop_the_app() -> None:
-    assert load_settings({"MONITOR_AUTO_ONBOARDING": "on"}).auto_onboard == OnboardMode.OFF
+    assert load_settings({"MONITOR_AUTO_ONBOARDING": "on"}).auto_onboard == WriteMode.OFF
 
 
 def test_unknown_setting_warning_never_echoes_its_value(caplog: pytest.LogCaptureFixture) -> None:
