@@ -82,8 +82,8 @@ def on_api_event(event: func.EventGridEvent) -> None:
     outcome = RUNTIME.get().process_event(_as_dict(event))
     if outcome is None:
         log.info("event %s was already processed; acknowledged", event.id)
-    elif outcome.service is not None:
-        log.info("event %s: %s changed; queued for reconciling", outcome.event_id, outcome.service.service.ref)
+    elif outcome.work is not None:
+        log.info("event %s: %s changed; queued for reconciling", outcome.event_id, outcome.work.facts.ref)
     else:
         _log(outcome)
 

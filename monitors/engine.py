@@ -52,7 +52,7 @@ class EventOutcome:
     event_id: str
     finding: Finding | None = None
     ignored: str | None = None
-    service: ServiceWork | None = None
+    work: ServiceWork | None = None
 
 
 def _parse(event: object, subscriptions: frozenset[str]) -> events.ParsedEvent | EventOutcome:
@@ -139,7 +139,7 @@ class Engine:
         target = parsed.target
         try:
             if isinstance(target, ServiceRef):
-                return EventOutcome(parsed.event_id, service=ServiceWork(self.refresh_service(target)))
+                return EventOutcome(parsed.event_id, work=ServiceWork(self.refresh_service(target)))
             if isinstance(target, PlanRef):
                 return EventOutcome(parsed.event_id, finding=self.check_plan(target))
             finding = self.check_api(target, deleted=parsed.deleted, queue_onboarding=queue_onboarding)
@@ -160,7 +160,7 @@ class Engine:
 
         ARM failures become error findings, or with ``raise_transient`` a TransientAzureError propagates (a retry).
         """
-        service, svc = work.service, work.service.ref
+        service, svc = work.facts, work.facts.ref
         client = self.clients.apim(svc.subscription_id)
         try:
             apis = apim.list_apis(client, svc)

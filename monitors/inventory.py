@@ -29,13 +29,13 @@ MAX_MESSAGE_CHARS = 48_000  # Storage queue messages hold 64 KiB; beyond this th
 class ServiceWork:
     """One APIM service to reconcile, with what the inventory already knows about it."""
 
-    service: ServiceFacts
+    facts: ServiceFacts
     plan: PlanFacts | None = None
     collections: dict[str, CollectionFacts] | None = None  # None: list them per service
 
     def to_message(self) -> str:
         """Keyed JSON (version 2): a field added later is read by name, and a reader of an older version ignores it."""
-        svc = self.service
+        svc = self.facts
         body: dict[str, object] = {
             "v": 2,
             "kind": SWEEP_MESSAGE,
@@ -50,7 +50,7 @@ class ServiceWork:
         }
         text = json.dumps(body, separators=(",", ":"))
         if len(text) > MAX_MESSAGE_CHARS and self.collections is not None:
-            return ServiceWork(self.service, self.plan, None).to_message()
+            return ServiceWork(self.facts, self.plan, None).to_message()
         return text
 
     @classmethod

@@ -129,8 +129,8 @@ class Runtime:
     def _hand_off(self, outcome: EventOutcome) -> list[Finding]:
         """Queue the long work an event asks for; the findings to record now (a queued API records nothing yet:
         its onboarding worker records the result, so the API alerts once, with the outcome)."""
-        if outcome.service is not None:
-            send_messages(self._queue(self.settings.sweep_queue), [outcome.service.to_message()])
+        if outcome.work is not None:
+            send_messages(self._queue(self.settings.sweep_queue), [outcome.work.to_message()])
             return []
         finding = outcome.finding
         if finding is not None and finding.action is Action.ONBOARD_QUEUED:
@@ -207,9 +207,9 @@ class Runtime:
     def _replay_one(self, parsed: ParsedEvent) -> list[EventOutcome]:
         try:
             outcome = self.engine.evaluate(parsed)
-            if outcome.service is None:
+            if outcome.work is None:
                 return [outcome]
-            return [EventOutcome(parsed.event_id, finding=f) for f in self.engine.reconcile(outcome.service)]
+            return [EventOutcome(parsed.event_id, finding=f) for f in self.engine.reconcile(outcome.work)]
         except TransientAzureError as exc:
             return [EventOutcome(parsed.event_id, finding=rules.azure_error_finding(parsed.target, exc))]
 
@@ -229,12 +229,12 @@ class Runtime:
         that attempt fails (the state store is down), the log says the message is going to the poison queue."""
         work = ServiceWork.from_message(text)
         last_try = dequeue_count >= MAX_DEQUEUE_COUNT
-        with _poison_logged(work.service.ref.resource_id, dequeue_count, self.settings.sweep_queue):
+        with _poison_logged(work.facts.ref.resource_id, dequeue_count, self.settings.sweep_queue):
             findings = self.engine.reconcile(work, raise_transient=not last_try)
             if last_try and any(f.status is Status.ERROR for f in findings):
                 log.error(
                     "%s: giving up after %d attempts; reported as error findings",
-                    work.service.ref.resource_id,
+                    work.facts.ref.resource_id,
                     dequeue_count,
                 )
             self._notify(findings, _AS_SWEEP)

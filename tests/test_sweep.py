@@ -117,7 +117,7 @@ V1_MESSAGE = (  # as the previous version queued it: positional arrays for the p
 def test_a_message_queued_by_the_previous_version_is_still_read() -> None:
     work = ServiceWork.from_message(V1_MESSAGE)
     collection = work.collections["orders"] if work.collections else None
-    assert (work.service.ref.service, work.service.tags, work.plan, collection) == (
+    assert (work.facts.ref.service, work.facts.tags, work.plan, collection) == (
         "apim-1",
         {"owner": "payments"},
         PlanFacts("sub-1", "Standard", "P1"),
@@ -173,7 +173,7 @@ def run_queue(functions, queue: QueueClient, dequeue_count: int = 1) -> list[str
 def test_timer_fans_out_one_message_per_service_through_the_queue(functions, sweep_env) -> None:
     functions["SweepTimer"].get_user_function()(decode_timer())
     bodies = run_queue(functions, sweep_env)
-    services = sorted(ServiceWork.from_message(b).service.ref.service for b in bodies)
+    services = sorted(ServiceWork.from_message(b).facts.ref.service for b in bodies)
     assert services == ["apim-cons", "apim-dev", "apim-exempt", "apim-expired", "apim-far", "apim-prod"]
 
 
@@ -211,14 +211,14 @@ def test_malformed_queue_message_is_logged_and_acknowledged(functions, sweep_env
 
 def test_transient_failure_raises_so_the_queue_retries(functions, sweep_env, arm) -> None:
     work = ServiceWork.from_message(_first_message(functions, sweep_env))
-    arm.add_fault("GET", f"/service/{work.service.ref.service}/apis", status=503, times=50)
+    arm.add_fault("GET", f"/service/{work.facts.ref.service}/apis", status=503, times=50)
     with pytest.raises(TransientAzureError):
         functions["SweepWorker"].get_user_function()(decode_queue(work.to_message(), message_id="m-2"))
 
 
 def test_last_dequeue_reports_an_error_finding_instead_of_poisoning(functions, sweep_env, arm, caplog) -> None:
     work = ServiceWork.from_message(_first_message(functions, sweep_env))
-    arm.add_fault("GET", f"/service/{work.service.ref.service}/apis", status=503, times=50)
+    arm.add_fault("GET", f"/service/{work.facts.ref.service}/apis", status=503, times=50)
     with caplog.at_level(logging.INFO):
         functions["SweepWorker"].get_user_function()(decode_queue(work.to_message(), dequeue_count=5, message_id="m-3"))
     assert ("giving up after 5 attempts" in caplog.text, "m-3: 1 findings" in caplog.text) == (True, True)

@@ -127,7 +127,7 @@ def test_concurrent_deliveries_of_one_event_queue_one_onboarding(worker, onboard
 def test_timer_tick_fans_out_one_message_per_service(worker, sweep_queue) -> None:
     response = worker.invoke("SweepTimer", timer_payload())
     services = sorted(
-        ServiceWork.from_message(m.content).service.ref.service for m in sweep_queue.receive_messages(max_messages=32)
+        ServiceWork.from_message(m.content).facts.ref.service for m in sweep_queue.receive_messages(max_messages=32)
     )
     assert (outcome(response), services) == (
         ("Success", ""),
@@ -137,14 +137,14 @@ def test_timer_tick_fans_out_one_message_per_service(worker, sweep_queue) -> Non
 
 def test_transient_failure_before_the_last_dequeue_fails_so_the_queue_retries(worker, sweep_queue, arm) -> None:
     work = ServiceWork.from_message(first_sweep_message(worker, sweep_queue))
-    arm.add_fault("GET", f"/service/{work.service.ref.service}/apis", status=503, times=50)
+    arm.add_fault("GET", f"/service/{work.facts.ref.service}/apis", status=503, times=50)
     status, message = outcome(worker.invoke("SweepWorker", queue_payload(work.to_message(), dequeue_count=1)))
     assert (status, message.split(":")[0]) == ("Failure", "TransientAzureError")
 
 
 def test_last_dequeue_count_from_trigger_metadata_reports_instead_of_failing(worker, sweep_queue, arm, caplog) -> None:
     work = ServiceWork.from_message(first_sweep_message(worker, sweep_queue))
-    arm.add_fault("GET", f"/service/{work.service.ref.service}/apis", status=503, times=50)
+    arm.add_fault("GET", f"/service/{work.facts.ref.service}/apis", status=503, times=50)
     payload = queue_payload(work.to_message(), dequeue_count=MAX_DEQUEUE_COUNT, message_id="m-3")
     with caplog.at_level(logging.INFO):
         response = worker.invoke("SweepWorker", payload)
