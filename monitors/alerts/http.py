@@ -1,6 +1,10 @@
 """One guarded HTTP POST for the webhook sinks: https only (http to loopback), no redirects, a capped response read,
 and a ``DeliveryError`` for anything but a 2xx.
 
+A ``Poster`` owns what the POSTs need: its ``requests.Session`` (connection pool), the redaction of the URLs it posts
+to and the bounded reads; ``sink.build_sinks`` gives each webhook sink one, and closing the sink closes it. Nothing
+here does I/O or touches logging at import.
+
 Webhook URLs are secrets (Slack and Teams embed their key in the path or query), so no message, log line or exception
 chain raised here carries the URL: errors name the sink, the status and the exception class, and urllib3's DEBUG log
 lines have the paths we post to redacted.
@@ -27,7 +31,7 @@ from monitors.urls import url_problem
 log = logging.getLogger(__name__)
 
 USER_AGENT = "apim-defender-monitor"
-_SESSION = requests.Session()
+_URLLIB3_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry")
 # A short error token in a refusal body is worth showing (Slack answers "invalid_blocks", "channel_is_archived");
 # anything with ':' or '/' could echo a URL, so it is left out.
 _ERROR_TOKEN = re.compile(r"[A-Za-z0-9_.\- ]{1,80}")
@@ -64,9 +68,89 @@ class _RedactPostedPaths(logging.Filter):
         return True
 
 
-_REDACTOR = _RedactPostedPaths()
-for _name in ("urllib3.connectionpool", "urllib3.util.retry"):
-    logging.getLogger(_name).addFilter(_REDACTOR)
+_REDACTOR: _RedactPostedPaths | None = None
+_REDACTOR_LOCK = threading.Lock()
+
+
+def _installed_redactor() -> _RedactPostedPaths:
+    """The process's one redacting filter on urllib3's loggers, installed by the first ``Poster`` (idempotent).
+
+    The filter exists because urllib3 logs each request's path and query, which for a webhook are its secret, and
+    loggers are process-wide, so it is too. It is installed when a poster is created, not at import, so that importing
+    this module changes no logging state; and it stays installed once a poster has existed, so it is in force whenever
+    a poster is alive (and for any record a connection logs after its poster closed).
+    """
+    global _REDACTOR
+    with _REDACTOR_LOCK:
+        if _REDACTOR is None:
+            _REDACTOR = _RedactPostedPaths()
+            for name in _URLLIB3_LOGGERS:
+                logging.getLogger(name).addFilter(_REDACTOR)
+        return _REDACTOR
+
+
+class Poster:
+    """Guarded POSTs over one ``requests.Session``: the connections it keeps open are closed by ``close``."""
+
+    def __init__(self) -> None:
+        self._redactor = _installed_redactor()  # before the session can send, and so log, anything
+        self._session = requests.Session()
+
+    def post(
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        *,
+        sink: str,
+        timeout: float = 10.0,
+        max_response_bytes: int = 65536,
+    ) -> None:
+        """POST ``body`` and return only when the receiver answered 2xx, within ``timeout`` seconds overall (not per
+        read: a receiver dripping its answer is cut off), reading at most ``max_response_bytes`` of the answer.
+
+        Raises:
+            DeliveryError: refused URL, redirect, non-2xx status (with ``retry_after`` on 429/503), the deadline, or a
+                broken connection. The message names ``sink`` and never the URL.
+        """
+        _check_url(url, sink)
+        self._redactor.remember(url)
+        started = time.monotonic()
+        # The connection's own cap is a backstop with room to spare: _read_capped stops at max_response_bytes exactly.
+        with bounded(timeout, 2 * max_response_bytes + 65536) as call:
+            try:
+                response = self._session.post(
+                    url,
+                    data=body,
+                    headers={"user-agent": USER_AGENT, **headers},
+                    timeout=timeout,
+                    allow_redirects=False,
+                    stream=True,
+                )
+                try:
+                    content = _read_capped(response, max_response_bytes)
+                finally:
+                    response.close()
+            except requests.RequestException as exc:
+                if call.expired or isinstance(exc, requests.Timeout):
+                    raise DeliveryError(f"{sink}: no answer within {timeout:g} s") from None
+                raise DeliveryError(f"{sink}: connection failed ({type(exc).__name__})") from None
+            if not call.finish():
+                raise DeliveryError(f"{sink}: no answer within {timeout:g} s")
+        status = response.status_code
+        log.debug("sink %s: HTTP %d in %.0f ms", sink, status, (time.monotonic() - started) * 1000)
+        if not 200 <= status < 300:
+            raise refusal(sink, status, response.headers.get("retry-after"), _error_token(content, url))
+
+    def close(self) -> None:
+        """Close the session's pooled connections (idempotent)."""
+        self._session.close()
+
+    def __enter__(self) -> Poster:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def post(
@@ -78,41 +162,10 @@ def post(
     timeout: float = 10.0,
     max_response_bytes: int = 65536,
 ) -> None:
-    """POST ``body`` and return only when the receiver answered 2xx, within ``timeout`` seconds overall (not per
-    read: a receiver dripping its answer is cut off), reading at most ``max_response_bytes`` of the answer.
-
-    Raises:
-        DeliveryError: refused URL, redirect, non-2xx status (with ``retry_after`` on 429/503), the deadline, or a
-            broken connection. The message names ``sink`` and never the URL.
-    """
-    _check_url(url, sink)
-    _REDACTOR.remember(url)
-    started = time.monotonic()
-    # The connection's own cap is a backstop with room to spare: _read_capped stops at max_response_bytes exactly.
-    with bounded(timeout, 2 * max_response_bytes + 65536) as call:
-        try:
-            response = _SESSION.post(
-                url,
-                data=body,
-                headers={"user-agent": USER_AGENT, **headers},
-                timeout=timeout,
-                allow_redirects=False,
-                stream=True,
-            )
-            try:
-                content = _read_capped(response, max_response_bytes)
-            finally:
-                response.close()
-        except requests.RequestException as exc:
-            if call.expired or isinstance(exc, requests.Timeout):
-                raise DeliveryError(f"{sink}: no answer within {timeout:g} s") from None
-            raise DeliveryError(f"{sink}: connection failed ({type(exc).__name__})") from None
-        if not call.finish():
-            raise DeliveryError(f"{sink}: no answer within {timeout:g} s")
-    status = response.status_code
-    log.debug("sink %s: HTTP %d in %.0f ms", sink, status, (time.monotonic() - started) * 1000)
-    if not 200 <= status < 300:
-        raise refusal(sink, status, response.headers.get("retry-after"), _error_token(content, url))
+    """One ``Poster.post`` on a poster of its own, closed afterwards (no connection is kept): for a single delivery
+    outside a sink. Same arguments, same guarantees, same errors."""
+    with Poster() as poster:
+        poster.post(url, body, headers, sink=sink, timeout=timeout, max_response_bytes=max_response_bytes)
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:

@@ -9,9 +9,11 @@ import traceback
 import pytest
 
 from emulator.receiver import DROP, HANG, Flood, stop_receiver
-from monitors.alerts.http import parse_retry_after, post
+from monitors.alerts import http
+from monitors.alerts.http import Poster, parse_retry_after, post
 from monitors.errors import DeliveryError
 from monitors.urls import is_loopback
+from tests.alerts.sockets import established_to, needs_proc
 
 BODY = b'{"text": "hello"}'
 JSON = {"content-type": "application/json"}
@@ -181,3 +183,35 @@ def test_url_never_appears_in_errors_or_logs(receiver, caplog, answer):
         error = "".join(traceback.format_exception(exc))
 
     assert "XXSECRETXX" not in error + caplog.text
+
+
+def port_of(receiver) -> int:
+    return int(receiver.server.server_address[1])
+
+
+@needs_proc
+def test_a_poster_keeps_one_connection_until_closed(receiver):
+    poster = Poster()
+    poster.post(receiver.url, BODY, JSON, sink="teams")
+    poster.post(receiver.url, BODY, JSON, sink="teams")
+    open_while_alive = established_to(port_of(receiver))
+    poster.close()
+
+    assert (len(receiver.requests), open_while_alive, established_to(port_of(receiver))) == (2, 1, 0)
+
+
+@needs_proc
+def test_the_one_shot_post_keeps_no_connection(receiver):
+    post(receiver.url, BODY, JSON, sink="teams")
+
+    assert (len(receiver.requests), established_to(port_of(receiver))) == (1, 0)
+
+
+def test_the_urllib3_redaction_is_installed_once_whatever_the_number_of_posters():
+    """Installed by the first poster, not at import (tests/test_architecture.py checks the import), and never twice."""
+    Poster().close()
+    Poster().close()
+
+    for name in ("urllib3.connectionpool", "urllib3.util.retry"):
+        redactors = [f for f in logging.getLogger(name).filters if isinstance(f, http._RedactPostedPaths)]
+        assert len(redactors) == 1, name
