@@ -28,11 +28,11 @@ from typing import TextIO, TypeVar
 from demo.render import write_pages
 from emulator import EmulatorServer, load_estate
 from emulator.receiver import Receiver, start_receiver, stop_receiver
-from monitors import report
 from monitors.engine import EventOutcome
 from monitors.errors import AzureError, EventError, SettingsError, StateError
 from monitors.escape import terminal
 from monitors.model import Action, Finding, Reason, SelfHostedMode, Status, WriteMode
+from monitors.reports.findings import render_json, render_markdown, render_sarif, render_table, sort_findings
 from monitors.runtime import Runtime, Scope, build_runtime
 from monitors.settings import Settings, load_settings
 
@@ -92,7 +92,7 @@ def format_before_after(before: Sequence[Finding], acted: Sequence[Finding], aft
     earlier = {f.resource_id.lower(): f for f in before}
     done = {f.resource_id.lower(): f.action for f in [*acted, *after] if f.action is not Action.NONE}
     rows = [("SERVICE", "API", "BEFORE", "AFTER", "DONE")]
-    for f in report.sort_findings(after):
+    for f in sort_findings(after):
         was = earlier.get(f.resource_id.lower())
         then = f"{was.status}/{was.reason}" if was else "(new API)"
         action = done.get(f.resource_id.lower(), Action.NONE)
@@ -142,7 +142,7 @@ def _run_steps(
 ) -> tuple[list[Finding], list[Finding], list[Finding]]:
     """The three steps and the before/after table; returns the first scan, the events' findings and the rescan."""
     before = _step(base, _scan_all)
-    say("== 1. First scan (MONITOR_AUTO_ONBOARD=off); one digest per alert sink\n" + report.render_table(before) + "\n")
+    say("== 1. First scan (MONITOR_AUTO_ONBOARD=off); one digest per alert sink\n" + render_table(before) + "\n")
     shipping = {"name": "shipping", "displayName": "Shipping API", "path": "shipping"}
     server.state.add_api(PROD, "rg-apis-prod", "apim-contoso-prod", shipping)
     on = replace(base, auto_onboard=WriteMode.ON)
@@ -152,7 +152,7 @@ def _run_steps(
     say(_format_outcomes(burst, outcomes) + "\n")
     calls = server.request_count
     after = _step(on, _scan_all)
-    say("== 3. Rescan with auto-onboarding on\n" + report.render_table(after) + "\n")
+    say("== 3. Rescan with auto-onboarding on\n" + render_table(after) + "\n")
     acted = [o.finding for o in outcomes if o is not None and o.finding]
     say("== Before / after\n" + format_before_after(before, acted, after) + "\n")
     say(f"ARM requests: {calls} for the first scan and the events, {server.request_count - calls} for the rescan")
@@ -215,9 +215,9 @@ def run_demo(settings: Settings, out_dir: str, stdout: TextIO, stderr: TextIO) -
             stop_receiver(receiver)
     say(_save_alerts(out, receivers))
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    (out / "findings.json").write_text(report.render_json(after, stamp))
-    (out / "findings.sarif").write_text(report.render_sarif(after, "demo"))
-    (out / "findings.md").write_text(report.render_markdown(after))
+    (out / "findings.json").write_text(render_json(after, stamp))
+    (out / "findings.sarif").write_text(render_sarif(after, "demo"))
+    (out / "findings.md").write_text(render_markdown(after))
     (out / "events.json").write_text(json.dumps(demo_events(), indent=2))
     say(f"Reports written to {out}/ (findings.json, findings.sarif, findings.md); events in {out}/events.json")
     problems = demo_problems(before, acted, after, {name: len(rx.requests) for name, rx in receivers.items()})

@@ -15,10 +15,10 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from monitors import coverage, events, report
+from monitors import events, reports
 from monitors.errors import AzureError, EventError, SettingsError, StateError
 from monitors.escape import terminal
-from monitors.model import Finding, OutboxItem, Status
+from monitors.model import Finding, Status
 from monitors.runtime import Runtime, Scope, build_runtime
 from monitors.settings import Settings, load_settings
 
@@ -66,17 +66,9 @@ def exit_code(findings: Sequence[Finding], fail_on: str) -> int:
 
 
 def render(findings: Sequence[Finding], fmt: str) -> str:
-    """The findings in one format; table and markdown end with the coverage per subscription and service."""
+    """The findings in one format (``reports.render``), stamped with this run's time and version."""
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    if fmt == "json":
-        return report.render_json(findings, stamp)
-    if fmt == "markdown":
-        return report.render_markdown(findings) + "\n" + coverage.render_coverage_markdown(findings)
-    if fmt == "sarif":
-        return report.render_sarif(findings, VERSION)
-    if fmt == "html":
-        return coverage.render_coverage_html(findings, stamp)
-    return report.render_table(findings) + "\n\n" + coverage.render_coverage_table(findings)
+    return reports.render(findings, fmt, version=VERSION, stamp=stamp)
 
 
 def _scan(args: argparse.Namespace, runtime: Runtime, stderr: TextIO) -> list[Finding]:
@@ -111,19 +103,6 @@ def _handle_event(args: argparse.Namespace, runtime: Runtime, stderr: TextIO) ->
     return [o.finding for o in outcomes if o.finding is not None]
 
 
-def format_outbox(items: Sequence[OutboxItem]) -> str:
-    if not items:
-        return "outbox empty: every alert was delivered"
-    lines = []
-    for item in sorted(items, key=lambda i: i.created_at):
-        state = "PARKED" if item.parked else f"next try {item.next_attempt_at.isoformat(timespec='seconds')}"
-        error = f": {item.last_error}" if item.last_error else ""
-        lines.append(
-            f"{item.item_id}  {item.sink}  {len(item.alerts)} alert(s)  {item.attempts} attempt(s)  {state}{error}"
-        )
-    return "\n".join(lines)
-
-
 def _alerts(args: argparse.Namespace, runtime: Runtime, stdout: TextIO) -> int:
     if runtime.notifier is None or runtime.store is None:
         raise SettingsError("MONITOR_STATE: not set and no alert sink configured, so there is no outbox to show")
@@ -131,7 +110,7 @@ def _alerts(args: argparse.Namespace, runtime: Runtime, stdout: TextIO) -> int:
         sent = runtime.deliver_outbox()
         print(f"delivered {sent.sent}, retrying {sent.retrying}, parked {sent.parked}", file=stdout)
     items = runtime.store.outbox(parked=True if args.parked else None)
-    print(format_outbox(items) if items or not args.parked else "no parked alerts", file=stdout)
+    print(reports.format_outbox(items) if items or not args.parked else "no parked alerts", file=stdout)
     return EXIT_UNKNOWN if any(i.parked for i in items) else EXIT_OK
 
 

@@ -1,6 +1,6 @@
 """The generic signed webhook: the findings JSON contract plus the alerts, signed per Standard Webhooks.
 
-Body: exactly the keys of ``report.findings_document`` (schema, generated_at, summary, findings) plus a top-level
+Body: exactly the keys of ``findings_document`` (schema, generated_at, summary, findings) plus a top-level
 ``alerts`` list; receivers that validate the findings contract only need to ignore ``alerts``. Headers follow
 https://www.standardwebhooks.com: ``webhook-id`` (the outbox item id, stable across retries, so receivers can drop
 duplicates), ``webhook-timestamp`` (Unix seconds of this attempt) and ``webhook-signature`` =
@@ -19,11 +19,11 @@ import json
 import time
 from collections.abc import Callable, Sequence
 
-from monitors import report
 from monitors.alerts import digest
 from monitors.alerts.http import post
 from monitors.errors import SettingsError
 from monitors.model import Alert, OutboxItem
+from monitors.reports.findings import findings_document
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks secret prefix, not a secret
 
@@ -63,7 +63,7 @@ def render_webhook(alerts: Sequence[Alert], generated_at: str) -> bytes:
     """The findings JSON contract for the alerts' findings, plus ``alerts``: [{alert_id, kind, resource_id}]."""
     ordered = digest.order_alerts(alerts)
     body = {
-        **report.findings_document([a.finding for a in ordered], generated_at),
+        **findings_document([a.finding for a in ordered], generated_at),
         "alerts": [
             {"alert_id": a.alert_id, "kind": a.kind.value, "resource_id": a.finding.resource_id} for a in ordered
         ],

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from monitors.alerts.slack import render_slack
 from monitors.alerts.teams import render_teams
 from monitors.cli import main
-from monitors.coverage import render_coverage_markdown, render_coverage_table
-from monitors.report import render_markdown, render_sarif, render_table
+from monitors.reports.coverage import render_coverage_markdown, render_coverage_table
+from monitors.reports.findings import render_markdown, render_sarif, render_table
 from tests.alerts.factories import make_alert, make_finding
 
 HOSTILE = st.text(min_size=1, max_size=40) | st.sampled_from(

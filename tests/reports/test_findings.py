@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from monitors import report
 from monitors.model import Action, Finding, Kind, Reason, Status
+from monitors.reports import findings
 
 
 def finding(api: str, status: Status, reason: Reason, action: Action = Action.NONE) -> Finding:
@@ -33,17 +33,17 @@ FINDINGS = [
 
 
 def test_worst_findings_come_first() -> None:
-    assert [f.api for f in report.sort_findings(FINDINGS)] == ["c", "b", "a"]
+    assert [f.api for f in findings.sort_findings(FINDINGS)] == ["c", "b", "a"]
 
 
 def test_summary_line_wording() -> None:
-    assert report.format_summary(FINDINGS) == (
+    assert findings.format_summary(FINDINGS) == (
         "3 findings: 1 compliant, 1 noncompliant, 0 not applicable, 0 exempt, 1 error; 1 onboarded now"
     )
 
 
 def test_table_has_header_and_rows() -> None:
-    lines = report.render_table(FINDINGS).splitlines()
+    lines = findings.render_table(FINDINGS).splitlines()
     assert (lines[0].split(), lines[1].split()[:2]) == (
         ["STATUS", "REASON", "ACTION", "SERVICE", "API"],
         ["error", "arm_error"],
@@ -51,16 +51,16 @@ def test_table_has_header_and_rows() -> None:
 
 
 def test_markdown_escapes_pipes() -> None:
-    assert "'svc' \\| detail." in report.render_markdown(FINDINGS)
+    assert "'svc' \\| detail." in findings.render_markdown(FINDINGS)
 
 
 def test_sarif_reports_only_actionable_findings_with_levels() -> None:
-    results = json.loads(report.render_sarif(FINDINGS, "1.0"))["runs"][0]["results"]
+    results = json.loads(findings.render_sarif(FINDINGS, "1.0"))["runs"][0]["results"]
     assert [(r["ruleId"], r["level"]) for r in results] == [("arm_error", "warning"), ("not_onboarded", "error")]
 
 
 def test_sarif_fingerprints_are_stable_and_distinct() -> None:
-    first = json.loads(report.render_sarif(FINDINGS, "1.0"))["runs"][0]["results"]
-    again = json.loads(report.render_sarif(list(reversed(FINDINGS)), "1.0"))["runs"][0]["results"]
+    first = json.loads(findings.render_sarif(FINDINGS, "1.0"))["runs"][0]["results"]
+    again = json.loads(findings.render_sarif(list(reversed(FINDINGS)), "1.0"))["runs"][0]["results"]
     prints = [r["partialFingerprints"]["primaryLocationLineHash"] for r in first]
     assert (prints, len(set(prints))) == ([r["partialFingerprints"]["primaryLocationLineHash"] for r in again], 2)

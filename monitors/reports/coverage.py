@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from monitors.escape import markdown, terminal
 from monitors.model import Finding, Kind, Reason, Status
-from monitors.report import sort_findings
+from monitors.reports.findings import sort_findings
 from monitors.texts import REASON_TEXT
 
 TITLE = "Defender for APIs coverage"

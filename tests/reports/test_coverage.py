@@ -6,8 +6,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from monitors import coverage
 from monitors.model import Action, Finding, Kind, Reason, Status
+from monitors.reports import coverage
 
 SUB_A = "00000000-0000-0000-0000-00000000000a"
 SUB_B = "00000000-0000-0000-0000-00000000000b"
