@@ -21,11 +21,11 @@ from azure.core.exceptions import (
     ServiceResponseTimeoutError,
 )
 from azure.core.messaging import CloudEvent
-from azure.eventgrid import EventGridPublisherClient
 
 from monitors.alerts import digest
 from monitors.alerts.bounded import Call, bounded
 from monitors.alerts.http import refusal
+from monitors.azure.clients import eventgrid_publisher
 from monitors.errors import DeliveryError
 from monitors.model import Alert, OutboxItem
 
@@ -69,7 +69,11 @@ def render_cloudevents(alerts: Sequence[Alert], source: str = SOURCE) -> list[Cl
 
 
 class EventGridSink:
-    """Publishes alerts to one Event Grid custom topic; the SDK's own retries are off (the outbox retries)."""
+    """Publishes alerts to one Event Grid custom topic; the SDK's own retries are off (the outbox retries).
+
+    The sink owns ``credential`` (a topic key, or the app's credential from ``monitors.azure.clients``): ``close``
+    closes it with the publisher client.
+    """
 
     name = "eventgrid"
 
@@ -83,7 +87,8 @@ class EventGridSink:
         max_batch_bytes: int = MAX_BATCH_BYTES,
     ) -> None:
         logging.getLogger(_SDK_SERIALIZER_LOGGER).addFilter(_CALL_OPTION_FILTER)
-        self._client = EventGridPublisherClient(endpoint, credential)
+        self._credential = credential
+        self._client = eventgrid_publisher(endpoint, credential)
         self._timeout = timeout
         self._source = source
         self._max_batch_bytes = max_batch_bytes
@@ -95,7 +100,13 @@ class EventGridSink:
             self._publish(batch)
 
     def close(self) -> None:
-        self._client.close()
+        """Close the publisher's connections, then the credential (a token credential holds its own; a key does not)."""
+        try:
+            self._client.close()
+        finally:
+            close_credential = getattr(self._credential, "close", None)
+            if callable(close_credential):
+                close_credential()
 
     def _publish(self, events: list[CloudEvent[dict[str, Any]]]) -> None:
         # An overall deadline and a cap on the answer: azure-core's timeouts are per socket read, and it would read

@@ -2,7 +2,7 @@
 
 Slack's limits shape the renderer: at most 50 blocks, 3,000 characters per section text, 2,000 per field, 150 per
 header and 75 per button label; ``&``, ``<`` and ``>`` must be escaped in mrkdwn. Beyond about one message per second
-a webhook answers 429 with Retry-After, which ``http.post`` turns into ``DeliveryError.retry_after``.
+a webhook answers 429 with Retry-After, which ``http.Poster.post`` turns into ``DeliveryError.retry_after``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from monitors.alerts import digest
 from monitors.alerts.digest import Json
-from monitors.alerts.http import post
+from monitors.alerts.http import Poster
 from monitors.model import Alert, OutboxItem
 from monitors.texts import REASON_TEXT
 
@@ -44,7 +44,8 @@ def render_slack(alerts: Sequence[Alert], *, limit: int = digest.DIGEST_LIMIT) -
 
 
 class SlackSink:
-    """Posts alerts to one Slack incoming webhook (its URL is a secret: never logged), pacing sends in this process."""
+    """Posts alerts to one Slack incoming webhook (its URL is a secret: never logged), pacing sends in this process,
+    through its ``poster`` (its own when none is given), which ``close`` closes."""
 
     name = "slack"
 
@@ -56,8 +57,10 @@ class SlackSink:
         sleep: Callable[[float], None] = time.sleep,
         *,
         timeout: float = 10.0,
+        poster: Poster | None = None,
     ) -> None:
         self._url = url
+        self._poster = poster or Poster()
         self._min_interval = min_interval
         self._clock = clock
         self._sleep = sleep
@@ -75,9 +78,14 @@ class SlackSink:
                 if wait > 0:
                     self._sleep(wait)
             try:
-                post(self._url, body, {"content-type": "application/json"}, sink=self.name, timeout=self._timeout)
+                self._poster.post(
+                    self._url, body, {"content-type": "application/json"}, sink=self.name, timeout=self._timeout
+                )
             finally:
                 self._last_sent = self._clock()
+
+    def close(self) -> None:
+        self._poster.close()
 
 
 def _mrkdwn(text: str, limit: int) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from monitors.alerts import digest
 from monitors.alerts.digest import Json
-from monitors.alerts.http import post
+from monitors.alerts.http import Poster
 from monitors.escape import commonmark
 from monitors.model import Alert, AlertKind, OutboxItem, Status
 from monitors.texts import REASON_TEXT
@@ -39,18 +39,23 @@ def serialize(message: Json) -> bytes:
 
 
 class TeamsSink:
-    """Posts alert cards to one Teams Workflows webhook URL (a secret: never logged)."""
+    """Posts alert cards to one Teams Workflows webhook URL (a secret: never logged) through its ``poster`` (its own
+    when none is given), which ``close`` closes."""
 
     name = "teams"
 
-    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 10.0, poster: Poster | None = None) -> None:
         self._url = url
         self._timeout = timeout
+        self._poster = poster or Poster()
 
     def send(self, item: OutboxItem) -> None:
         """Post the item's card; raises DeliveryError unless Teams accepted it."""
         body = serialize(render_teams(item.alerts))
-        post(self._url, body, {"content-type": "application/json"}, sink=self.name, timeout=self._timeout)
+        self._poster.post(self._url, body, {"content-type": "application/json"}, sink=self.name, timeout=self._timeout)
+
+    def close(self) -> None:
+        self._poster.close()
 
 
 def _message(card: Json) -> Json:

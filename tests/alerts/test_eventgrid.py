@@ -14,6 +14,7 @@ from monitors.alerts.eventgrid import EVENT_TYPE, SOURCE, EventGridSink, render_
 from monitors.errors import DeliveryError
 from monitors.model import AlertKind, Status
 from tests.alerts.factories import NOW, make_alert, many_alerts, outbox_item
+from tests.alerts.sockets import established_to, needs_proc
 
 TOPIC_KEY = "XXTOPICKEYXX"
 
@@ -174,3 +175,31 @@ def test_per_call_options_do_not_log_sdk_warnings(receiver, caplog):
     publish(receiver, many_alerts(3))
 
     assert [r.getMessage() for r in caplog.records] == []
+
+
+class ClosableToken(StaticToken):
+    """A token credential that, like the app's DefaultAzureCredential, must be closed."""
+
+    def __init__(self) -> None:
+        self.closed = 0
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def test_close_closes_the_credential_the_sink_was_given(receiver):
+    credential = ClosableToken()
+
+    EventGridSink(topic(receiver), credential).close()
+
+    assert credential.closed == 1
+
+
+@needs_proc
+def test_close_lets_the_publisher_connection_go(receiver):
+    sink = EventGridSink(topic(receiver), AzureKeyCredential(TOPIC_KEY))
+    sink.send(outbox_item((make_alert(),), sink="eventgrid"))
+    open_while_alive = established_to(receiver.server.server_address[1])
+    sink.close()
+
+    assert (open_while_alive, established_to(receiver.server.server_address[1])) == (1, 0)
