@@ -32,6 +32,7 @@ from monitors.engine import EventOutcome
 from monitors.errors import AzureError, EventError, SettingsError, StateError
 from monitors.escape import terminal
 from monitors.model import Action, Finding, Reason, SelfHostedMode, Status, WriteMode
+from monitors.reports import align
 from monitors.reports.findings import render_json, render_markdown, render_sarif, render_table, sort_findings
 from monitors.runtime import Runtime, Scope, build_runtime
 from monitors.settings import Settings, load_settings
@@ -97,8 +98,7 @@ def format_before_after(before: Sequence[Finding], acted: Sequence[Finding], aft
         then = f"{was.status}/{was.reason}" if was else "(new API)"
         action = done.get(f.resource_id.lower(), Action.NONE)
         rows.append((f.service or f.subscription_id[:8], f.api or f.kind, then, f"{f.status}/{f.reason}", action))
-    widths = [max(len(str(r[i])) for r in rows) for i in range(5)]
-    return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+    return "\n".join(align(rows))
 
 
 def _format_outcomes(events: Sequence[dict[str, object]], outcomes: Sequence[EventOutcome | None]) -> str:

@@ -2,8 +2,11 @@
 generation time in).
 
 - ``findings``: the findings as a terminal table, the findings JSON contract, Markdown and SARIF 2.1.0;
-- ``coverage``: onboarding coverage per subscription and APIM service, as a terminal table, Markdown and HTML;
+- ``coverage``: onboarding coverage per subscription and APIM service, as a terminal table and Markdown;
+- ``html``: the coverage as one self-contained HTML page;
 - ``outbox``: the alert outbox listing;
+- ``_text``: what every text table shares, one column aligner (``align``, exported for the demo's table too) and
+  one Markdown cell escaping rule.
 """
 
 from __future__ import annotations
@@ -11,11 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from monitors.model import Finding
-from monitors.reports.coverage import render_coverage_html, render_coverage_markdown, render_coverage_table
+from monitors.reports._text import align
+from monitors.reports.coverage import render_coverage_markdown, render_coverage_table
 from monitors.reports.findings import render_json, render_markdown, render_sarif, render_table
+from monitors.reports.html import render_coverage_html
 from monitors.reports.outbox import format_outbox
 
-__all__ = ["format_outbox", "render"]
+__all__ = ["align", "format_outbox", "render"]
 
 
 def render(findings: Sequence[Finding], fmt: str, *, version: str, stamp: str) -> str:

@@ -7,8 +7,9 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 
-from monitors.escape import markdown, terminal, uri_path
+from monitors.escape import uri_path
 from monitors.model import Action, Finding, Reason, Status
+from monitors.reports._text import align, md_row
 from monitors.texts import REASON_TEXT
 
 SCHEMA = "apim-defender-monitor/findings@1"
@@ -48,18 +49,10 @@ def render_json(findings: Sequence[Finding], generated_at: str) -> str:
 
 def render_table(findings: Sequence[Finding]) -> str:
     header = ("STATUS", "REASON", "ACTION", "SERVICE", "API")
-    rows = [header] + [
-        tuple(
-            terminal(str(cell))
-            for cell in (f.status, f.reason, f.action, f.service or f.subscription_id, f.api or f.kind)
-        )
-        for f in sort_findings(findings)
+    rows = [
+        (f.status, f.reason, f.action, f.service or f.subscription_id, f.api or f.kind) for f in sort_findings(findings)
     ]
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
-    lines = [
-        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
-    ]
-    return "\n".join([*lines, "", format_summary(findings)])
+    return "\n".join([*align([header, *rows]), "", format_summary(findings)])
 
 
 def format_summary(findings: Sequence[Finding]) -> str:
@@ -77,12 +70,11 @@ def render_markdown(findings: Sequence[Finding]) -> str:
         "",
         format_summary(findings),
         "",
-        "| Status | Reason | Action | Service | API | Detail |",
+        md_row(("Status", "Reason", "Action", "Service", "API", "Detail")),
         "|---|---|---|---|---|---|",
     ]
     for f in sort_findings(findings):
-        cells = (f.status, REASON_TEXT[f.reason].title, f.action, f.service, f.api, f.detail)
-        lines.append("| " + " | ".join(markdown(str(cell)) for cell in cells) + " |")
+        lines.append(md_row((f.status, REASON_TEXT[f.reason].title, f.action, f.service, f.api, f.detail)))
     return "\n".join(lines) + "\n"
 
 

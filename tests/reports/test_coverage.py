@@ -8,6 +8,7 @@ import pytest
 
 from monitors.model import Action, Finding, Kind, Reason, Status
 from monitors.reports import coverage
+from monitors.reports.html import CHART_CAP, render_coverage_html
 
 SUB_A = "00000000-0000-0000-0000-00000000000a"
 SUB_B = "00000000-0000-0000-0000-00000000000b"
@@ -231,7 +232,7 @@ HOSTILE_FINDINGS = [
 
 
 def test_html_escapes_hostile_names() -> None:
-    page = coverage.render_coverage_html(HOSTILE_FINDINGS, "2025-01-01T00:00:00+00:00")
+    page = render_coverage_html(HOSTILE_FINDINGS, "2025-01-01T00:00:00+00:00")
     assert ("<script" in page, "<img" in page, "&lt;script&gt;alert(1)&lt;/script&gt;" in page) == (
         False,
         False,
@@ -259,35 +260,35 @@ class TagBalance(HTMLParser):
 
 def test_html_is_well_formed() -> None:
     parser = TagBalance()
-    parser.feed(coverage.render_coverage_html([*EXAMPLE, *HOSTILE_FINDINGS], "2025-01-01"))
+    parser.feed(render_coverage_html([*EXAMPLE, *HOSTILE_FINDINGS], "2025-01-01"))
     parser.close()
     assert (parser.mismatched, parser.open) == ([], [])
 
 
 def test_html_headline_has_the_overall_percentage() -> None:
-    page = coverage.render_coverage_html(EXAMPLE, "2025-01-01")
+    page = render_coverage_html(EXAMPLE, "2025-01-01")
     assert '<span class="pct">80.0%</span> of applicable APIs onboarded' in page
 
 
 def test_html_draws_one_bar_per_service() -> None:
-    page = coverage.render_coverage_html(EXAMPLE, "2025-01-01")
+    page = render_coverage_html(EXAMPLE, "2025-01-01")
     assert (page.count('<g class="bar">'), "more service" in page) == (3, False)
 
 
 def test_html_caps_the_chart_to_the_worst_services() -> None:
-    findings = [api("a", Status.NONCOMPLIANT, f"svc-{i:03}") for i in range(coverage.CHART_CAP + 3)]
-    page = coverage.render_coverage_html(findings, "2025-01-01")
-    assert (page.count('<g class="bar">'), "and 3 more services" in page) == (coverage.CHART_CAP, True)
+    findings = [api("a", Status.NONCOMPLIANT, f"svc-{i:03}") for i in range(CHART_CAP + 3)]
+    page = render_coverage_html(findings, "2025-01-01")
+    assert (page.count('<g class="bar">'), "and 3 more services" in page) == (CHART_CAP, True)
 
 
 def test_html_shows_plan_badges() -> None:
-    page = coverage.render_coverage_html(EXAMPLE, "2025-01-01")
+    page = render_coverage_html(EXAMPLE, "2025-01-01")
     on, off = '<span class="badge plan-on">plan on</span>', '<span class="badge plan-off">plan off</span>'
     assert (on in page, off in page) == (True, True)
 
 
 def test_html_lists_noncompliant_and_error_findings_with_reason_titles() -> None:
-    page = coverage.render_coverage_html(EXAMPLE, "2025-01-01")
+    page = render_coverage_html(EXAMPLE, "2025-01-01")
     assert (
         "Not onboarded to Defender for APIs" in page,
         "Azure could not answer" in page,
@@ -300,5 +301,5 @@ def test_html_lists_noncompliant_and_error_findings_with_reason_titles() -> None
 
 
 def test_html_footer_has_generated_at() -> None:
-    page = coverage.render_coverage_html(EXAMPLE, "2025-06-30T12:00:00+00:00")
+    page = render_coverage_html(EXAMPLE, "2025-06-30T12:00:00+00:00")
     assert "<footer>Generated 2025-06-30T12:00:00+00:00 by apim-defender-monitor.</footer>" in page
