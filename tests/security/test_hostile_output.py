@@ -61,6 +61,32 @@ def test_coverage_renderers_keep_hostile_service_names_inert(service) -> None:
     assert (_controls(table), _controls(markdown), "<" in markdown.split("###")[-1]) == ([], [], False)
 
 
+IMG = "<img src=x onerror=alert(1)>|x"
+INERT_IMG = "&lt;img src=x onerror=alert(1)&gt;\\|x"
+UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+
+
+def _cells(row: str) -> list[str]:
+    return [cell.strip() for cell in UNESCAPED_PIPE.split(row)[1:-1]]
+
+
+def test_a_hostile_name_renders_inert_in_both_markdown_reports() -> None:
+    """The findings report and the coverage report share one Markdown cell rule (monitors.reports._text): the name
+    is shown as text in its own cell, no tag renders and its pipe does not split the row."""
+    findings = [make_finding(IMG, service=IMG)]
+    rows = [
+        line
+        for text in (render_markdown(findings), render_coverage_markdown(findings))
+        for line in text.splitlines()
+        if INERT_IMG in line
+    ]
+    assert [(len(_cells(row)), _cells(row)[:1], "<" in row) for row in rows] == [
+        (6, ["noncompliant"], False),  # findings: status, reason, action, service, API, detail
+        (10, [INERT_IMG], False),  # coverage: service, subscription/resource group and the eight counts
+    ]
+    assert _cells(rows[0])[3:5] == [INERT_IMG, INERT_IMG]
+
+
 # --- every other renderer: SARIF, Teams, Slack and the CLI's stderr (issue 9, item 7) -------------------------------
 
 RFC3986_REFERENCE = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
