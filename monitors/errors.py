@@ -5,6 +5,8 @@ MonitorError
 ├── EventError           an event payload cannot be understood; logged and acknowledged, never retried
 │   └── InvalidNameError  a name that cannot stand in an ARM request path ('..', '/', control characters)
 ├── EventBusyError       another invocation is processing the same event right now: Event Grid redelivers later
+├── StateError           the state store failed (names the store and operation): the host redelivers; CLI exit 3
+├── DeliveryError        an alert sink refused or never answered; the outbox retries with backoff, then parks
 └── AzureError           ARM answered badly after the SDK's own retries
     ├── TransientAzureError   429, 5xx, timeouts, dropped connections: the host should redeliver
     │   └── CredentialError   no token (managed identity unreachable, misconfigured): a platform failure, redeliver
