@@ -1,6 +1,6 @@
 """``python -m monitors``: scan, handle-event and alerts, through the same application service as the function app.
 
-Exit codes (DESIGN.md): 0 all compliant / not applicable / exempt; 1 a noncompliant finding (with
+Exit codes (as the README lists them): 0 all compliant / not applicable / exempt; 1 a noncompliant finding (with
 ``--fail-on noncompliant``, the default); 2 usage or configuration error; 3 ARM errors left findings unknown.
 """
 
