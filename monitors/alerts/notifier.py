@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from monitors.alerts.digest import DIGEST_PART, order_alerts
 from monitors.alerts.dispatch import DeliveryReport, Dispatcher
-from monitors.alerts.sink import Sink
+from monitors.alerts.sink import Sink, close_sinks
 from monitors.model import DIGEST_ID_MARK, Alert, Finding, OutboxItem
 from monitors.settings import Settings
 from monitors.state import StateStore
@@ -87,6 +87,11 @@ class Notifier:
     @property
     def sink_count(self) -> int:
         return len(self._sinks)
+
+    def close(self) -> None:
+        """Close the sinks (their connections and credentials); the notifier sends nothing after. The store is not
+        the notifier's: its owner closes it."""
+        close_sinks(self._sinks)
 
     def _settle(self, finding: Finding, now: dt.datetime) -> None:
         """Another writer got there first: re-read and store our verdict; what it had to say, it said."""

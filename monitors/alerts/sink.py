@@ -1,13 +1,17 @@
 """What a sink is, and the sinks a process's settings ask for.
 
 A sink delivers one outbox item (a single alert or a digest of many) as ONE message and raises ``DeliveryError`` for
-anything but acceptance; the dispatcher keeps the item in the outbox until ``send`` returns.
+anything but acceptance; the dispatcher keeps the item in the outbox until ``send`` returns. A sink owns what it
+sends with (a ``Poster``, or the Event Grid client and its credential) and ``close`` releases it; whoever holds the
+sinks closes them (``Notifier.close``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
+from monitors.alerts.http import Poster
 from monitors.alerts.slack import SlackSink
 from monitors.alerts.teams import TeamsSink
 from monitors.alerts.webhook import WebhookSink
@@ -25,25 +29,50 @@ class Sink(Protocol):
         """Deliver the item as one message; raise DeliveryError unless the destination accepted it."""
         ...
 
+    def close(self) -> None:
+        """Release the sink's connections and credential; it sends nothing after."""
+        ...
+
 
 def build_sinks(settings: Settings) -> list[Sink]:
-    """One sink per configured destination, in a fixed order; none when nothing is configured."""
+    """One sink per configured destination, in a fixed order; none when nothing is configured.
+
+    Each webhook sink gets a ``Poster`` of its own and closes it with itself; the caller closes the sinks. On a
+    SettingsError the sinks already built are closed first.
+    """
     sinks: list[Sink] = []
-    if settings.teams_webhook_url:
-        sinks.append(TeamsSink(settings.teams_webhook_url))
-    if settings.slack_webhook_url:
-        sinks.append(SlackSink(settings.slack_webhook_url))
-    if settings.webhook_url:
-        if not settings.webhook_secret:
-            raise SettingsError("MONITOR_WEBHOOK_SECRET: required when MONITOR_WEBHOOK_URL is set")
-        sinks.append(WebhookSink(settings.webhook_url, settings.webhook_secret))
-    if settings.eventgrid_topic_endpoint:
-        sinks.append(_eventgrid_sink(settings, settings.eventgrid_topic_endpoint))
+    try:
+        if settings.teams_webhook_url:
+            sinks.append(TeamsSink(settings.teams_webhook_url, poster=Poster()))
+        if settings.slack_webhook_url:
+            sinks.append(SlackSink(settings.slack_webhook_url, poster=Poster()))
+        if settings.webhook_url:
+            if not settings.webhook_secret:
+                raise SettingsError("MONITOR_WEBHOOK_SECRET: required when MONITOR_WEBHOOK_URL is set")
+            sinks.append(WebhookSink(settings.webhook_url, settings.webhook_secret, poster=Poster()))
+        if settings.eventgrid_topic_endpoint:
+            sinks.append(_eventgrid_sink(settings, settings.eventgrid_topic_endpoint))
+    except BaseException:
+        close_sinks(sinks)
+        raise
     return sinks
 
 
+def close_sinks(sinks: Sequence[Sink]) -> None:
+    """Close every sink, each once, even when one fails to close (the first such error is raised after the rest)."""
+    failure: BaseException | None = None
+    for sink in sinks:
+        try:
+            sink.close()
+        except Exception as exc:  # the others still close; the first error is re-raised below
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+
+
 def _eventgrid_sink(settings: Settings, endpoint: str) -> Sink:
-    """A topic key when one is set, else the function's managed identity (AZURE_CLIENT_ID picks a user-assigned one).
+    """A topic key when one is set, else the app's credential for the function's managed identity (AZURE_CLIENT_ID,
+    ``Settings.client_id``, picks a user-assigned one); the sink owns and closes either.
 
     The token path needs the "EventGrid Data Sender" role on the topic. Imported here so that processes without an
     Event Grid sink never load the Event Grid SDK or azure-identity.
@@ -51,12 +80,11 @@ def _eventgrid_sink(settings: Settings, endpoint: str) -> Sink:
     from azure.core.credentials import AzureKeyCredential, TokenCredential
 
     from monitors.alerts.eventgrid import EventGridSink
+    from monitors.azure.clients import credential as app_credential
 
     credential: AzureKeyCredential | TokenCredential
     if settings.eventgrid_topic_key:
         credential = AzureKeyCredential(settings.eventgrid_topic_key)
     else:
-        from azure.identity import DefaultAzureCredential
-
-        credential = DefaultAzureCredential(managed_identity_client_id=settings.client_id)
+        credential = app_credential(settings.client_id)
     return EventGridSink(endpoint, credential)

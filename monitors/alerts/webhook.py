@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from monitors.alerts import digest
-from monitors.alerts.http import post
+from monitors.alerts.http import Poster
 from monitors.errors import SettingsError
 from monitors.model import Alert, OutboxItem
 from monitors.reports.findings import findings_document
@@ -72,7 +72,8 @@ def render_webhook(alerts: Sequence[Alert], generated_at: str) -> bytes:
 
 
 class WebhookSink:
-    """Posts signed findings to one generic webhook URL (a secret: never logged)."""
+    """Posts signed findings to one generic webhook URL (a secret: never logged) through its ``poster`` (its own when
+    none is given), which ``close`` closes."""
 
     name = "webhook"
 
@@ -83,12 +84,14 @@ class WebhookSink:
         clock: Callable[[], float] = time.time,
         *,
         timeout: float = 10.0,
+        poster: Poster | None = None,
     ) -> None:
         signing_key(secret)  # a malformed secret fails at start, not at the first alert
         self._url = url
         self._secret = secret
         self._clock = clock
         self._timeout = timeout
+        self._poster = poster or Poster()
 
     def send(self, item: OutboxItem) -> None:
         """Sign and post the item's findings; raises DeliveryError unless the receiver answered 2xx."""
@@ -96,4 +99,7 @@ class WebhookSink:
         generated_at = dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="seconds")
         body = render_webhook(item.alerts, generated_at)
         headers = sign(self._secret, item.item_id, timestamp, body)
-        post(self._url, body, headers, sink=self.name, timeout=self._timeout)
+        self._poster.post(self._url, body, headers, sink=self.name, timeout=self._timeout)
+
+    def close(self) -> None:
+        self._poster.close()
