@@ -265,6 +265,9 @@ class Runtime:
             return self._queues[name]
 
     def close(self) -> None:
+        """Release every connection and credential the process holds: sinks, ARM clients, queues, then the store."""
+        if self.notifier is not None:
+            self.notifier.close()
         self.clients.close()
         for queue in self._queues.values():
             queue.close()
@@ -328,7 +331,7 @@ def build_runtime(settings: Settings, *, in_azure: bool) -> Runtime:
         if in_azure:
             raise SettingsError("MONITOR_STATE: required for alerts (or AzureWebJobsStorage), none is set")
         spec = f"sqlite:{CLI_STATE_PATH}"
-    store = open_store(spec, default_sqlite_path=CLI_STATE_PATH) if spec else None
+    store = open_store(spec, default_sqlite_path=CLI_STATE_PATH, client_id=settings.client_id) if spec else None
     clients = ArmClients(settings, store=store)
     engine = Engine(settings, clients, store=store)  # the onboarding rate limit is shared through the store too
     notifier = Notifier(store, build_sinks(settings), settings) if store is not None else None

@@ -12,6 +12,8 @@ import pytest
 from sarif_kit.validate import validation_errors
 
 from monitors.cli import main
+from monitors.runtime import Scope, build_runtime
+from tests.alerts.sockets import established_to, needs_proc
 from tests.conftest import PROD, SUB_DEV
 
 DATA = Path(__file__).parent / "data"
@@ -144,6 +146,16 @@ def test_scan_sends_one_digest_per_sink(alerting_cli, receiver) -> None:
     alerting_cli("scan", "--subscription", PROD)
     bodies = [json.loads(r.body) for r in receiver.requests]
     assert (len(bodies), len(bodies[0]["alerts"]) > 1) == (1, True)
+
+
+@needs_proc
+def test_closing_the_runtime_lets_its_sink_connections_go(make_settings, receiver, tmp_path) -> None:
+    settings = make_settings(state=f"sqlite:{tmp_path / 'state.sqlite'}", slack_webhook_url=receiver.url)
+    runtime = build_runtime(settings, in_azure=False)
+    runtime.scan(Scope((PROD,), use_graph=False))  # one digest, over a kept-alive connection
+    open_while_alive = established_to(receiver.server.server_address[1])
+    runtime.close()
+    assert (len(receiver.requests), open_while_alive, established_to(receiver.server.server_address[1])) == (1, 1, 0)
 
 
 def test_second_scan_is_quiet(alerting_cli, receiver) -> None:
