@@ -19,9 +19,9 @@ from monitors.alerts.notifier import Notifier
 from monitors.alerts.webhook import WebhookSink
 from monitors.model import Finding, Kind, Reason, Status
 from monitors.settings import load_settings
-from monitors.state import StateStore
-from monitors.state_sqlite import SqliteStateStore
-from monitors.state_tables import open_table_store
+from monitors.state.contract import StateStore
+from monitors.state.sqlite import SqliteStateStore
+from monitors.state.tables import open_table_store
 from tests.azurite import AZURITE_TABLE, running_azurite  # the same Azurite the tests start
 
 SECRET = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw=="

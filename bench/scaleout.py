@@ -34,7 +34,7 @@ from monitors.engine import Engine
 from monitors.inventory import ServiceWork, take_inventory
 from monitors.model import Meter, Status
 from monitors.settings import load_settings
-from monitors.state_sqlite import SqliteStateStore
+from monitors.state.sqlite import SqliteStateStore
 
 MODES = {"shared": ["shared"], "local": ["local"], "both": ["shared", "local"]}
 WORKER_TIMEOUT = 900  # seconds

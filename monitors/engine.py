@@ -34,7 +34,7 @@ from monitors.model import (
 )
 from monitors.remediation import Remediator
 from monitors.settings import Settings
-from monitors.state import StateStore
+from monitors.state.contract import StateStore
 
 log = logging.getLogger(__name__)
 _WORKSPACE_TIERS = frozenset({"premium", "premiumv2"})

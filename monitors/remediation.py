@@ -25,7 +25,7 @@ from monitors.errors import AzureError
 from monitors.facts import ArmFacts, KnownFacts, WithCollection
 from monitors.model import Action, ApiRef, Finding, Reason, Status, WriteMode
 from monitors.settings import Settings
-from monitors.state import StateStore
+from monitors.state.contract import StateStore
 
 
 def _utcnow() -> dt.datetime:

@@ -32,8 +32,8 @@ from monitors.inventory import Inventory, ServiceWork, subscriptions_in_scope, t
 from monitors.model import Action, ApiRef, EventClaim, Finding, Status
 from monitors.queues import OnboardRequest, open_queue, send_messages
 from monitors.settings import Settings
-from monitors.state import StateStore
-from monitors.stores import open_store
+from monitors.state import open_store
+from monitors.state.contract import StateStore
 
 CLI_STATE_PATH = ".apim-defender-monitor/state.sqlite"
 SWEEP_HOLD = dt.timedelta(minutes=3)

@@ -14,9 +14,9 @@ from monitors.azure.clients import ArmClients
 from monitors.engine import Engine
 from monitors.runtime import Runtime, Scope
 from monitors.settings import Settings, load_settings
-from monitors.state import StateStore
-from monitors.state_sqlite import SqliteStateStore
-from monitors.state_tables import open_table_store
+from monitors.state.contract import StateStore
+from monitors.state.sqlite import SqliteStateStore
+from monitors.state.tables import open_table_store
 
 EMULATOR_ESTATE = Path(__file__).parent / "data" / "emulator_estate.json"
 

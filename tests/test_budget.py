@@ -19,7 +19,7 @@ from monitors.bucket import Bucket
 from monitors.errors import StateError
 from monitors.model import ApiRef, Meter
 from monitors.settings import Settings
-from monitors.state_sqlite import SqliteStateStore
+from monitors.state.sqlite import SqliteStateStore
 
 KEY = "arm-budget/00000000-0000-0000-0000-000000000001"
 T0 = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)

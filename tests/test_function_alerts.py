@@ -12,7 +12,7 @@ from azure.functions.timer import TimerRequest
 
 from emulator.receiver import Receiver
 from monitors.errors import StateError
-from monitors.state_tables import open_table_store
+from monitors.state.tables import open_table_store
 from tests.alerts.factories import make_alert, outbox_item
 from tests.azurite import running_azurite
 from tests.conftest import PROD

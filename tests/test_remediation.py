@@ -9,7 +9,7 @@ import pytest
 from monitors.azure.clients import ArmClients
 from monitors.engine import Engine
 from monitors.model import Action, ApiRef, Reason, Status
-from monitors.state_sqlite import SqliteStateStore
+from monitors.state.sqlite import SqliteStateStore
 from tests.conftest import PROD, SUB_DEV, scan
 
 ORDERS = ApiRef(PROD, "rg-apis", "apim-prod", "orders")

@@ -20,9 +20,9 @@ from monitors.azure.clients import ArmClients
 from monitors.errors import TransientAzureError
 from monitors.model import ApiRef
 from monitors.settings import Settings
-from monitors.state import StateStore
-from monitors.state_sqlite import SqliteStateStore
-from monitors.state_tables import open_table_store
+from monitors.state.contract import StateStore
+from monitors.state.sqlite import SqliteStateStore
+from monitors.state.tables import open_table_store
 
 INSTANCES, THREADS, READS = 4, 3, 10  # 120 reads: 80 at once, then 40 at 8 a second, about 5 s
 PROD = "00000000-0000-0000-0000-000000000001"

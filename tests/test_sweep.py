@@ -18,7 +18,7 @@ from monitors.errors import EventError, StateError, TransientAzureError
 from monitors.inventory import ServiceWork, take_inventory
 from monitors.model import Action, CollectionFacts, Kind, PlanFacts, Reason, Status
 from monitors.runtime import MAX_DEQUEUE_COUNT, SWEEP_HOLD
-from monitors.state_sqlite import SqliteStateStore
+from monitors.state.sqlite import SqliteStateStore
 from tests.conftest import PROD, SUB_DEV, service_of
 from tests.worker import decode_queue, decode_timer
 

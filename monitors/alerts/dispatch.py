@@ -20,7 +20,7 @@ from monitors.alerts.digest import DIGEST_PART, order_alerts
 from monitors.alerts.sink import Sink
 from monitors.errors import DeliveryError
 from monitors.model import DIGEST_ID_MARK, Alert, EventClaim, OutboxItem
-from monitors.state import StateStore
+from monitors.state.contract import StateStore
 
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=2)

@@ -18,7 +18,7 @@ from monitors.alerts.dispatch import DeliveryReport, Dispatcher
 from monitors.alerts.sink import Sink, close_sinks
 from monitors.model import DIGEST_ID_MARK, Alert, Finding, OutboxItem
 from monitors.settings import Settings
-from monitors.state import StateStore
+from monitors.state.contract import StateStore
 from monitors.transitions import decide, subject_key
 
 log = logging.getLogger(__name__)

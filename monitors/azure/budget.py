@@ -26,7 +26,7 @@ from monitors.errors import StateError
 from monitors.model import Meter
 
 if TYPE_CHECKING:
-    from monitors.state import StateStore
+    from monitors.state.contract import StateStore
 
 # One draw takes at most a quarter second's worth of the rate (at least one token), sized on the requests waiting in
 # the process or on its use in the last quarter second. Bigger draws cost fewer store operations but strand tokens

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from azure.eventgrid import EventGridPublisherClient
     from azure.identity import DefaultAzureCredential
 
-    from monitors.state import StateStore
+    from monitors.state.contract import StateStore
 
 _EMULATOR_TOKEN = "emulator"  # noqa: S105 - the local emulator accepts any token; never sent to Azure
 

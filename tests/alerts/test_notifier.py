@@ -19,9 +19,9 @@ from monitors.alerts.webhook import WebhookSink
 from monitors.errors import StateError
 from monitors.model import Action, OutboxItem, Reason, Status
 from monitors.settings import load_settings
-from monitors.state import StateStore
-from monitors.state_sqlite import SqliteStateStore
-from monitors.state_tables import open_table_store
+from monitors.state.contract import StateStore
+from monitors.state.sqlite import SqliteStateStore
+from monitors.state.tables import open_table_store
 from monitors.transitions import decide
 from tests.alerts.factories import make_finding
 

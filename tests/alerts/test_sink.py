@@ -11,7 +11,7 @@ from monitors.alerts.sink import build_sinks, close_sinks
 from monitors.azure import clients
 from monitors.errors import SettingsError
 from monitors.settings import Settings
-from monitors.state_sqlite import SqliteStateStore
+from monitors.state.sqlite import SqliteStateStore
 from tests.alerts.factories import many_alerts, outbox_item
 from tests.alerts.sockets import established_to, needs_proc
 

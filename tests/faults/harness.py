@@ -23,7 +23,7 @@ from emulator.receiver import Receiver, start_receiver, stop_receiver
 from monitors.alerts.dispatch import LEASE, Dispatcher
 from monitors.alerts.sink import build_sinks
 from monitors.settings import load_settings
-from monitors.state import StateStore
+from monitors.state.contract import StateStore
 
 ROOT = Path(__file__).resolve().parents[2]
 SUB = "00000000-0000-0000-0000-00000000fa17"

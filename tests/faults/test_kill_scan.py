@@ -19,7 +19,7 @@ import pytest
 
 from emulator.receiver import HANG
 from emulator.server import EmulatorServer
-from monitors.state_sqlite import SqliteStateStore
+from monitors.state.sqlite import SqliteStateStore
 from tests.faults.harness import (
     ROOT,
     SUB,

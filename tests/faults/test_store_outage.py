@@ -19,7 +19,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableServiceClient
 
 from emulator.server import EmulatorServer
-from monitors.state_tables import open_table_store
+from monitors.state.tables import open_table_store
 from tests.azurite import connection_string, running_azurite
 from tests.faults.harness import (
     ROOT,

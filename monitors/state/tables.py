@@ -36,7 +36,7 @@ from azure.data.tables import TableClient, TableEntity, TableServiceClient, Tabl
 from monitors.azure.clients import table_service
 from monitors.errors import SettingsError, StateError
 from monitors.model import EventClaim, Meter, OutboxItem, Reason, Status, StatusRecord
-from monitors.state import (
+from monitors.state._codec import (
     BAD_SPEC,
     clip_error,
     decode_alerts,

@@ -1,27 +1,18 @@
 """The state layer's contract: last known status per API, processed event ids, the alert outbox, which alert each
 sink has been sent, and shared meters.
 
-``StateStore`` is the one interface the engine, the notifier and the shared ARM request budget use;
-``stores.open_store`` turns the ``MONITOR_STATE`` setting into a backend (SQLite in ``state_sqlite``, Azure Tables in
-``state_tables``). The backends import this module for the contract and the row format below; nothing here imports a
-backend. Both backends use optimistic concurrency: every record carries an opaque ``etag`` and a conditional write
-reports a lost race instead of overwriting. The helpers below keep the two backends' storage formats identical:
-timezone-aware datetimes as fixed-width UTC ISO strings (so they sort as text) and alerts as a JSON list.
+``StateStore`` is the one interface the engine, the notifier and the shared ARM request budget use; both backends
+(``sqlite``, ``tables``) satisfy it structurally and import nothing from here. Both use optimistic concurrency: every
+record carries an opaque ``etag`` and a conditional write reports a lost race instead of overwriting.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from typing import Protocol
 
-from monitors.model import DIGEST_ID_MARK, Alert, EventClaim, Meter, OutboxItem, StatusRecord
-
-BAD_SPEC = (
-    "MONITOR_STATE: expected sqlite:PATH, tables:CONNECTION_STRING or tables:https://ACCOUNT.table.core.windows.net"
-)
-MAX_ERROR_CHARS = 2000
+from monitors.model import EventClaim, Meter, OutboxItem, StatusRecord
 
 
 class StateStore(Protocol):
@@ -100,36 +91,3 @@ class StateStore(Protocol):
     def close(self) -> None:
         """Release connections; the store is unusable afterwards."""
         ...
-
-
-def format_time(value: dt.datetime) -> str:
-    """A fixed-width UTC ISO string, so that stored times compare correctly as text."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"state store: naive datetime {value.isoformat()}; expected a timezone-aware UTC time")
-    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
-
-
-def parse_time(text: str) -> dt.datetime:
-    """Inverse of ``format_time``."""
-    return dt.datetime.fromisoformat(text)
-
-
-def encode_alerts(alerts: tuple[Alert, ...]) -> str:
-    """The outbox's JSON form of an item's alerts; ASCII only, so its length is also its size in bytes."""
-    return json.dumps([alert.to_dict() for alert in alerts], separators=(",", ":"), ensure_ascii=True)
-
-
-def decode_alerts(text: str) -> tuple[Alert, ...]:
-    """Inverse of ``encode_alerts``."""
-    return tuple(Alert.from_dict(data) for data in json.loads(text))
-
-
-def clip_error(error: str) -> str:
-    """A sink's error, shortened to what an outbox row should carry."""
-    return error if len(error) <= MAX_ERROR_CHARS else error[: MAX_ERROR_CHARS - 3] + "..."
-
-
-def stored_digest(flag: object, item_id: str) -> bool:
-    """Whether a stored outbox item is a digest: its ``digest`` flag, or, for an item stored by a version without the
-    flag (still waiting in a store after an upgrade), the mark those versions put in every digest's id."""
-    return bool(flag) if flag is not None else DIGEST_ID_MARK in item_id

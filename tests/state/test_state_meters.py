@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from monitors.model import Meter
-from monitors.state import StateStore
-from monitors.state_sqlite import SqliteStateStore
+from monitors.state.contract import StateStore
+from monitors.state.sqlite import SqliteStateStore
 
 T0 = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
 KEY = "arm-budget/00000000-0000-0000-0000-000000000001"

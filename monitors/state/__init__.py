@@ -1,13 +1,15 @@
-"""Opens the state store a ``MONITOR_STATE`` value names: SQLite (``state_sqlite``) or Azure Tables
-(``state_tables``). Apart from ``state`` so that the contract never imports a backend and no cycle exists; the Tables
-backend is imported only when asked for, so that a CLI run on SQLite does not load the Tables SDK.
+"""The state store: its contract (``contract.StateStore``), two backends (``sqlite``, ``tables``) and ``open_store``,
+which turns a ``MONITOR_STATE`` value into one of them. The backends import only the shared row format
+(``_codec``), never this module or the contract, so no cycle exists; the Tables backend is imported only when asked
+for, so that a CLI run on SQLite does not load the Tables SDK.
 """
 
 from __future__ import annotations
 
 from monitors.errors import SettingsError, StateError
-from monitors.state import BAD_SPEC, StateStore
-from monitors.state_sqlite import SqliteStateStore
+from monitors.state._codec import BAD_SPEC
+from monitors.state.contract import StateStore
+from monitors.state.sqlite import SqliteStateStore
 
 
 def open_store(spec: str, *, default_sqlite_path: str, client_id: str | None = None) -> StateStore:
@@ -23,7 +25,7 @@ def open_store(spec: str, *, default_sqlite_path: str, client_id: str | None = N
     if sep and target and scheme.lower() == "sqlite":
         return _open_sqlite(target)
     if sep and target.strip() and scheme.lower() == "tables":
-        from monitors.state_tables import open_table_store  # the Tables SDK only when asked for
+        from monitors.state.tables import open_table_store  # the Tables SDK only when asked for
 
         return open_table_store(target.strip(), client_id=client_id)
     raise SettingsError(BAD_SPEC)

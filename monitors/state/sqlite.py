@@ -20,7 +20,7 @@ from pathlib import Path
 
 from monitors.errors import StateError
 from monitors.model import EventClaim, Meter, OutboxItem, Reason, Status, StatusRecord
-from monitors.state import clip_error, decode_alerts, encode_alerts, format_time, parse_time, stored_digest
+from monitors.state._codec import clip_error, decode_alerts, encode_alerts, format_time, parse_time, stored_digest
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS status (

@@ -22,13 +22,13 @@ from azure.data.tables import TableClient, UpdateMode
 from monitors.azure import clients
 from monitors.errors import SettingsError, StateError
 from monitors.model import Alert, AlertKind, EventClaim, Finding, Kind, OutboxItem, Reason, Status, StatusRecord
-from monitors.state import StateStore
-from monitors.state_sqlite import SqliteStateStore
-from monitors.state_tables import TableStateStore, open_table_store
-from monitors.stores import open_store
+from monitors.state import open_store
+from monitors.state.contract import StateStore
+from monitors.state.sqlite import SqliteStateStore
+from monitors.state.tables import TableStateStore, open_table_store
 from tests.azurite import ACCOUNT_KEY, running_azurite
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 T0 = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
 API = (
     "/subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/rg-apis-prod"
@@ -580,7 +580,7 @@ def test_two_sqlite_connections_race_to_lease_one_worker_wins(two_connections: l
 
 RACER = """
 import sys, time
-from monitors.state_sqlite import SqliteStateStore
+from monitors.state.sqlite import SqliteStateStore
 from monitors.model import StatusRecord, Status, Reason
 import datetime as dt
 store = SqliteStateStore(sys.argv[1])
@@ -607,7 +607,7 @@ def test_two_processes_race_on_one_sqlite_file_one_writer_wins(tmp_path: Path) -
 
 OPENER = """
 import sys, time
-from monitors.state_sqlite import SqliteStateStore
+from monitors.state.sqlite import SqliteStateStore
 from monitors.errors import StateError
 failed = 0
 for n in range(int(sys.argv[3])):
