@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.import_graph import find_cycle, import_graph
+
 ROOT = Path(__file__).resolve().parent.parent
 PURE = [
     "model.py",
@@ -67,47 +69,32 @@ def test_only_clients_module_builds_sdk_clients() -> None:
     assert builders == ["monitors/azure/clients.py"]
 
 
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+# The layers of the product, highest first; a module may import its own layer and those below, never one above.
+# ARCHITECTURE.md draws the same picture.
+LAYERS = {
+    "entry point": ("monitors.cli", "monitors.__main__"),
+    "application service": ("monitors.runtime",),
+    "engine": ("monitors.engine", "monitors.remediation", "monitors.facts", "monitors.inventory"),
+    "adapters": ("monitors.azure", "monitors.alerts", "monitors.state", "monitors.reports", "monitors.queues"),
+}
 
 
-def _import_graph(package: str) -> dict[str, set[str]]:
-    """Every module of ``package`` and the modules of the package it imports, at any depth of the source (an import
-    inside a function is still an import: a lazy one only hides a cycle)."""
-    modules = {_module_name(p): p for p in (ROOT / package).rglob("*.py")}
-    graph: dict[str, set[str]] = {}
-    for name, path in modules.items():
-        imported = set()
-        for target in imported_modules(path):
-            while target and target not in modules:
-                target = target.rpartition(".")[0]
-            if target and target != name:
-                imported.add(target)
-        graph[name] = imported
-    return graph
-
-
-def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    found, done = [], set()
-
-    def visit(node: str, path: list[str]) -> None:
-        if node in path:
-            found.append([*path[path.index(node) :], node])
-            return
-        if node in done:
-            return
-        for nxt in sorted(graph[node]):
-            visit(nxt, [*path, node])
-        done.add(node)
-
-    for node in sorted(graph):
-        visit(node, [])
-    return found
+def layer(module: str) -> int:
+    """0 for the pure core (everything not named in LAYERS), up to 4 for an entry point."""
+    for rank, prefixes in enumerate(reversed(LAYERS.values()), 1):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return rank
+    return 0
 
 
 def test_the_monitors_package_has_no_import_cycle() -> None:
-    assert _cycles(_import_graph("monitors")) == []
+    assert find_cycle(import_graph(ROOT, "monitors")) is None
+
+
+def test_imports_point_one_way_from_entry_points_to_the_core() -> None:
+    graph = import_graph(ROOT, "monitors")
+    upward = sorted(f"{m} -> {t}" for m, targets in graph.items() for t in targets if layer(t) > layer(m))
+    assert (upward, layer("monitors.cli"), layer("monitors.azure.clients"), layer("monitors.model")) == ([], 4, 1, 0)
 
 
 DEV_TOOLS = ("demo", "emulator", "tests", "bench")

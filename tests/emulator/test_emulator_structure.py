@@ -1,88 +1,16 @@
-"""The emulator's import structure, read from the source with `ast` (nothing is imported).
-
-The control endpoints know the server only through `control.ControlledServer`, and no emulator module imports one that
-imports it back. Every import statement counts, wherever it is: module level, under `if TYPE_CHECKING:`, inside a
-function. `from pkg import name` is an edge to `pkg.name` when that is a module, else to `pkg`. The parent package
-that Python initialises before a submodule is not an edge: `emulator/__init__.py` only re-exports, and counting it
-would put every submodule that `__init__` re-exports in a cycle by construction.
+"""The emulator's import structure (``tests/import_graph.py`` reads it): the control endpoints know the server only
+through ``control.ControlledServer``, and no emulator module imports one that imports it back. The graph reader's
+own tests are here too.
 """
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Mapping
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.import_graph import ROOT, find_cycle, import_graph
+
 PACKAGE = "emulator"
-
-
-def module_name(path: Path, root: Path) -> str:
-    parts = path.relative_to(root).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def import_graph(root: Path, package: str) -> dict[str, set[str]]:
-    """Each module of `package` (a directory under `root`) mapped to the modules of the package it imports."""
-    files = {module_name(path, root): path for path in sorted((root / package).rglob("*.py"))}
-    known = set(files)
-    return {name: _imports(name, path, known) for name, path in files.items()}
-
-
-def _imports(name: str, path: Path, known: set[str]) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.Import):
-            found.update(_nearest(alias.name, known) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = _absolute(name, path.name == "__init__.py", node.module, node.level)
-            found.update(
-                f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else _nearest(base, known)
-                for alias in node.names
-            )
-    return {module for module in found if module}
-
-
-def _absolute(name: str, is_package: bool, module: str | None, level: int) -> str:
-    if not level:
-        return module or ""
-    parts = name.split(".") if is_package else name.split(".")[:-1]
-    parts = parts[: len(parts) - (level - 1)]
-    return ".".join([*parts, module] if module else parts)
-
-
-def _nearest(dotted: str, known: set[str]) -> str:
-    """The longest prefix of `dotted` that is a module of the package ("" when none is)."""
-    parts = dotted.split(".")
-    for end in range(len(parts), 0, -1):
-        if ".".join(parts[:end]) in known:
-            return ".".join(parts[:end])
-    return ""
-
-
-def find_cycle(graph: Mapping[str, set[str]]) -> list[str] | None:
-    """One import cycle as a path that starts and ends at the same module, or None when the graph has none."""
-    done: set[str] = set()
-    path: list[str] = []
-    on_path: set[str] = set()
-
-    def visit(module: str) -> list[str] | None:
-        path.append(module)
-        on_path.add(module)
-        for target in sorted(graph.get(module, ())):
-            if target in on_path:
-                return [*path[path.index(target) :], target]
-            if target not in done and (cycle := visit(target)):
-                return cycle
-        path.pop()
-        on_path.discard(module)
-        done.add(module)
-        return None
-
-    for start in sorted(graph):
-        if start not in done and (cycle := visit(start)):
-            return cycle
-    return None
 
 
 def test_control_does_not_import_the_server():
