@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from monitors.escape import terminal
 from monitors.model import OutboxItem
 
 
 def format_outbox(items: Sequence[OutboxItem]) -> str:
+    """One line per item; an error a sink answered with is shown, with its control characters made visible."""
     if not items:
         return "outbox empty: every alert was delivered"
     lines = []
@@ -17,4 +19,4 @@ def format_outbox(items: Sequence[OutboxItem]) -> str:
         lines.append(
             f"{item.item_id}  {item.sink}  {len(item.alerts)} alert(s)  {item.attempts} attempt(s)  {state}{error}"
         )
-    return "\n".join(lines)
+    return "\n".join(terminal(line) for line in lines)  # a sink's error text must not act on the terminal
