@@ -16,6 +16,8 @@ undelivered alerts every five minutes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 import azure.functions as func
 
@@ -27,6 +29,7 @@ from monitors.settings import load_settings
 
 app = func.FunctionApp()
 log = logging.getLogger("monitors.function")
+T = TypeVar("T")
 
 
 # One runtime per warm instance: settings read once; clients, caches and the state store reused.
@@ -98,23 +101,27 @@ def sweep_timer(timer: func.TimerRequest) -> None:
 @app.function_name(name="SweepWorker")
 @app.queue_trigger(arg_name="msg", queue_name="%MONITOR_SWEEP_QUEUE%", connection="AzureWebJobsStorage")
 def sweep_worker(msg: func.QueueMessage) -> None:
-    try:
-        findings = RUNTIME.get().reconcile_message(msg.get_body().decode("utf-8", "replace"), msg.dequeue_count or 1)
-    except EventError as exc:
-        log.error("sweep message %s dropped: %s", msg.id, exc)  # bad input: retrying would not help
-        return
-    log.info("sweep message %s: %d findings", msg.id, len(findings))
+    findings = _take("sweep", msg, RUNTIME.get().reconcile_message)
+    if findings is not None:
+        log.info("sweep message %s: %d findings", msg.id, len(findings))
 
 
 @app.function_name(name="OnboardWorker")
 @app.queue_trigger(arg_name="msg", queue_name="%MONITOR_ONBOARD_QUEUE%", connection="AzureWebJobsStorage")
 def onboard_worker(msg: func.QueueMessage) -> None:
+    finding = _take("onboarding", msg, RUNTIME.get().onboard_message)
+    if finding is not None:
+        log.info("onboarding message %s: %s action=%s", msg.id, finding.resource_id, finding.action)
+
+
+def _take(kind: str, msg: func.QueueMessage, use_case: Callable[[str, int], T]) -> T | None:
+    """Run a queue message's use case; a message it cannot read is dropped with an error log (retrying would not
+    help), None. Every other failure raises, so that the queue retries the message."""
     try:
-        finding = RUNTIME.get().onboard_message(msg.get_body().decode("utf-8", "replace"), msg.dequeue_count or 1)
+        return use_case(msg.get_body().decode("utf-8", "replace"), msg.dequeue_count or 1)
     except EventError as exc:
-        log.error("onboarding message %s dropped: %s", msg.id, exc)  # bad input: retrying would not help
-        return
-    log.info("onboarding message %s: %s action=%s", msg.id, finding.resource_id, finding.action)
+        log.error("%s message %s dropped: %s", kind, msg.id, exc)
+        return None
 
 
 @app.function_name(name="DrainOutbox")
