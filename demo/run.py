@@ -17,7 +17,6 @@ import argparse
 import base64
 import datetime as dt
 import json
-import logging
 import secrets
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -28,14 +27,14 @@ from typing import TextIO, TypeVar
 from demo.render import write_pages
 from emulator import EmulatorServer, load_estate
 from emulator.receiver import Receiver, start_receiver, stop_receiver
+from monitors.cli import guarded
 from monitors.engine import EventOutcome
-from monitors.errors import AzureError, EventError, SettingsError, StateError
 from monitors.escape import terminal
 from monitors.model import Action, Finding, Reason, SelfHostedMode, Status, WriteMode
 from monitors.reports import align
 from monitors.reports.findings import render_json, render_markdown, render_sarif, render_table, sort_findings
 from monitors.runtime import Runtime, Scope, build_runtime
-from monitors.settings import Settings, load_settings
+from monitors.settings import Settings
 
 T = TypeVar("T")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
@@ -226,13 +225,6 @@ def run_demo(settings: Settings, out_dir: str, stdout: TextIO, stderr: TextIO) -
     return EXIT_FAILED if problems else EXIT_OK
 
 
-class _OneLine(logging.Formatter):
-    """Log lines on the terminal as one line each, with no control character from a name acting on the terminal."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return terminal(super().format(record))
-
-
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """``python -m demo [--out FOLDER]``, with the settings and error handling of ``python -m monitors``."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
@@ -242,14 +234,4 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    handler = logging.StreamHandler(err)
-    handler.setFormatter(_OneLine("%(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.WARNING, handlers=[handler])
-    try:
-        return run_demo(load_settings(), args.out, out, err)
-    except (SettingsError, EventError) as exc:
-        print(terminal(f"error: {exc}"), file=err)
-        return EXIT_USAGE
-    except (StateError, AzureError) as exc:  # state unreachable, or ARM failed before any finding could be made
-        print(terminal(f"error: {exc}"), file=err)
-        return EXIT_UNKNOWN
+    return guarded(lambda settings: run_demo(settings, args.out, out, err), err)

@@ -10,7 +10,7 @@ import argparse
 import datetime as dt
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from tqdm import tqdm
@@ -140,12 +140,18 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         args = _parser().parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    return guarded(lambda settings: run(args, settings, out, err), err)
+
+
+def guarded(work: Callable[[Settings], int], err: TextIO) -> int:
+    """Run a command the way every console entry point does: warnings logged to ``err`` one line each, settings
+    loaded, and a failure before any result turned into one line and its exit code (2 usage or configuration,
+    3 state or ARM unreachable)."""
     handler = logging.StreamHandler(err)
     handler.setFormatter(_OneLine("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     try:
-        settings = load_settings()
-        return run(args, settings, out, err)
+        return work(load_settings())
     except (SettingsError, EventError) as exc:
         print(terminal(f"error: {exc}"), file=err)
         return EXIT_USAGE
