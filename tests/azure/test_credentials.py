@@ -1,6 +1,6 @@
 """One credential factory (monitors.azure.clients.credential), given the user-assigned client id everywhere, and each
 credential closed by the one owner it was built for: the ARM clients, the queue client, the Tables store (see
-tests/state/test_state_store.py) and the Event Grid sink (tests/alerts/test_sink.py). No test here asks for a token."""
+tests/state/test_state_open.py) and the Event Grid sink (tests/alerts/test_sink.py). No test here asks for a token."""
 
 from __future__ import annotations
 
