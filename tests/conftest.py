@@ -18,24 +18,8 @@ from monitors.state.contract import StateStore
 from monitors.state.sqlite import SqliteStateStore
 from monitors.state.tables import open_table_store
 
-EMULATOR_ESTATE = Path(__file__).parent / "data" / "emulator_estate.json"
-
-
-@pytest.fixture(scope="session")
-def _emulator_server() -> Iterator[EmulatorServer]:
-    """One local ARM emulator per test session, serving tests/data/emulator_estate.json on a free loopback port."""
-    with EmulatorServer(load_estate(EMULATOR_ESTATE)) as server:
-        yield server
-
-
-@pytest.fixture
-def emulator(_emulator_server: EmulatorServer) -> Iterator[EmulatorServer]:
-    """The session's emulator, reset to the loaded estate, default settings, no faults and an empty request log."""
-    _emulator_server.reset()
-    yield _emulator_server
-
-
 ESTATE = Path(__file__).parent / "data" / "estate.json"
+EMULATOR_ESTATE = Path(__file__).parent / "data" / "emulator_estate.json"
 PROD = "00000000-0000-0000-0000-000000000001"
 SUB_DEV = "00000000-0000-0000-0000-000000000002"
 
@@ -50,20 +34,35 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def _arm_server() -> Iterator[EmulatorServer]:
+    """The session's emulator on the product's test estate (tests/data/estate.json), behind ``arm``."""
     with EmulatorServer(load_estate(ESTATE)) as server:
         yield server
 
 
 @pytest.fixture
 def arm(_arm_server: EmulatorServer) -> Iterator[EmulatorServer]:
-    """The product's test estate (tests/data/estate.json) behind a fresh emulator state and request log."""
+    """The default: the ARM the product's tests talk to, on tests/data/estate.json, reset (no faults, empty log)."""
     _arm_server.reset()
     yield _arm_server
 
 
+@pytest.fixture(scope="session")
+def _emulator_under_test_server() -> Iterator[EmulatorServer]:
+    """The session's emulator on its own estate (tests/data/emulator_estate.json), behind ``emulator_under_test``."""
+    with EmulatorServer(load_estate(EMULATOR_ESTATE)) as server:
+        yield server
+
+
+@pytest.fixture
+def emulator_under_test(_emulator_under_test_server: EmulatorServer) -> Iterator[EmulatorServer]:
+    """The emulator as the subject of its own tests: tests/data/emulator_estate.json, reset (no faults, empty log)."""
+    _emulator_under_test_server.reset()
+    yield _emulator_under_test_server
+
+
 @pytest.fixture
 def emulator_env(arm: EmulatorServer) -> dict[str, str]:
-    """Settings that point at the emulator and keep retries and polling fast."""
+    """Settings that point the app at ``arm`` and keep retries and polling fast."""
     return {
         "MONITOR_ARM_ENDPOINT": arm.url,
         "MONITOR_ARM_RETRIES": "2",

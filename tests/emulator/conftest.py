@@ -43,19 +43,19 @@ def sdk_options() -> Callable[[EmulatorServer], dict[str, Any]]:
 
 
 @pytest.fixture
-def apim(emulator: EmulatorServer) -> Iterator[ApiManagementClient]:
+def apim(emulator_under_test: EmulatorServer) -> Iterator[ApiManagementClient]:
     """The real ApiManagementClient (api-version 2024-05-01) talking to the emulator."""
-    with ApiManagementClient(object(), SUB, **_client_kwargs(emulator)) as client:
+    with ApiManagementClient(object(), SUB, **_client_kwargs(emulator_under_test)) as client:
         yield client
 
 
 @pytest.fixture
-def apim_for(emulator: EmulatorServer) -> Iterator[Callable[[str], ApiManagementClient]]:
+def apim_for(emulator_under_test: EmulatorServer) -> Iterator[Callable[[str], ApiManagementClient]]:
     """A factory of ApiManagementClients for other subscription ids, closed after the test."""
     clients: list[ApiManagementClient] = []
 
     def make(subscription_id: str) -> ApiManagementClient:
-        clients.append(ApiManagementClient(object(), subscription_id, **_client_kwargs(emulator)))
+        clients.append(ApiManagementClient(object(), subscription_id, **_client_kwargs(emulator_under_test)))
         return clients[-1]
 
     yield make
@@ -64,9 +64,9 @@ def apim_for(emulator: EmulatorServer) -> Iterator[Callable[[str], ApiManagement
 
 
 @pytest.fixture
-def security(emulator: EmulatorServer) -> Iterator[SecurityCenter]:
+def security(emulator_under_test: EmulatorServer) -> Iterator[SecurityCenter]:
     """The real SecurityCenter client (apiCollections 2023-11-15, pricings 2024-01-01) talking to the emulator."""
-    with SecurityCenter(object(), SUB, **_client_kwargs(emulator)) as client:
+    with SecurityCenter(object(), SUB, **_client_kwargs(emulator_under_test)) as client:
         yield client
 
 
@@ -83,11 +83,11 @@ RawCall = Callable[..., RawReply]
 
 
 @pytest.fixture
-def http_call(emulator: EmulatorServer) -> RawCall:
+def http_call(emulator_under_test: EmulatorServer) -> RawCall:
     """Send one raw HTTP request (`http_call("GET", "/subscriptions?api-version=...")`) and decode the JSON answer."""
 
     def call(method: str, target: str, body: Any = None, *, auth: bool = True) -> RawReply:
-        netloc = urlsplit(emulator.url).netloc
+        netloc = urlsplit(emulator_under_test.url).netloc
         connection = http.client.HTTPConnection(netloc, timeout=10)
         headers = {"Authorization": "Bearer emulator"} if auth else {}
         payload = None if body is None else json.dumps(body).encode()

@@ -49,12 +49,12 @@ def test_list_services_in_resource_group(apim):
     assert names == ["apim-other"]
 
 
-def test_list_apis_pages_with_next_link(apim, emulator):
-    emulator.page_size = 2
+def test_list_apis_pages_with_next_link(apim, emulator_under_test):
+    emulator_under_test.page_size = 2
 
     names = [api.name for api in apim.api.list_by_service(RG, SVC)]
 
-    assert (names, [r.query.get("$skip") for r in emulator.requests]) == (
+    assert (names, [r.query.get("$skip") for r in emulator_under_test.requests]) == (
         ["echo-api", "echo-api;rev=2", "graph", "orders", "legacy-soap"],
         [None, "2", "4"],
     )
@@ -123,15 +123,15 @@ def test_missing_subscription_is_subscription_not_found(apim_for):
     assert caught.value.error.code == "SubscriptionNotFound"
 
 
-def test_deleted_api_is_not_found(apim, emulator):
-    emulator.state.delete_api(SUB, RG, SVC, "orders")
+def test_deleted_api_is_not_found(apim, emulator_under_test):
+    emulator_under_test.state.delete_api(SUB, RG, SVC, "orders")
 
     with pytest.raises(ResourceNotFoundError):
         apim.api.get(RG, SVC, "orders")
 
 
-def test_added_api_is_listed_last(apim, emulator):
-    emulator.state.add_api(SUB, RG, SVC, {"name": "new-api", "displayName": "New", "path": "new"})
+def test_added_api_is_listed_last(apim, emulator_under_test):
+    emulator_under_test.state.add_api(SUB, RG, SVC, {"name": "new-api", "displayName": "New", "path": "new"})
 
     assert [api.name for api in apim.api.list_by_service(RG, SVC)][-1] == "new-api"
 

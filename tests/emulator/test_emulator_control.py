@@ -25,10 +25,10 @@ def test_faults_endpoint_arms_a_fault(http_call):
     assert http_call("GET", f"{SVC_PATH}/apis/orders?{APIM}").status == 503
 
 
-def test_faults_endpoint_sets_latency(http_call, emulator):
+def test_faults_endpoint_sets_latency(http_call, emulator_under_test):
     http_call("POST", "/_emulator/faults", {"latency_ms": 25})
 
-    assert emulator.settings.latency_ms == 25
+    assert emulator_under_test.settings.latency_ms == 25
 
 
 def test_faults_endpoint_rejects_a_fault_without_effect(http_call):
@@ -46,20 +46,20 @@ def test_lro_endpoint_sets_the_mode(http_call):
     )
 
 
-def test_reset_endpoint_restores_the_estate(http_call, emulator):
-    emulator.state.delete_api(SUB, "rg-apis", "apim-prod", "orders")
+def test_reset_endpoint_restores_the_estate(http_call, emulator_under_test):
+    emulator_under_test.state.delete_api(SUB, "rg-apis", "apim-prod", "orders")
 
     http_call("POST", "/_emulator/reset")
 
-    assert emulator.state.has_api(SUB, "rg-apis", "apim-prod", "orders")
+    assert emulator_under_test.state.has_api(SUB, "rg-apis", "apim-prod", "orders")
 
 
-def test_state_endpoint_deletes_an_api(http_call, emulator):
+def test_state_endpoint_deletes_an_api(http_call, emulator_under_test):
     action = {"action": "delete_api", "subscription": SUB, "resourceGroup": "rg-apis", "service": "apim-prod"}
 
     http_call("POST", "/_emulator/state", {**action, "api": "orders"})
 
-    assert not emulator.state.has_api(SUB, "rg-apis", "apim-prod", "orders")
+    assert not emulator_under_test.state.has_api(SUB, "rg-apis", "apim-prod", "orders")
 
 
 def test_paging_endpoint_sets_the_page_size(http_call):

@@ -53,33 +53,33 @@ def test_list_collections_by_resource_group(security):
     assert names == ["inventory"]
 
 
-def test_list_collections_by_subscription_pages_with_next_link(security, emulator):
-    emulator.page_size = 2
+def test_list_collections_by_subscription_pages_with_next_link(security, emulator_under_test):
+    emulator_under_test.page_size = 2
 
     names = [c.name for c in security.api_collections.list_by_subscription()]
 
-    assert (names, emulator.request_count) == (["echo-api", "ghost-api", "inventory"], 2)
+    assert (names, emulator_under_test.request_count) == (["echo-api", "ghost-api", "inventory"], 2)
 
 
-def test_onboard_in_200_mode_succeeds_at_once(security, emulator):
+def test_onboard_in_200_mode_succeeds_at_once(security, emulator_under_test):
     collection = _onboard(security)
 
-    assert (collection.provisioning_state, [r.status for r in emulator.requests]) == ("Succeeded", [200])
+    assert (collection.provisioning_state, [r.status for r in emulator_under_test.requests]) == ("Succeeded", [200])
 
 
-def test_onboard_in_201_mode_polls_location_once(security, emulator):
-    emulator.set_lro_mode("201", polls=1)
+def test_onboard_in_201_mode_polls_location_once(security, emulator_under_test):
+    emulator_under_test.set_lro_mode("201", polls=1)
 
     collection = _onboard(security)
 
-    assert (collection.provisioning_state, [(r.method, r.status) for r in emulator.requests]) == (
+    assert (collection.provisioning_state, [(r.method, r.status) for r in emulator_under_test.requests]) == (
         "InProgress",
         [("PUT", 201), ("GET", 200)],
     )
 
 
-def test_onboard_in_201_mode_reaches_succeeded_after_the_polls(security, emulator):
-    emulator.set_lro_mode("201", polls=1)
+def test_onboard_in_201_mode_reaches_succeeded_after_the_polls(security, emulator_under_test):
+    emulator_under_test.set_lro_mode("201", polls=1)
     _onboard(security)
 
     collection = security.api_collections.get_by_azure_api_management_service(RG, SVC, "orders")
@@ -87,34 +87,37 @@ def test_onboard_in_201_mode_reaches_succeeded_after_the_polls(security, emulato
     assert collection.provisioning_state == "Succeeded"
 
 
-def test_onboard_in_201_mode_with_zero_polls_returns_succeeded(security, emulator):
-    emulator.set_lro_mode("201", polls=0)
+def test_onboard_in_201_mode_with_zero_polls_returns_succeeded(security, emulator_under_test):
+    emulator_under_test.set_lro_mode("201", polls=0)
 
     assert _onboard(security).provisioning_state == "Succeeded"
 
 
-def test_onboard_in_202_mode_makes_the_sdk_raise_202(security, emulator):
-    emulator.set_lro_mode("202")
+def test_onboard_in_202_mode_makes_the_sdk_raise_202(security, emulator_under_test):
+    emulator_under_test.set_lro_mode("202")
 
     with pytest.raises(HttpResponseError) as caught:
         _onboard(security)
 
-    assert (caught.value.status_code, emulator.state.collection_state(SUB, RG, SVC, "orders")) == (202, "InProgress")
+    assert (caught.value.status_code, emulator_under_test.state.collection_state(SUB, RG, SVC, "orders")) == (
+        202,
+        "InProgress",
+    )
 
 
-def test_onboard_in_202_mode_location_answers_202_then_200(security, emulator, http_call):
-    emulator.set_lro_mode("202", polls=1)
+def test_onboard_in_202_mode_location_answers_202_then_200(security, emulator_under_test, http_call):
+    emulator_under_test.set_lro_mode("202", polls=1)
     with pytest.raises(HttpResponseError) as caught:
         _onboard(security)
-    location = caught.value.response.headers["Location"].removeprefix(emulator.url)
+    location = caught.value.response.headers["Location"].removeprefix(emulator_under_test.url)
 
     statuses = [http_call("GET", location).status, http_call("GET", location).status]
 
     assert statuses == [202, 200]
 
 
-def test_onboard_in_202_mode_collection_reports_in_progress_then_succeeded(security, emulator):
-    emulator.set_lro_mode("202", polls=1)
+def test_onboard_in_202_mode_collection_reports_in_progress_then_succeeded(security, emulator_under_test):
+    emulator_under_test.set_lro_mode("202", polls=1)
     with pytest.raises(HttpResponseError):
         _onboard(security)
     get = security.api_collections.get_by_azure_api_management_service
@@ -124,8 +127,8 @@ def test_onboard_in_202_mode_collection_reports_in_progress_then_succeeded(secur
     assert states == ["InProgress", "Succeeded"]
 
 
-def test_onboard_in_fail_mode_raises_onboarding_failed(security, emulator):
-    emulator.set_lro_mode("fail", polls=1)
+def test_onboard_in_fail_mode_raises_onboarding_failed(security, emulator_under_test):
+    emulator_under_test.set_lro_mode("fail", polls=1)
 
     with pytest.raises(HttpResponseError) as caught:
         _onboard(security)
@@ -133,8 +136,8 @@ def test_onboard_in_fail_mode_raises_onboarding_failed(security, emulator):
     assert (caught.value.status_code, caught.value.error.code) == (409, "OnboardingFailed")
 
 
-def test_onboard_in_fail_mode_leaves_a_failed_collection(security, emulator):
-    emulator.set_lro_mode("fail", polls=0)
+def test_onboard_in_fail_mode_leaves_a_failed_collection(security, emulator_under_test):
+    emulator_under_test.set_lro_mode("fail", polls=0)
     with pytest.raises(HttpResponseError):
         _onboard(security)
 
@@ -148,22 +151,25 @@ def test_onboard_missing_api_is_resource_not_found(security):
         _onboard(security, "no-such-api")
 
 
-def test_onboard_records_the_collection(security, emulator):
+def test_onboard_records_the_collection(security, emulator_under_test):
     _onboard(security)
 
-    assert emulator.state.has_collection(SUB, RG, SVC, "orders")
+    assert emulator_under_test.state.has_collection(SUB, RG, SVC, "orders")
 
 
-def test_offboard_removes_the_collection(security, emulator):
+def test_offboard_removes_the_collection(security, emulator_under_test):
     security.api_collections.offboard_azure_api_management_api(RG, SVC, "echo-api")
 
-    assert (emulator.state.has_collection(SUB, RG, SVC, "echo-api"), emulator.requests[-1].status) == (False, 200)
+    assert (
+        emulator_under_test.state.has_collection(SUB, RG, SVC, "echo-api"),
+        emulator_under_test.requests[-1].status,
+    ) == (False, 200)
 
 
-def test_offboard_absent_collection_answers_204(security, emulator):
+def test_offboard_absent_collection_answers_204(security, emulator_under_test):
     security.api_collections.offboard_azure_api_management_api(RG, SVC, "orders")
 
-    assert emulator.requests[-1].status == 204
+    assert emulator_under_test.requests[-1].status == 204
 
 
 def test_get_api_pricing(security):
@@ -195,7 +201,7 @@ def test_update_pricing_changes_the_tier(security):
     assert security.pricings.get(f"subscriptions/{SUB}", "Api").pricing_tier == "Free"
 
 
-def test_set_pricing_is_visible_to_the_sdk(security, emulator):
-    emulator.state.set_pricing(SUB, "Free")
+def test_set_pricing_is_visible_to_the_sdk(security, emulator_under_test):
+    emulator_under_test.state.set_pricing(SUB, "Free")
 
     assert security.pricings.get(f"subscriptions/{SUB}", "Api").pricing_tier == "Free"

@@ -61,9 +61,9 @@ MULTI_ESTATE = {
 
 
 @pytest.fixture
-def graph(emulator, sdk_options):
-    """The real ResourceGraphClient talking to the session emulator (tests/data/emulator_estate.json)."""
-    with ResourceGraphClient(object(), **sdk_options(emulator)) as client:
+def graph(emulator_under_test, sdk_options):
+    """The real ResourceGraphClient talking to ``emulator_under_test`` (tests/data/emulator_estate.json)."""
+    with ResourceGraphClient(object(), **sdk_options(emulator_under_test)) as client:
         yield client
 
 
@@ -179,15 +179,15 @@ def test_location_is_the_region_code_and_resource_group_lower_case(multi_graph):
     )
 
 
-def test_collection_in_progress_shows_without_counting_as_a_poll(graph, emulator, http_call):
-    emulator.set_lro_mode("201", polls=2)
+def test_collection_in_progress_shows_without_counting_as_a_poll(graph, emulator_under_test, http_call):
+    emulator_under_test.set_lro_mode("201", polls=2)
     http_call("PUT", f"{PROD_ID}/providers/Microsoft.Security/apiCollections/orders?api-version=2023-11-15")
 
     rows = {row["name"]: row for row in _query(graph, COLLECTIONS_QUERY).data}
     _query(graph, COLLECTIONS_QUERY)
 
     assert rows["orders"]["properties"]["provisioningState"] == "InProgress"
-    assert emulator.state.collection_state(SUB, "rg-apis", "apim-prod", "orders") == "InProgress"
+    assert emulator_under_test.state.collection_state(SUB, "rg-apis", "apim-prod", "orders") == "InProgress"
 
 
 # --- product adapter ---
@@ -218,13 +218,13 @@ def test_product_query_collections_groups_by_service(graph):
     )
 
 
-def test_product_adapter_follows_skip_tokens(graph, emulator):
-    emulator.graph_page_size = 1
+def test_product_adapter_follows_skip_tokens(graph, emulator_under_test):
+    emulator_under_test.graph_page_size = 1
 
     services = query_services(graph, [SUB])
 
     assert [s.ref.service for s in services] == ["apim-consumption", "apim-prod", "apim-other"]
-    assert emulator.request_count == 3
+    assert emulator_under_test.request_count == 3
 
 
 # --- scope ---
@@ -261,8 +261,8 @@ def test_product_adapter_scopes_to_subscriptions(multi_graph):
 # --- paging ---
 
 
-def test_pages_follow_skip_tokens_at_the_graph_page_size(graph, emulator):
-    emulator.graph_page_size = 2
+def test_pages_follow_skip_tokens_at_the_graph_page_size(graph, emulator_under_test):
+    emulator_under_test.graph_page_size = 2
 
     first = _query(graph, SERVICES_QUERY, top=1000)
     second = _query(graph, SERVICES_QUERY, top=1000, skip_token=first.skip_token)
@@ -289,8 +289,8 @@ def test_skip_offsets_the_first_page(graph):
     assert _ids(_query(graph, SERVICES_QUERY, skip=1)) == [PROD_ID, OTHER_ID]
 
 
-def test_skip_token_from_another_query_is_rejected(graph, emulator):
-    emulator.graph_page_size = 1
+def test_skip_token_from_another_query_is_rejected(graph, emulator_under_test):
+    emulator_under_test.graph_page_size = 1
     token = _query(graph, SERVICES_QUERY).skip_token
 
     with pytest.raises(HttpResponseError) as caught:
@@ -363,29 +363,29 @@ def test_unknown_query_is_400_invalid_query(graph, query):
     assert query in caught.value.error.message
 
 
-def test_throttled_query_is_retried_then_succeeds(graph, emulator):
-    emulator.add_fault("POST", "Microsoft.ResourceGraph", status=429, retry_after=0)
+def test_throttled_query_is_retried_then_succeeds(graph, emulator_under_test):
+    emulator_under_test.add_fault("POST", "Microsoft.ResourceGraph", status=429, retry_after=0)
 
     services = query_services(graph, [])
 
-    assert (len(services), [r.status for r in emulator.requests]) == (3, [429, 200])
+    assert (len(services), [r.status for r in emulator_under_test.requests]) == (3, [429, 200])
 
 
-def test_persistent_throttling_reaches_the_product_as_transient(graph, emulator):
-    emulator.add_fault("POST", "Microsoft.ResourceGraph", status=429, retry_after=0, times=10)
+def test_persistent_throttling_reaches_the_product_as_transient(graph, emulator_under_test):
+    emulator_under_test.add_fault("POST", "Microsoft.ResourceGraph", status=429, retry_after=0, times=10)
 
     with pytest.raises(TransientAzureError):
         query_services(graph, [])
 
 
-def test_disabled_graph_answers_403_until_reset(graph, emulator):
-    emulator.set_graph_enabled(False)
+def test_disabled_graph_answers_403_until_reset(graph, emulator_under_test):
+    emulator_under_test.set_graph_enabled(False)
 
     with pytest.raises(HttpResponseError) as caught:
         _query(graph, SERVICES_QUERY)
     with pytest.raises(AzurePermissionError):
         query_collections(graph, [])
-    emulator.reset()
+    emulator_under_test.reset()
 
     assert (caught.value.status_code, caught.value.error.code) == (403, "AuthorizationFailed")
     assert _query(graph, SERVICES_QUERY).count == 3
@@ -401,28 +401,28 @@ def test_graph_control_endpoint_disables_and_enables(http_call):
     assert http_call("POST", "/_emulator/graph", {"enabled": "no"}).status == 400
 
 
-def test_paging_control_endpoint_sets_the_graph_page_size(http_call, emulator):
+def test_paging_control_endpoint_sets_the_graph_page_size(http_call, emulator_under_test):
     reply = http_call("POST", "/_emulator/paging", {"graph_page_size": 1})
 
-    assert (reply.body, emulator.page_size) == ({"page_size": 100, "graph_page_size": 1}, 100)
+    assert (reply.body, emulator_under_test.page_size) == ({"page_size": 100, "graph_page_size": 1}, 100)
     assert http_call("POST", ARG_URL, {"query": SERVICES_QUERY}).body["count"] == 1
     assert http_call("POST", "/_emulator/paging", {"graph_page_size": 1001}).status == 400
 
 
-def test_reset_restores_the_graph_page_size(emulator):
-    emulator.graph_page_size = 5
-    emulator.reset()
+def test_reset_restores_the_graph_page_size(emulator_under_test):
+    emulator_under_test.graph_page_size = 5
+    emulator_under_test.reset()
 
-    assert emulator.graph_page_size == 1000
+    assert emulator_under_test.graph_page_size == 1000
 
 
-def test_requests_are_recorded_and_counted(graph, emulator):
-    emulator.graph_page_size = 2
+def test_requests_are_recorded_and_counted(graph, emulator_under_test):
+    emulator_under_test.graph_page_size = 2
 
     query_services(graph, [SUB])
 
-    assert emulator.request_count == 2
-    assert [(r.method, r.path, dict(r.query), r.status) for r in emulator.requests] == [
+    assert emulator_under_test.request_count == 2
+    assert [(r.method, r.path, dict(r.query), r.status) for r in emulator_under_test.requests] == [
         ("POST", ARG, {"api-version": "2021-03-01"}, 200)
     ] * 2
 

@@ -41,19 +41,19 @@ def test_unsupported_method_is_405(http_call):
     assert http_call("DELETE", f"{SVC_PATH}/apis/orders?{APIM}").status == 405
 
 
-def test_list_apis_next_link_is_absolute_and_keeps_the_query(http_call, emulator):
-    emulator.page_size = 2
+def test_list_apis_next_link_is_absolute_and_keeps_the_query(http_call, emulator_under_test):
+    emulator_under_test.page_size = 2
 
     body = http_call("GET", f"{SVC_PATH}/apis?{APIM}&$filter=isCurrent%20eq%20true").body
 
     assert (body["count"], body["nextLink"]) == (
         4,
-        f"{emulator.url}{SVC_PATH}/apis?{APIM}&$filter=isCurrent%20eq%20true&$skip=2",
+        f"{emulator_under_test.url}{SVC_PATH}/apis?{APIM}&$filter=isCurrent%20eq%20true&$skip=2",
     )
 
 
-def test_last_page_has_no_next_link(http_call, emulator):
-    emulator.page_size = 2
+def test_last_page_has_no_next_link(http_call, emulator_under_test):
+    emulator_under_test.page_size = 2
 
     body = http_call("GET", f"{SVC_PATH}/apis?{APIM}&$skip=4").body
 
@@ -108,8 +108,8 @@ def test_put_pricing_rejects_unknown_tier(http_call):
     assert (reply.status, reply.body["error"]["code"]) == (400, "InvalidPricingTier")
 
 
-def test_connection_is_kept_alive_across_requests(emulator):
-    connection = http.client.HTTPConnection(urlsplit(emulator.url).netloc, timeout=5)
+def test_connection_is_kept_alive_across_requests(emulator_under_test):
+    connection = http.client.HTTPConnection(urlsplit(emulator_under_test.url).netloc, timeout=5)
     headers = {"Authorization": "Bearer emulator"}
     try:
         connection.request("GET", f"{SVC_PATH}?{APIM}", headers=headers)

@@ -135,8 +135,8 @@ def test_body_matches_reference_shape(http_call, reference, method, target, extr
     }
 
 
-def test_onboard_201_body_matches_reference_shape(http_call, emulator):
-    emulator.set_lro_mode("201")
+def test_onboard_201_body_matches_reference_shape(http_call, emulator_under_test):
+    emulator_under_test.set_lro_mode("201")
     expected = json.loads((SHAPES / "collection_onboard_201.json").read_text(encoding="utf-8"))
 
     actual = http_call("PUT", f"{SVC_PATH}/{COLLECTIONS}/orders?{SEC}").body

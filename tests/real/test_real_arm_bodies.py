@@ -333,8 +333,8 @@ def _differences(actual, reference, extra: tuple[str, ...], omitted: tuple[str, 
     }
 
 
-def _call(emulator, method: str, target: str, body=None) -> tuple[int, object]:
-    connection = http.client.HTTPConnection(urlsplit(emulator.url).netloc, timeout=10)
+def _call(server, method: str, target: str, body=None) -> tuple[int, object]:
+    connection = http.client.HTTPConnection(urlsplit(server.url).netloc, timeout=10)
     headers = {"Authorization": "Bearer emulator", "Content-Type": "application/json"}
     try:
         connection.request(method, target, body=None if body is None else json.dumps(body).encode(), headers=headers)
@@ -398,26 +398,29 @@ EMULATOR_SHAPES = [
 
 
 @pytest.mark.parametrize(("example", "target", "extra", "omitted"), EMULATOR_SHAPES)
-def test_emulator_list_matches_the_example_shape(emulator, example, target, extra, omitted) -> None:
-    _, actual = _call(emulator, "GET", target)
+def test_emulator_list_matches_the_example_shape(emulator_under_test, example, target, extra, omitted) -> None:
+    _, actual = _call(emulator_under_test, "GET", target)
     reference = real_json(example)["responses"]["200"]["body"]
     assert _differences(actual, reference, extra, omitted) == NO_DIFFERENCE
 
 
-def test_emulator_resource_graph_envelope_matches_the_example(emulator) -> None:
+def test_emulator_resource_graph_envelope_matches_the_example(emulator_under_test) -> None:
     """The rows follow each query's projection; the envelope around them is the same for every query."""
     body = {"query": graph.SERVICES_QUERY, "options": {"$top": graph.PAGE_SIZE, "resultFormat": "objectArray"}}
     _, actual = _call(
-        emulator, "POST", f"/providers/Microsoft.ResourceGraph/resources?api-version={graph.API_VERSION}", body
+        emulator_under_test,
+        "POST",
+        f"/providers/Microsoft.ResourceGraph/resources?api-version={graph.API_VERSION}",
+        body,
     )
     reference = real_json("arm/resourcegraph/2021-03-01/ResourcesBasicQuery.json")["responses"]["200"]["body"]
     assert {k: _kind(v) for k, v in actual.items()} == {k: _kind(v) for k, v in reference.items()}
 
 
-def test_emulator_offboard_answers_a_status_the_example_lists(emulator) -> None:
+def test_emulator_offboard_answers_a_status_the_example_lists(emulator_under_test) -> None:
     example = real_json(f"{C15}/APICollections_OffboardAzureApiManagementApi_example.json")
     target = f"{EMU_SVC}/providers/Microsoft.Security/apiCollections/echo-api?api-version=2023-11-15"
-    status, _ = _call(emulator, "DELETE", target)
+    status, _ = _call(emulator_under_test, "DELETE", target)
     assert str(status) in example["responses"]
 
 
