@@ -104,12 +104,11 @@ def _handle_event(args: argparse.Namespace, runtime: Runtime, stderr: TextIO) ->
 
 
 def _alerts(args: argparse.Namespace, runtime: Runtime, stdout: TextIO) -> int:
-    if runtime.notifier is None or runtime.store is None:
-        raise SettingsError("MONITOR_STATE: not set and no alert sink configured, so there is no outbox to show")
+    runtime.outbox()  # where nothing alerts there is no outbox: say so before delivering anything
     if args.deliver:
         sent = runtime.deliver_outbox()
         print(f"delivered {sent.sent}, retrying {sent.retrying}, parked {sent.parked}", file=stdout)
-    items = runtime.store.outbox(parked=True if args.parked else None)
+    items = runtime.outbox(parked=True if args.parked else None)
     print(reports.format_outbox(items) if items or not args.parked else "no parked alerts", file=stdout)
     return EXIT_UNKNOWN if any(i.parked for i in items) else EXIT_OK
 

@@ -29,7 +29,7 @@ from monitors.engine import Engine, EventOutcome
 from monitors.errors import EventBusyError, MonitorError, SettingsError, StateError, TransientAzureError
 from monitors.events import ParsedEvent
 from monitors.inventory import Inventory, ServiceWork, subscriptions_in_scope, take_inventory
-from monitors.model import Action, ApiRef, EventClaim, Finding, Status
+from monitors.model import Action, ApiRef, EventClaim, Finding, OutboxItem, Status
 from monitors.queues import OnboardRequest, open_queue, send_messages
 from monitors.settings import Settings
 from monitors.state import open_store
@@ -243,6 +243,13 @@ class Runtime:
     def deliver_outbox(self) -> DeliveryReport:
         """DrainOutbox's job, and ``alerts --deliver``: try every due message. Nothing to do without alerting."""
         return self.notifier.deliver() if self.notifier is not None else DeliveryReport()
+
+    def outbox(self, *, parked: bool | None = None) -> list[OutboxItem]:
+        """``alerts``: the undelivered messages (every one, or only the parked ones), oldest first. Raises
+        SettingsError where nothing alerts, as there is no outbox then."""
+        if self.store is None or self.notifier is None:
+            raise SettingsError("MONITOR_STATE: not set and no alert sink configured, so there is no outbox to show")
+        return self.store.outbox(parked=parked)
 
     def _notify(self, findings: list[Finding], notice: _Notice, *, event_id: str | None = None) -> None:
         """The one last step of every use case: record the findings' transitions (marking ``event_id`` processed in
