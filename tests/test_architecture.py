@@ -254,3 +254,14 @@ def test_importing_the_package_starts_nothing_and_leaves_logging_alone() -> None
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["imported"] > 10
     assert (result["created"], result["loggers"], result["process"]) == ({"sockets": 0, "threads": []}, {}, {})
+
+
+@pytest.mark.parametrize("path", [ROOT / "monitors" / "cli.py", ROOT / "function_app.py"], ids=lambda p: p.name)
+def test_entry_points_call_use_cases_and_never_reach_inside_the_service(path: Path) -> None:
+    inside = {"engine", "store", "notifier", "clients"}
+    reached = sorted(
+        f"{path.name}:{node.lineno} .{node.attr}"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and node.attr in inside
+    )
+    assert reached == []
