@@ -108,7 +108,9 @@ def run(mode: str, url: str, messages: list[str], args: argparse.Namespace, tmp:
     for worker in workers:
         worker.join()
     wall = max(r.finished_at for r in results) - start
-    statuses = Counter(int(str(r["status"])) for r in control(url, "requests")["requests"])  # type: ignore[union-attr]
+    logged = control(url, "requests")["requests"]
+    assert isinstance(logged, list)
+    statuses = Counter(int(str(r["status"])) for r in logged)
     requests = sum(statuses.values())
     ops: Counter[str] = Counter()
     for result in results:

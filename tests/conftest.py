@@ -12,6 +12,7 @@ from emulator import EmulatorServer, load_estate
 from emulator.receiver import Receiver, start_receiver, stop_receiver
 from monitors.azure.clients import ArmClients
 from monitors.engine import Engine
+from monitors.model import Finding
 from monitors.runtime import Runtime, Scope
 from monitors.settings import Settings, load_settings
 from monitors.state.contract import StateStore
@@ -158,7 +159,12 @@ def functions() -> dict[str, object]:
     """The function app's functions by name, collected once: app.get_functions() may only run once per app."""
     import function_app
 
-    return {f.get_function_name(): f for f in function_app.app.get_functions()}
+    by_name: dict[str, object] = {}
+    for function in function_app.app.get_functions():
+        name = function.get_function_name()
+        assert name is not None, function
+        by_name[name] = function
+    return by_name
 
 
 @pytest.fixture(autouse=True)
@@ -184,6 +190,8 @@ def service_of(engine: Engine) -> Runtime:
     return Runtime(engine.settings, engine.clients, engine, store=None, notifier=None)
 
 
-def scan(engine: Engine, subscription: str, resource_group: str | None = None, service: str | None = None) -> list:
+def scan(
+    engine: Engine, subscription: str, resource_group: str | None = None, service: str | None = None
+) -> list[Finding]:
     """``python -m monitors scan --subscription ...`` without the CLI: ARM's list calls, no Resource Graph."""
     return service_of(engine).scan(Scope((subscription,), resource_group, service, use_graph=False))

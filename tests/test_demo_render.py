@@ -44,6 +44,13 @@ class Elements(HTMLParser):
         self.text.append(data)
 
 
+def first_group(pattern: re.Pattern[str], text: str) -> str:
+    """The first group of the first match of ``pattern``, which the page must contain."""
+    found = pattern.search(text)
+    assert found is not None, f"{pattern.pattern} not in the page"
+    return found.group(1)
+
+
 def hostile_teams():
     """A card carrying the hostile text verbatim. Our Teams renderer escapes names now, so the text is added as a raw
     TextBlock too: the page must hold any card JSON safely, not only ours."""
@@ -58,14 +65,14 @@ def hostile_slack():
 
 def test_card_page_embeds_the_card_json_intact():
     payload = render_teams(many_alerts(12))
-    embedded = EMBEDDED.search(render_card_page(payload, SCRIPT_NAME)).group(1)
+    embedded = first_group(EMBEDDED, render_card_page(payload, SCRIPT_NAME))
     assert json.loads(embedded) == payload["attachments"][0]["content"]
 
 
 def test_hostile_card_json_cannot_close_or_confuse_its_script_element():
     payload = hostile_teams()
     page = render_card_page(payload, SCRIPT_NAME)
-    embedded = EMBEDDED.search(page).group(1)
+    embedded = first_group(EMBEDDED, page)
     assert "</" not in embedded and "<!--" not in embedded
     assert "<\\/script>" in embedded
     assert json.loads(embedded) == card_of(payload)
@@ -79,12 +86,13 @@ def test_card_page_is_titled_with_the_card_and_loads_the_library_by_relative_nam
     assert "<title>New: Not onboarded to Defender for APIs</title>" in page
     assert '<script src="lib/adaptivecards.min.js"></script>' in page
     assert f'href="{STYLESHEET_NAME}"' in page
-    assert json.loads(re.search(r'id="host-config">(.*?)</script>', page).group(1))["fontFamily"].startswith("'Segoe")
+    host_config = json.loads(first_group(re.compile(r'id="host-config">(.*?)</script>'), page))
+    assert host_config["fontFamily"].startswith("'Segoe")
 
 
 def test_card_page_falls_back_to_the_escaped_raw_json():
     page = render_card_page(hostile_teams(), SCRIPT_NAME)
-    raw = re.search(r'<pre id="raw" class="raw">(.*?)</pre>', page, re.DOTALL).group(1)
+    raw = first_group(re.compile(r'<pre id="raw" class="raw">(.*?)</pre>', re.DOTALL), page)
     assert "&lt;/script&gt;&lt;!--&lt;script&gt;alert(1)" in raw
     assert "<" not in raw
     assert "&quot;type&quot;: &quot;message&quot;" in raw

@@ -9,7 +9,7 @@ import pytest
 
 from monitors import events
 from monitors.errors import EventError
-from monitors.events import ParsedEvent, load_payload, parse_event
+from monitors.events import Ignored, ParsedEvent, load_payload, parse_event
 from monitors.model import ApiRef, PlanRef, ServiceRef
 from tests.event_files import (
     APIM_CREATED_EG,
@@ -166,13 +166,17 @@ def test_event_type_matches_in_any_case_and_is_reported_canonically():
 
 def test_subject_and_resource_uri_naming_different_resources_are_ignored_naming_both():
     event = with_changes(WRITE_EG, subject=f"{SERVICE_ID}/apis/other-api")
-    reason = parse_event(event).reason
+    ignored = parse_event(event)
+    assert isinstance(ignored, Ignored)
+    reason = ignored.reason
     assert ("other-api" in reason, "echo-api" in reason, "different resources" in reason) == (True, True, True)
 
 
 def test_subject_and_resource_uri_differing_only_in_case_agree():
     event = with_changes(WRITE_EG, subject=ECHO_ID.upper().replace("/SUBSCRIPTIONS/", "/subscriptions/"))
-    assert parse_event(event).target == ECHO
+    parsed = parse_event(event)
+    assert isinstance(parsed, ParsedEvent)
+    assert parsed.target == ECHO
 
 
 def test_cloud_event_with_only_binary_data_gets_a_one_line_reason():
@@ -214,7 +218,9 @@ def test_apim_event_without_resource_uri_uses_service_and_subject(name):
 
 def test_apim_event_whose_topic_and_subject_disagree_with_resource_uri_is_ignored():
     event = with_changes(APIM_CREATED_EG, subject="/apis/other-api;Rev=1")
-    reason = parse_event(event).reason
+    ignored = parse_event(event)
+    assert isinstance(ignored, Ignored)
+    reason = ignored.reason
     assert ("other-api" in reason, "echo-api" in reason) == (True, True)
 
 
@@ -239,6 +245,7 @@ def test_collection_write_or_delete_rechecks_its_api_as_a_change(event_type):
     event = write_event(COLLECTION_ID)
     event["eventType"] = event_type
     parsed = parse_event(event)
+    assert isinstance(parsed, ParsedEvent)
     assert (parsed.target, parsed.deleted) == (ECHO, False)
 
 
@@ -250,4 +257,6 @@ def test_collection_write_or_delete_rechecks_its_api_as_a_change(event_type):
     ],
 )
 def test_service_write_rechecks_the_whole_service(tail):
-    assert parse_event(write_event(f"{SERVICE_ID}{tail}")).target == ServiceRef(SUB, RG, SERVICE)
+    parsed = parse_event(write_event(f"{SERVICE_ID}{tail}"))
+    assert isinstance(parsed, ParsedEvent)
+    assert parsed.target == ServiceRef(SUB, RG, SERVICE)

@@ -130,4 +130,6 @@ def test_subscription_validation_is_left_to_the_host():
 def test_service_delete_is_acknowledged_for_the_sweep():
     event = write_event(SERVICE_ID)
     event["eventType"] = "Microsoft.Resources.ResourceDeleteSuccess"
-    assert "deleted" in parse_event(event).reason
+    ignored = parse_event(event)
+    assert isinstance(ignored, Ignored)
+    assert "deleted" in ignored.reason

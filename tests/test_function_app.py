@@ -29,7 +29,9 @@ SINGLE_EVENTS = sorted(p.name for p in EVENTS.glob("*.json") if not p.name.start
 CLOUD_EVENTS = [name for name in SINGLE_EVENTS if "cloud-events" in name]
 
 
-def host_json(resource_id: str, event_type: str = "Microsoft.Resources.ResourceWriteSuccess", **changes) -> dict:
+def host_json(
+    resource_id: str, event_type: str = "Microsoft.Resources.ResourceWriteSuccess", **changes
+) -> dict[str, typing.Any]:
     """The JSON the host sends for one ResourceWriteSuccess-shaped event about ``resource_id``."""
     event = {
         "id": "5d7e1d2c-0000-4000-8000-000000000001",

@@ -46,7 +46,7 @@ def ignored(relative: str, is_dir: bool, patterns: list[str]) -> bool:
 
 def shipped_files(root: Path, patterns: list[str]) -> list[str]:
     """Every file under ``root`` not excluded by ``patterns``, as '/'-separated paths relative to ``root``."""
-    shipped = []
+    shipped: list[str] = []
     for folder, dirs, files in os.walk(root):
         base = Path(folder).relative_to(root).as_posix()
         prefix = "" if base == "." else base + "/"

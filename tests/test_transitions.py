@@ -77,15 +77,20 @@ def test_unchanged_quiet_subject_writes_nothing() -> None:
 
 def test_renotify_moves_alerted_at() -> None:
     decision = decide(record(Status.NONCOMPLIANT, Reason.NOT_ONBOARDED, 30), BAD, NOW, DAY)
+    assert decision.record is not None
     assert decision.record.alerted_at == NOW
 
 
 def test_same_transition_gets_the_same_alert_id() -> None:
-    assert decide(None, BAD, NOW, DAY).alert.alert_id == decide(None, BAD, NOW + DAY, DAY).alert.alert_id
+    first, later = decide(None, BAD, NOW, DAY).alert, decide(None, BAD, NOW + DAY, DAY).alert
+    assert first is not None and later is not None
+    assert first.alert_id == later.alert_id
 
 
 def test_record_keeps_the_etag_it_was_read_with() -> None:
-    assert decide(WAS_FINE, BAD, NOW, DAY).record.etag == "7"
+    written = decide(WAS_FINE, BAD, NOW, DAY).record
+    assert written is not None
+    assert written.etag == "7"
 
 
 def test_orphaned_collection_is_its_own_subject() -> None:
@@ -94,4 +99,6 @@ def test_orphaned_collection_is_its_own_subject() -> None:
 
 
 def test_renotify_zero_hours_alerts_every_time() -> None:
-    assert decide(WAS_BAD, BAD, NOW, dt.timedelta(0)).alert.kind is AlertKind.RENOTIFY
+    alert = decide(WAS_BAD, BAD, NOW, dt.timedelta(0)).alert
+    assert alert is not None
+    assert alert.kind is AlertKind.RENOTIFY

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from monitors.model import Action, Alert, AlertKind, Finding, Kind, OutboxItem, Reason, Status
 
@@ -48,11 +49,11 @@ def make_finding(
     )
 
 
-def make_alert(api: str = "orders", kind: AlertKind = AlertKind.NEW, **finding: object) -> Alert:
+def make_alert(api: str = "orders", kind: AlertKind = AlertKind.NEW, **finding: Any) -> Alert:
     return Alert(
         alert_id=f"alert-{api}-{kind.value}",
         kind=kind,
-        finding=make_finding(api, **finding),  # type: ignore[arg-type]
+        finding=make_finding(api, **finding),
         created_at=NOW,
     )
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 from emulator.receiver import DROP, HANG, Receiver
 from monitors.alerts.dispatch import Dispatcher
 from monitors.alerts.notifier import Notifier
+from monitors.alerts.sink import Sink
 from monitors.alerts.slack import SlackSink
 from monitors.alerts.teams import TeamsSink
 from monitors.alerts.webhook import WebhookSink
@@ -43,7 +45,7 @@ class Clock:
 
 
 @pytest.fixture(params=["sqlite", "tables"])
-def store(request, tmp_path, table_prefix) -> StateStore:
+def store(request, tmp_path, table_prefix) -> Iterator[StateStore]:
     if request.param == "sqlite":
         opened: StateStore = SqliteStateStore(str(tmp_path / "state.sqlite"))
     else:
@@ -59,7 +61,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def make_notifier(store, receiver: Receiver, clock: Clock) -> Callable[..., Notifier]:
-    def make(*, sinks: list | None = None, **env: str) -> Notifier:
+    def make(*, sinks: list[Sink] | None = None, **env: str) -> Notifier:
         settings = load_settings({f"MONITOR_{k.upper()}": v for k, v in env.items()})
         chosen = sinks if sinks is not None else [WebhookSink(receiver.url, SECRET, timeout=0.5)]
         dispatcher = Dispatcher(
@@ -70,7 +72,7 @@ def make_notifier(store, receiver: Receiver, clock: Clock) -> Callable[..., Noti
     return make
 
 
-def delivered(receiver: Receiver) -> list[dict]:
+def delivered(receiver: Receiver) -> list[dict[str, Any]]:
     return [json.loads(r.body) for r in receiver.requests if r.method == "POST"]
 
 
@@ -263,13 +265,13 @@ class FailingStatusWrites:
         self._store = store
         self._allowed = allowed
 
-    def put_status(self, record):  # type: ignore[no-untyped-def]
+    def put_status(self, record):
         if self._allowed <= 0:
             raise StateError("state store (Azure Tables): put_status failed: connection refused")
         self._allowed -= 1
         return self._store.put_status(record)
 
-    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+    def __getattr__(self, name: str):
         return getattr(self._store, name)
 
 
@@ -315,6 +317,7 @@ def test_alert_queued_again_after_it_was_sent_is_not_sent_again(make_notifier, r
     notifier.deliver()
     # A late recorder read the status before it was stored, so it computed the same transition, and queues it now.
     late = decide(None, BAD, clock(), dt.timedelta(hours=24)).alert
+    assert late is not None
     store.enqueue(
         OutboxItem(
             "webhook-digest-late-1of1", "webhook", (late,), created_at=clock(), next_attempt_at=clock(), digest=True

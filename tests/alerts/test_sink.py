@@ -129,10 +129,13 @@ class RecordedCredential:
 
 def test_event_grid_without_a_key_signs_in_as_the_user_assigned_identity(monkeypatch):
     """The one credential factory, given Settings.client_id; the sink closes what it was given."""
-    built = []
-    monkeypatch.setattr(
-        clients, "credential", lambda client_id: built.append(RecordedCredential(client_id)) or built[-1]
-    )
+    built: list[RecordedCredential] = []
+
+    def recorded(client_id):
+        built.append(RecordedCredential(client_id))
+        return built[-1]
+
+    monkeypatch.setattr(clients, "credential", recorded)
     settings = Settings(eventgrid_topic_endpoint=TOPIC, client_id="11111111-2222-3333-4444-555555555555")
 
     close_sinks(build_sinks(settings))

@@ -8,6 +8,7 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -27,9 +28,10 @@ FROZEN = 1_790_000_000.0
 def verify_example():
     """The README's verification snippet, executed as written."""
     text = (ROOT / "README.md").read_text().split("### Verifying the signed webhook", 1)[1]
-    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
-    namespace = {}
-    exec(code, namespace)
+    snippet = re.search(r"```python\n(.*?)```", text, re.S)
+    assert snippet is not None
+    namespace: dict[str, Any] = {}
+    exec(snippet.group(1), namespace)
     return namespace["verify_webhook"]
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from azure.core.pipeline import PipelineRequest
+from azure.core.pipeline import PipelineContext, PipelineRequest
 from azure.core.rest import HttpRequest
 
 from emulator import EmulatorServer
@@ -86,8 +86,8 @@ def shared(store: SqliteStateStore, fake_time: FakeTime, rate: float = 20, burst
     )
 
 
-def request() -> PipelineRequest:  # type: ignore[type-arg]
-    return PipelineRequest(HttpRequest("GET", "http://127.0.0.1/"), context=None)  # type: ignore[arg-type]
+def request() -> PipelineRequest[HttpRequest]:
+    return PipelineRequest(HttpRequest("GET", "http://127.0.0.1/"), context=PipelineContext(None))
 
 
 def level(store: SqliteStateStore) -> float:

@@ -111,8 +111,9 @@ def test_connection_strings_need_no_credential(built: list[RecordedCredential]) 
 def test_table_service_hands_back_the_credential_it_built(built: list[RecordedCredential]) -> None:
     service, credential = table_service(TABLES, client_id=CLIENT_ID)
     service.close()
+    handed_back: object = credential  # typed as the real credential; the patched factory built a RecordedCredential
 
-    assert (credential is built[0], closing(built)) == (True, [(CLIENT_ID, 0)])  # the caller (the store) closes it
+    assert (handed_back is built[0], closing(built)) == (True, [(CLIENT_ID, 0)])  # the caller (the store) closes it
 
 
 @pytest.mark.parametrize("client_id", [CLIENT_ID, None])

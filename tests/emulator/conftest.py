@@ -16,11 +16,12 @@ from azure.mgmt.apimanagement import ApiManagementClient
 from azure.mgmt.security import SecurityCenter
 
 from emulator import EmulatorServer
+from tests.emulator.sdk_credential import NoCredential
 
 SUB = "00000000-0000-0000-0000-000000000001"
 
 
-class EmulatorBearerPolicy(SansIOHTTPPolicy):  # type: ignore[type-arg]
+class EmulatorBearerPolicy(SansIOHTTPPolicy[Any, Any]):
     """Adds a static bearer token; azure-core's own bearer policy refuses plain http."""
 
     def on_request(self, request: PipelineRequest[Any]) -> None:
@@ -45,7 +46,7 @@ def sdk_options() -> Callable[[EmulatorServer], dict[str, Any]]:
 @pytest.fixture
 def apim(emulator_under_test: EmulatorServer) -> Iterator[ApiManagementClient]:
     """The real ApiManagementClient (api-version 2024-05-01) talking to the emulator."""
-    with ApiManagementClient(object(), SUB, **_client_kwargs(emulator_under_test)) as client:
+    with ApiManagementClient(NoCredential(), SUB, **_client_kwargs(emulator_under_test)) as client:
         yield client
 
 
@@ -55,7 +56,7 @@ def apim_for(emulator_under_test: EmulatorServer) -> Iterator[Callable[[str], Ap
     clients: list[ApiManagementClient] = []
 
     def make(subscription_id: str) -> ApiManagementClient:
-        clients.append(ApiManagementClient(object(), subscription_id, **_client_kwargs(emulator_under_test)))
+        clients.append(ApiManagementClient(NoCredential(), subscription_id, **_client_kwargs(emulator_under_test)))
         return clients[-1]
 
     yield make
@@ -66,7 +67,7 @@ def apim_for(emulator_under_test: EmulatorServer) -> Iterator[Callable[[str], Ap
 @pytest.fixture
 def security(emulator_under_test: EmulatorServer) -> Iterator[SecurityCenter]:
     """The real SecurityCenter client (apiCollections 2023-11-15, pricings 2024-01-01) talking to the emulator."""
-    with SecurityCenter(object(), SUB, **_client_kwargs(emulator_under_test)) as client:
+    with SecurityCenter(NoCredential(), SUB, **_client_kwargs(emulator_under_test)) as client:
         yield client
 
 

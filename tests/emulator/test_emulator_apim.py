@@ -77,7 +77,9 @@ def test_list_apis_rejects_unsupported_filter(apim):
     with pytest.raises(HttpResponseError) as caught:
         list(apim.api.list_by_service(RG, SVC, filter="name eq 'orders'"))
 
-    assert (caught.value.status_code, caught.value.error.code) == (400, "ValidationError")
+    error = caught.value.error
+    assert error is not None
+    assert (caught.value.status_code, error.code) == (400, "ValidationError")
 
 
 def test_get_api_revision_by_id(apim):
@@ -111,7 +113,9 @@ def test_get_missing_api_is_resource_not_found_naming_the_id(apim):
     with pytest.raises(ResourceNotFoundError) as caught:
         apim.api.get(RG, SVC, "nope")
 
-    assert (caught.value.error.code, f"{SVC_ID}/apis/nope" in caught.value.error.message) == ("ResourceNotFound", True)
+    error = caught.value.error
+    assert error is not None and error.message is not None
+    assert (error.code, f"{SVC_ID}/apis/nope" in error.message) == ("ResourceNotFound", True)
 
 
 def test_missing_subscription_is_subscription_not_found(apim_for):
@@ -120,7 +124,9 @@ def test_missing_subscription_is_subscription_not_found(apim_for):
     with pytest.raises(ResourceNotFoundError) as caught:
         other.api_management_service.get(RG, SVC)
 
-    assert caught.value.error.code == "SubscriptionNotFound"
+    error = caught.value.error
+    assert error is not None
+    assert error.code == "SubscriptionNotFound"
 
 
 def test_deleted_api_is_not_found(apim, emulator_under_test):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.pipeline.transport import HttpResponse
 from azure.mgmt.security.v2024_01_01.models import Pricing
 
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -109,7 +110,9 @@ def test_onboard_in_202_mode_location_answers_202_then_200(security, emulator_un
     emulator_under_test.set_lro_mode("202", polls=1)
     with pytest.raises(HttpResponseError) as caught:
         _onboard(security)
-    location = caught.value.response.headers["Location"].removeprefix(emulator_under_test.url)
+    response = caught.value.response
+    assert isinstance(response, HttpResponse)
+    location = response.headers["Location"].removeprefix(emulator_under_test.url)
 
     statuses = [http_call("GET", location).status, http_call("GET", location).status]
 
@@ -133,7 +136,9 @@ def test_onboard_in_fail_mode_raises_onboarding_failed(security, emulator_under_
     with pytest.raises(HttpResponseError) as caught:
         _onboard(security)
 
-    assert (caught.value.status_code, caught.value.error.code) == (409, "OnboardingFailed")
+    error = caught.value.error
+    assert error is not None
+    assert (caught.value.status_code, error.code) == (409, "OnboardingFailed")
 
 
 def test_onboard_in_fail_mode_leaves_a_failed_collection(security, emulator_under_test):

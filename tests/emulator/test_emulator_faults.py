@@ -60,7 +60,9 @@ def test_forbidden_is_not_retried(apim, emulator_under_test):
     with pytest.raises(HttpResponseError) as caught:
         apim.api.get(RG, SVC, "orders")
 
-    assert (caught.value.status_code, caught.value.error.code, emulator_under_test.request_count) == (
+    error = caught.value.error
+    assert error is not None
+    assert (caught.value.status_code, error.code, emulator_under_test.request_count) == (
         403,
         "AuthorizationFailed",
         1,

@@ -11,6 +11,7 @@ from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 from emulator import EmulatorServer, Estate
 from monitors.azure.graph import COLLECTIONS_QUERY, SERVICES_QUERY, query_collections, query_services
 from monitors.errors import AzurePermissionError, TransientAzureError
+from tests.emulator.sdk_credential import NoCredential
 
 SUB = "00000000-0000-0000-0000-000000000001"
 SUB2 = "00000000-0000-0000-0000-000000000002"
@@ -63,7 +64,7 @@ MULTI_ESTATE = {
 @pytest.fixture
 def graph(emulator_under_test, sdk_options):
     """The real ResourceGraphClient talking to ``emulator_under_test`` (tests/data/emulator_estate.json)."""
-    with ResourceGraphClient(object(), **sdk_options(emulator_under_test)) as client:
+    with ResourceGraphClient(NoCredential(), **sdk_options(emulator_under_test)) as client:
         yield client
 
 
@@ -82,7 +83,7 @@ def multi(_multi_server):
 
 @pytest.fixture
 def multi_graph(multi, sdk_options):
-    with ResourceGraphClient(object(), **sdk_options(multi)) as client:
+    with ResourceGraphClient(NoCredential(), **sdk_options(multi)) as client:
         yield client
 
 
@@ -296,7 +297,9 @@ def test_skip_token_from_another_query_is_rejected(graph, emulator_under_test):
     with pytest.raises(HttpResponseError) as caught:
         _query(graph, COLLECTIONS_QUERY, skip_token=token)
 
-    assert (caught.value.status_code, caught.value.error.code) == (400, "InvalidSkipToken")
+    error = caught.value.error
+    assert error is not None
+    assert (caught.value.status_code, error.code) == (400, "InvalidSkipToken")
 
 
 def test_garbage_skip_token_is_rejected(http_call):
@@ -359,8 +362,10 @@ def test_unknown_query_is_400_invalid_query(graph, query):
     with pytest.raises(HttpResponseError) as caught:
         _query(graph, query)
 
-    assert (caught.value.status_code, caught.value.error.code) == (400, "InvalidQuery")
-    assert query in caught.value.error.message
+    error = caught.value.error
+    assert error is not None and error.message is not None
+    assert (caught.value.status_code, error.code) == (400, "InvalidQuery")
+    assert query in error.message
 
 
 def test_throttled_query_is_retried_then_succeeds(graph, emulator_under_test):
@@ -387,7 +392,9 @@ def test_disabled_graph_answers_403_until_reset(graph, emulator_under_test):
         query_collections(graph, [])
     emulator_under_test.reset()
 
-    assert (caught.value.status_code, caught.value.error.code) == (403, "AuthorizationFailed")
+    error = caught.value.error
+    assert error is not None
+    assert (caught.value.status_code, error.code) == (403, "AuthorizationFailed")
     assert _query(graph, SERVICES_QUERY).count == 3
 
 

@@ -73,9 +73,10 @@ class _Parser:
         return match is not None and match["op"] == op
 
     def _take(self, op: str) -> None:
-        if not self._at(op):
+        match = self._peek()
+        if match is None or match["op"] != op:
             raise ValueError(f"expected {op!r} at {self.text[self.position :]!r}")
-        self.position = self._peek().end()  # type: ignore[union-attr]
+        self.position = match.end()
 
     def expect_end(self) -> None:
         if self.text[self.position :].strip():

@@ -3,6 +3,8 @@ system topic, the filtered event subscription to the central OnApiEvent function
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.infra.bicep import condition, module, render, resource, template, variable
@@ -15,7 +17,7 @@ DEAD_LETTER = "modules/deadletter-access.bicep"
 SUBSCRIPTION = "subscription.bicep"
 
 
-def _delivery() -> dict:
+def _delivery() -> dict[str, Any]:
     return resource(DELIVERY, "functionSubscription")["properties"]
 
 

@@ -15,10 +15,11 @@ from tests.infra.expressions import evaluate, module_name_expressions
 
 GUID = "0123abcd-0123-4567-89ab-0123456789ab"
 # The longest value each input can take (azd environment names: 64 characters; resource groups: 90).
+FUNCTION_APP_ID = f"/subscriptions/{GUID}/resourceGroups/{'g' * 90}/providers/Microsoft.Web/sites/{'f' * 60}"
 WORST_CASE = {
     "environmentName": "e" * 64,
     "location": "germanywestcentral",
-    "functionAppId": f"/subscriptions/{GUID}/resourceGroups/{'g' * 90}/providers/Microsoft.Web/sites/{'f' * 60}",
+    "functionAppId": FUNCTION_APP_ID,
     "principalId": GUID,
     "name": "r" * 90,
     "subscription": lambda: {"id": f"/subscriptions/{GUID}", "subscriptionId": GUID},
@@ -31,8 +32,8 @@ WORST_CASE = {
 OWNER = {
     "main.bicep": ("environmentName", "e" * 63 + "f"),
     "app.bicep": ("environmentName", "e" * 63 + "f"),
-    "subscription.bicep": ("functionAppId", WORST_CASE["functionAppId"] + "2"),
-    "modules/events.bicep": ("functionAppId", WORST_CASE["functionAppId"] + "2"),
+    "subscription.bicep": ("functionAppId", FUNCTION_APP_ID + "2"),
+    "modules/events.bicep": ("functionAppId", FUNCTION_APP_ID + "2"),
     "modules/roles.bicep": ("principalId", GUID[:-1] + "c"),
 }
 
@@ -84,16 +85,17 @@ def test_event_deployment_name_differs_for_another_monitored_subscription(symbol
 def _event_subscription_name(function_app_id: str) -> str:
     relative = "modules/events-function-subscription.bicep"
     text = re.search(r"resource functionSubscription [^\n]*\n\s+parent: \w+\n\s+name: (.+)$", source(relative), re.M)
+    assert text is not None
     return evaluate(text[1], {**WORST_CASE, "functionAppId": function_app_id}, relative)
 
 
 def test_event_subscription_is_named_per_central_app():
-    first = _event_subscription_name(WORST_CASE["functionAppId"])
+    first = _event_subscription_name(FUNCTION_APP_ID)
     assert first != _event_subscription_name(OWNER["subscription.bicep"][1])
 
 
 def test_event_subscription_name_follows_event_grids_rules():
-    assert re.fullmatch(r"[A-Za-z0-9-]{3,64}", _event_subscription_name(WORST_CASE["functionAppId"]))
+    assert re.fullmatch(r"[A-Za-z0-9-]{3,64}", _event_subscription_name(FUNCTION_APP_ID))
 
 
 def _vault_name(salt: str) -> str:

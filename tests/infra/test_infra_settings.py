@@ -56,10 +56,11 @@ def code_secret_settings() -> set[str]:
     names: set[str] = set()
     for keyword in call.keywords:
         if keyword.arg in hidden:
-            reached = [keyword.value] + [
+            reached: list[ast.AST] = [keyword.value]
+            reached += [
                 helpers[n.func.id]
                 for n in ast.walk(keyword.value)
-                if isinstance(n, ast.Call) and getattr(n.func, "id", None) in helpers
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in helpers
             ]
             names |= {
                 n.value

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+from typing import Any
 
 import pytest
 import yaml
@@ -43,7 +44,7 @@ BUILT_IN_ROLES = {
 }
 
 
-def _assignment_rules(name: str, element: dict) -> tuple[str, str, str]:
+def _assignment_rules(name: str, element: dict[str, Any]) -> tuple[str, str, str]:
     """(expected first guid() argument, actual name, rendered roleDefinitionId) of one role assignment."""
     relative = name.split(":")[0]
     config = body(element)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -52,6 +53,13 @@ def manifest() -> list[dict[str, Any]]:
 
 def manifest_files(kind: str) -> list[str]:
     return sorted(entry["file"] for entry in manifest() if entry["kind"] == kind)
+
+
+def file_of(values: Sequence[object]) -> str:
+    """The payload file a ``pytest.param`` row of a test table names first (its ``values[0]``)."""
+    name = values[0]
+    assert isinstance(name, str), name
+    return name
 
 
 @dataclass(frozen=True)

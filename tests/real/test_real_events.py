@@ -16,14 +16,14 @@ from monitors import events
 from monitors.cli import main
 from monitors.errors import EventError
 from tests.real.event_expectations import API_EVENTS, OTHER_EVENTS
-from tests.real.payloads import manifest_files, real_text, with_estate_ids
+from tests.real.payloads import file_of, manifest_files, real_text, with_estate_ids
 
 
-def _events(name: str) -> list[dict[str, object]]:
+def _events(name: str) -> list[object]:
     return list(events.load_payload(with_estate_ids(real_text(name))))
 
 
-def _target(event: dict[str, object]) -> tuple[object, bool] | None:
+def _target(event: object) -> tuple[object, bool] | None:
     """What the parser acts on, or None when it acknowledges the event without acting (irrelevant or malformed)."""
     try:
         parsed = events.parse_event(event)
@@ -49,7 +49,7 @@ def handle_event(arm, monkeypatch, emulator_env, tmp_path):
 
 
 def test_every_event_sample_has_an_expectation() -> None:
-    tabled = sorted(p.values[0] for p in API_EVENTS + OTHER_EVENTS)
+    tabled = sorted(file_of(p.values) for p in API_EVENTS + OTHER_EVENTS)
     assert tabled == manifest_files("event")
 
 

@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,7 +64,7 @@ def test_a_misspelt_setting_is_named_with_the_closest_one_and_the_run_goes_on(ar
 
 
 def test_odd_items_of_a_batch_are_set_aside_one_by_one_and_the_rest_is_checked(cli, tmp_path) -> None:
-    good = {
+    good: dict[str, Any] = {
         "id": "good-1",
         "subject": f"{SERVICE}/apis/orders",
         "eventType": "Microsoft.Resources.ResourceWriteSuccess",

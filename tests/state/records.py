@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import Any, TypeVar
 
 from monitors.model import Alert, AlertKind, Finding, Kind, OutboxItem, Reason, Status, StatusRecord
 
@@ -17,9 +18,11 @@ API = (
 )
 LEASE = dt.timedelta(minutes=2)
 
+T = TypeVar("T")
 
-def record(**overrides: object) -> StatusRecord:
-    fields: dict[str, object] = {
+
+def record(**overrides: Any) -> StatusRecord:
+    fields: dict[str, Any] = {
         "key": API,
         "status": Status.NONCOMPLIANT,
         "reason": Reason.NOT_ONBOARDED,
@@ -46,8 +49,8 @@ def alert(n: int, detail: str = "") -> Alert:
     return Alert(alert_id=f"alert-{n}", kind=AlertKind.NEW, finding=finding, created_at=T0)
 
 
-def item(item_id: str, *, n_alerts: int = 1, **overrides: object) -> OutboxItem:
-    fields: dict[str, object] = {
+def item(item_id: str, *, n_alerts: int = 1, **overrides: Any) -> OutboxItem:
+    fields: dict[str, Any] = {
         "item_id": item_id,
         "sink": "teams",
         "alerts": tuple(alert(n) for n in range(n_alerts)),
@@ -57,11 +60,11 @@ def item(item_id: str, *, n_alerts: int = 1, **overrides: object) -> OutboxItem:
     return OutboxItem(**{**fields, **overrides})
 
 
-def race(calls: list[Callable[[], object]]) -> list[object]:
+def race(calls: Sequence[Callable[[], T]]) -> list[T]:
     """Run the calls on as many threads, released together."""
     start = threading.Barrier(len(calls))
 
-    def run(call: Callable[[], object]) -> object:
+    def run(call: Callable[[], T]) -> T:
         start.wait()
         return call()
 
@@ -71,3 +74,9 @@ def race(calls: list[Callable[[], object]]) -> list[object]:
 
 def unstamped(items: list[OutboxItem]) -> list[OutboxItem]:
     return [replace(stored, etag=None) for stored in items]
+
+
+def found(stored: T | None) -> T:
+    """What the store read back, which the test expects to be there."""
+    assert stored is not None
+    return stored

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
 
@@ -98,7 +99,7 @@ def test_released_delivery_can_be_claimed_at_once_but_a_finished_one_stays(store
 
 def test_concurrent_claims_of_overlapping_deliveries_grant_each_key_once(store: StateStore) -> None:
     batches = [[f"webhook:alert-{n}" for n in range(start, start + 150)] for start in (0, 50, 100, 0)]
-    results = race([lambda b=b: store.claim_deliveries(b, T0, LEASE) for b in batches])
+    results = race([partial(store.claim_deliveries, b, T0, LEASE) for b in batches])
     granted = [key for claims in results for key, claim in claims.items() if claim is EventClaim.CLAIMED]
     assert sorted(granted) == sorted({key for batch in batches for key in batch})
 

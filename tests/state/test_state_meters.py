@@ -14,6 +14,7 @@ import pytest
 from monitors.model import Meter
 from monitors.state.contract import StateStore
 from monitors.state.sqlite import SqliteStateStore
+from tests.state.records import found
 
 T0 = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
 KEY = "arm-budget/00000000-0000-0000-0000-000000000001"
@@ -39,7 +40,7 @@ def test_missing_meter_is_none(store: StateStore) -> None:
 def test_meter_round_trips(store: StateStore, value: float) -> None:
     store.put_meter(Meter(KEY, value, T0 + dt.timedelta(microseconds=7)))
 
-    assert replace(store.get_meter(KEY), etag=None) == Meter(KEY, value, T0 + dt.timedelta(microseconds=7))
+    assert replace(found(store.get_meter(KEY)), etag=None) == Meter(KEY, value, T0 + dt.timedelta(microseconds=7))
 
 
 def test_stored_meter_carries_an_etag(stored: Meter) -> None:
@@ -47,17 +48,17 @@ def test_stored_meter_carries_an_etag(stored: Meter) -> None:
 
 
 def test_meter_replaced_with_current_etag(store: StateStore, stored: Meter) -> None:
-    assert store.put_meter(replace(stored, value=150.0)) and store.get_meter(KEY).value == 150.0
+    assert store.put_meter(replace(stored, value=150.0)) and found(store.get_meter(KEY)).value == 150.0
 
 
 def test_second_insert_of_a_meter_conflicts(store: StateStore, stored: Meter) -> None:
-    assert (store.put_meter(Meter(KEY, 1.0, T0)), store.get_meter(KEY).value) == (False, 200.0)
+    assert (store.put_meter(Meter(KEY, 1.0, T0)), found(store.get_meter(KEY)).value) == (False, 200.0)
 
 
 def test_put_meter_with_stale_etag_conflicts(store: StateStore, stored: Meter) -> None:
     store.put_meter(replace(stored, value=150.0))
 
-    assert (store.put_meter(replace(stored, value=100.0)), store.get_meter(KEY).value) == (False, 150.0)
+    assert (store.put_meter(replace(stored, value=100.0)), found(store.get_meter(KEY)).value) == (False, 150.0)
 
 
 def test_replace_of_a_missing_meter_conflicts(store: StateStore) -> None:
@@ -74,7 +75,7 @@ def test_concurrent_draws_one_writer_wins(store: StateStore, stored: Meter) -> N
 def test_meters_are_kept_apart_by_key(store: StateStore, stored: Meter) -> None:
     store.put_meter(Meter("arm-budget/graph", 15.0, T0))
 
-    assert (store.get_meter(KEY).value, store.get_meter("arm-budget/graph").value) == (200.0, 15.0)
+    assert (found(store.get_meter(KEY)).value, found(store.get_meter("arm-budget/graph")).value) == (200.0, 15.0)
 
 
 @pytest.fixture

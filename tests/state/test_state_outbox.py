@@ -7,6 +7,7 @@ import datetime as dt
 import sqlite3
 from contextlib import closing
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from monitors.errors import StateError
 from monitors.state.contract import StateStore
 from monitors.state.sqlite import SqliteStateStore
 from monitors.state.tables import TableStateStore
-from tests.state.records import T0, alert, item, race, unstamped
+from tests.state.records import T0, alert, found, item, race, unstamped
 
 
 def test_enqueued_item_round_trips_with_its_alerts(store: StateStore) -> None:
@@ -118,7 +119,7 @@ def test_leased_item_is_due_again_when_lease_ends(store: StateStore) -> None:
 def test_lease_returns_the_item_with_a_new_etag(store: StateStore) -> None:
     store.enqueue(item("a"))
     due = store.due(T0)[0]
-    leased = store.lease(due, T0 + dt.timedelta(minutes=5))
+    leased = found(store.lease(due, T0 + dt.timedelta(minutes=5)))
     assert (leased, leased.etag != due.etag) == (store.outbox()[0], True)
 
 
@@ -133,21 +134,21 @@ def test_two_leases_of_the_same_item_one_wins(store: StateStore) -> None:
 def test_concurrent_leases_one_worker_wins(store: StateStore) -> None:
     store.enqueue(item("a"))
     due = store.due(T0)[0]
-    results = race([lambda n=n: store.lease(due, T0 + dt.timedelta(minutes=n)) for n in range(8)])
+    results = race([partial(store.lease, due, T0 + dt.timedelta(minutes=n)) for n in range(8)])
     assert sorted(result is not None for result in results) == [False] * 7 + [True]
 
 
 def test_fail_records_the_attempt(store: StateStore) -> None:
     store.enqueue(item("a"))
-    leased = store.lease(store.due(T0)[0], T0 + dt.timedelta(minutes=5))
-    failed = store.fail(leased, "teams: HTTP 500", T0 + dt.timedelta(minutes=1), park=False)
+    leased = found(store.lease(store.due(T0)[0], T0 + dt.timedelta(minutes=5)))
+    failed = found(store.fail(leased, "teams: HTTP 500", T0 + dt.timedelta(minutes=1), park=False))
     expected = item("a", attempts=1, last_error="teams: HTTP 500", next_attempt_at=T0 + dt.timedelta(minutes=1))
     assert (replace(failed, etag=None), store.outbox()) == (expected, [failed])
 
 
 def test_fail_increments_attempts(store: StateStore) -> None:
     store.enqueue(item("a", attempts=3))
-    failed = store.fail(store.due(T0)[0], "slack: timed out", T0, park=False)
+    failed = found(store.fail(store.due(T0)[0], "slack: timed out", T0, park=False))
     assert failed.attempts == 4
 
 

@@ -9,12 +9,13 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from monitors.state.sqlite import SqliteStateStore
-from tests.state.records import API, T0, item, race, record
+from tests.state.records import API, T0, found, item, race, record
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,15 +31,15 @@ def two_connections(tmp_path: Path) -> Iterator[list[SqliteStateStore]]:
 
 
 def test_two_sqlite_connections_race_one_writer_wins(two_connections: list[SqliteStateStore]) -> None:
-    base = two_connections[0].get_status(API)
-    results = race([lambda s=s: s.put_status(replace(base, alerted_at=T0)) for s in two_connections])
+    base = found(two_connections[0].get_status(API))
+    results = race([partial(s.put_status, replace(base, alerted_at=T0)) for s in two_connections])
     assert sorted(results) == [False, True]
 
 
 def test_two_sqlite_connections_race_to_lease_one_worker_wins(two_connections: list[SqliteStateStore]) -> None:
     two_connections[0].enqueue(item("a"))
     due = two_connections[1].due(T0)[0]
-    results = race([lambda s=s: s.lease(due, T0 + dt.timedelta(minutes=1)) for s in two_connections])
+    results = race([partial(s.lease, due, T0 + dt.timedelta(minutes=1)) for s in two_connections])
     assert sorted(result is not None for result in results) == [False, True]
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from functools import partial
 
 import pytest
 
 from monitors.model import Reason, Status, StatusRecord
 from monitors.state.contract import StateStore
-from tests.state.records import API, T0, race, record
+from tests.state.records import API, T0, found, race, record
 
 
 def test_missing_status_is_none(store: StateStore) -> None:
@@ -27,51 +28,51 @@ def test_missing_status_is_none(store: StateStore) -> None:
 )
 def test_status_round_trips(store: StateStore, stored: StatusRecord) -> None:
     assert store.put_status(stored) is True
-    assert replace(store.get_status(stored.key), etag=None) == stored
+    assert replace(found(store.get_status(stored.key)), etag=None) == stored
 
 
 def test_stored_status_carries_an_etag(store: StateStore) -> None:
     store.put_status(record())
-    assert store.get_status(API).etag
+    assert found(store.get_status(API)).etag
 
 
 def test_status_replaced_with_current_etag(store: StateStore) -> None:
     store.put_status(record())
-    current = store.get_status(API)
+    current = found(store.get_status(API))
     changed = replace(current, status=Status.COMPLIANT, reason=Reason.ONBOARDED, alerted_at=None)
     assert store.put_status(changed) is True
-    assert replace(store.get_status(API), etag=None) == replace(changed, etag=None)
+    assert replace(found(store.get_status(API)), etag=None) == replace(changed, etag=None)
 
 
 def test_second_insert_of_a_status_conflicts(store: StateStore) -> None:
     store.put_status(record())
     assert store.put_status(record(status=Status.COMPLIANT)) is False
-    assert store.get_status(API).status == Status.NONCOMPLIANT
+    assert found(store.get_status(API)).status == Status.NONCOMPLIANT
 
 
 def test_put_status_with_stale_etag_conflicts(store: StateStore) -> None:
     store.put_status(record())
-    stale = store.get_status(API)
+    stale = found(store.get_status(API))
     store.put_status(replace(stale, reason=Reason.PLAN_NOT_ENABLED))
     assert store.put_status(replace(stale, status=Status.COMPLIANT)) is False
-    assert store.get_status(API).reason == Reason.PLAN_NOT_ENABLED
+    assert found(store.get_status(API)).reason == Reason.PLAN_NOT_ENABLED
 
 
 def test_replace_of_a_missing_status_conflicts(store: StateStore) -> None:
     store.put_status(record(key="other"))
-    assert store.put_status(replace(store.get_status("other"), key=API)) is False
+    assert store.put_status(replace(found(store.get_status("other")), key=API)) is False
 
 
 def test_concurrent_put_status_one_writer_wins(store: StateStore) -> None:
     store.put_status(record())
-    base = store.get_status(API)
+    base = found(store.get_status(API))
     writes = [replace(base, alerted_at=T0 + dt.timedelta(minutes=n)) for n in range(8)]
-    results = race([lambda write=write: store.put_status(write) for write in writes])
+    results = race([partial(store.put_status, write) for write in writes])
     assert sorted(results) == [False] * 7 + [True]
 
 
 def test_concurrent_inserts_one_writer_wins(store: StateStore) -> None:
-    results = race([lambda n=n: store.put_status(record(changed_at=T0 + dt.timedelta(minutes=n))) for n in range(8)])
+    results = race([partial(store.put_status, record(changed_at=T0 + dt.timedelta(minutes=n))) for n in range(8)])
     assert sorted(results) == [False] * 7 + [True]
 
 
