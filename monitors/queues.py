@@ -16,7 +16,7 @@ from azure.core.exceptions import AzureError as SdkAzureError
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueClient
 
-from monitors.azure.clients import queue_client
+from monitors.azure.data_plane import queue_client
 from monitors.errors import EventError, SettingsError, StateError
 from monitors.events import parse_api_id
 from monitors.model import ApiRef

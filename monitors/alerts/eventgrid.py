@@ -25,7 +25,7 @@ from azure.core.messaging import CloudEvent
 from monitors.alerts import digest
 from monitors.alerts.bounded import Call, bounded
 from monitors.alerts.http import refusal
-from monitors.azure.clients import eventgrid_publisher
+from monitors.azure.data_plane import eventgrid_publisher
 from monitors.errors import DeliveryError
 from monitors.model import Alert, OutboxItem
 

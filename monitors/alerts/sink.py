@@ -80,7 +80,7 @@ def _eventgrid_sink(settings: Settings, endpoint: str) -> Sink:
     from azure.core.credentials import AzureKeyCredential, TokenCredential
 
     from monitors.alerts.eventgrid import EventGridSink
-    from monitors.azure.clients import credential as app_credential
+    from monitors.azure.data_plane import credential as app_credential
 
     credential: AzureKeyCredential | TokenCredential
     if settings.eventgrid_topic_key:

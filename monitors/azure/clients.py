@@ -1,11 +1,11 @@
-"""Builds the SDK clients and the credential they sign in with, and maps ARM's SDK errors.
+"""Builds the ARM clients and maps ARM's SDK errors.
 
-The only module that constructs SDK clients or credentials: the ARM clients (endpoint, retries, timeouts, one per
-subscription), the Tables service of the state store, the Storage queues and the Event Grid publisher, all signing in
-through ``credential`` (the user-assigned identity of ``Settings.client_id``) unless a key or connection string is
-configured. Whoever gets a credential or a client from here owns it and closes it. A plain-http loopback ARM endpoint
-means the local emulator: no Azure login is attempted and a static token is sent, because azure-core refuses bearer
-tokens over plain http. The Tables and Event Grid SDKs and azure-identity are imported only when first asked for.
+The ARM clients (endpoint, retries, timeouts, one per subscription) sign in through ``data_plane.credential`` (the
+user-assigned identity of ``Settings.client_id``); ``data_plane`` builds the clients of the app's own resources
+(Tables, queues, Event Grid) and stays light, so that a process which needs only those never loads the ARM SDKs.
+These two modules are the only ones that construct SDK clients or credentials. Whoever gets a credential or a client
+owns it and closes it. A plain-http loopback ARM endpoint means the local emulator: no Azure login is attempted and a
+static token is sent, because azure-core refuses bearer tokens over plain http.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from azure.mgmt.core.exceptions import ARMErrorFormat
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.security import SecurityCenter
-from azure.storage.queue import QueueClient
 
+from monitors.azure import data_plane
 from monitors.azure.budget import RequestBudget, SharedBudget
 from monitors.bucket import Bucket
 from monitors.errors import (
@@ -44,78 +44,11 @@ from monitors.errors import (
 from monitors.settings import Settings
 
 if TYPE_CHECKING:
-    from azure.core.credentials import AzureKeyCredential
-    from azure.data.tables import TableServiceClient
-    from azure.eventgrid import EventGridPublisherClient
     from azure.identity import DefaultAzureCredential
 
     from monitors.state.contract import StateStore
 
 _EMULATOR_TOKEN = "emulator"  # noqa: S105 - the local emulator accepts any token; never sent to Azure
-
-
-def credential(client_id: str | None) -> DefaultAzureCredential:
-    """The credential every Azure client of the app signs in with: the user-assigned managed identity ``client_id``
-    (``Settings.client_id``, from AZURE_CLIENT_ID), or azure-identity's own chain when it is None. The caller owns it:
-    close it with (after) the clients that use it. Building it makes no request; the first token does.
-    """
-    from azure.identity import DefaultAzureCredential  # only processes that sign in to Azure load azure-identity
-
-    # With no id, leave the keyword out rather than pass None: azure-identity then falls back to AZURE_CLIENT_ID
-    # itself, as the Tables store's credential always did. Settings.client_id is that variable, so both agree.
-    options = {"managed_identity_client_id": client_id} if client_id else {}
-    return DefaultAzureCredential(**options)
-
-
-def table_service(
-    account: str, *, client_id: str | None, **options: Any
-) -> tuple[TableServiceClient, DefaultAzureCredential | None]:
-    """The Table service of an ``https://`` account URL, signing in with ``credential(client_id)``, or of a connection
-    string; with the credential built for it (None for a connection string), which the caller closes after the client.
-
-    Raises ValueError for a malformed connection string (azure-data-tables' own message: it may quote the string).
-    """
-    from azure.data.tables import TableServiceClient  # a CLI on SQLite never loads the Tables SDK
-
-    if account.lower().startswith("https://"):
-        owned = credential(client_id)
-        return TableServiceClient(endpoint=account, credential=owned, **options), owned
-    return TableServiceClient.from_connection_string(account, **options), None
-
-
-class _OwningQueueClient(QueueClient):
-    """A queue client that also closes the credential built for it: the queue is that credential's only user."""
-
-    def __init__(self, account_url: str, queue_name: str, owned: DefaultAzureCredential) -> None:
-        super().__init__(account_url, queue_name, credential=owned)
-        self._owned = owned
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self._owned.close()
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
-
-
-def queue_client(account: str, name: str, *, client_id: str | None) -> QueueClient:
-    """The queue ``name`` of an ``https://`` queue service URL, signing in with ``credential(client_id)`` (closed with
-    the client), or of a connection string.
-
-    Raises ValueError for a malformed connection string (azure-storage-queue's own message: it may quote the string).
-    """
-    if account.lower().startswith("https://"):
-        return _OwningQueueClient(account, name, credential(client_id))
-    return QueueClient.from_connection_string(account, name)
-
-
-def eventgrid_publisher(endpoint: str, credential: AzureKeyCredential | TokenCredential) -> EventGridPublisherClient:
-    """The publisher of one Event Grid topic (the caller owns ``credential``); the Event Grid SDK loads here."""
-    from azure.eventgrid import EventGridPublisherClient
-
-    return EventGridPublisherClient(endpoint, credential)
 
 
 def send_json(client: Any, method: str, url: str, *, body: object = None) -> Any:
@@ -237,7 +170,7 @@ class ArmClients:
             if self._settings.uses_emulator:
                 self._credential = _EmulatorCredential()
             else:
-                self._credential = self._owned = credential(self._settings.client_id)
+                self._credential = self._owned = data_plane.credential(self._settings.client_id)
         return self._credential
 
     def _budget(self, scope: str, rate: float, burst: float) -> RequestBudget | SharedBudget:

@@ -33,7 +33,7 @@ from azure.core.exceptions import (
 )
 from azure.data.tables import TableClient, TableEntity, TableServiceClient, TableTransactionError, UpdateMode
 
-from monitors.azure.clients import table_service
+from monitors.azure.data_plane import table_service
 from monitors.errors import SettingsError, StateError
 from monitors.model import EventClaim, Meter, OutboxItem, Reason, Status, StatusRecord
 from monitors.state._codec import (

@@ -8,7 +8,7 @@ from monitors.alerts import sink as sink_module
 from monitors.alerts.http import Poster
 from monitors.alerts.notifier import Notifier
 from monitors.alerts.sink import build_sinks, close_sinks
-from monitors.azure import clients
+from monitors.azure import data_plane
 from monitors.errors import SettingsError
 from monitors.settings import Settings
 from monitors.state.sqlite import SqliteStateStore
@@ -135,7 +135,7 @@ def test_event_grid_without_a_key_signs_in_as_the_user_assigned_identity(monkeyp
         built.append(RecordedCredential(client_id))
         return built[-1]
 
-    monkeypatch.setattr(clients, "credential", recorded)
+    monkeypatch.setattr(data_plane, "credential", recorded)
     settings = Settings(eventgrid_topic_endpoint=TOPIC, client_id="11111111-2222-3333-4444-555555555555")
 
     close_sinks(build_sinks(settings))

@@ -1,4 +1,4 @@
-"""One credential factory (monitors.azure.clients.credential), given the user-assigned client id everywhere, and each
+"""One credential factory (monitors.azure.data_plane.credential), given the user-assigned client id everywhere, and each
 credential closed by the one owner it was built for: the ARM clients, the queue client, the Tables store (see
 tests/state/test_state_open.py) and the Event Grid sink (tests/alerts/test_sink.py). No test here asks for a token."""
 
@@ -8,8 +8,9 @@ import pytest
 from azure.core.credentials import AccessToken
 from azure.storage.queue import QueueClient
 
-from monitors.azure import clients
-from monitors.azure.clients import ArmClients, queue_client, table_service
+from monitors.azure import data_plane
+from monitors.azure.clients import ArmClients
+from monitors.azure.data_plane import queue_client, table_service
 from monitors.queues import open_queue
 from monitors.settings import Settings
 
@@ -40,7 +41,7 @@ def built(monkeypatch: pytest.MonkeyPatch) -> list[RecordedCredential]:
         made.append(RecordedCredential(client_id))
         return made[-1]
 
-    monkeypatch.setattr(clients, "credential", record)
+    monkeypatch.setattr(data_plane, "credential", record)
     return made
 
 
@@ -127,6 +128,6 @@ def test_the_factory_names_the_user_assigned_identity(client_id: str | None, mon
             seen.append(kwargs)
 
     monkeypatch.setattr("azure.identity.DefaultAzureCredential", Recorder)
-    clients.credential(client_id)
+    data_plane.credential(client_id)
 
     assert seen == [{"managed_identity_client_id": client_id} if client_id else {}]

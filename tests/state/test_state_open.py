@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitors.azure import clients
+from monitors.azure import data_plane
 from monitors.errors import SettingsError
 from monitors.state import open_store
 from monitors.state.sqlite import SqliteStateStore
@@ -57,7 +57,7 @@ def test_an_account_url_signs_in_as_the_user_assigned_identity(monkeypatch: pyte
         built.append(RecordedCredential(client_id))
         return built[-1]
 
-    monkeypatch.setattr(clients, "credential", recorded)
+    monkeypatch.setattr(data_plane, "credential", recorded)
     opened = open_store("tables:https://acct.table.core.windows.net", default_sqlite_path="unused", client_id="mi-1")
     before_close = [c.closed for c in built]
     opened.close()
