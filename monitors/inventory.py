@@ -18,7 +18,7 @@ from monitors import rules
 from monitors.azure import apim, defender, graph
 from monitors.azure.clients import ArmClients, arm_call
 from monitors.errors import AzureError, CredentialError, EventError
-from monitors.model import CollectionFacts, Finding, PlanFacts, PlanRef, ServiceFacts, ServiceRef
+from monitors.model import CollectionFacts, Finding, PlanFacts, PlanRef, Posture, ServiceFacts, ServiceRef
 
 log = logging.getLogger(__name__)
 SWEEP_MESSAGE = "sweep"
@@ -72,13 +72,14 @@ class ServiceWork:
         return cls(service, plan, None if facts is None else {c.api_id.lower(): c for c in facts})
 
 
-def _collection(facts: CollectionFacts) -> dict[str, str | None]:
-    return {
+def _collection(facts: CollectionFacts) -> dict[str, object]:
+    row: dict[str, object] = {
         "api": facts.api_id,
         "id": facts.resource_id,
         "state": facts.provisioning_state,
         "name": facts.display_name,
     }
+    return row | ({"posture": facts.posture.to_dict()} if facts.posture else {})
 
 
 def _collection_facts(row: object) -> CollectionFacts:
@@ -87,7 +88,14 @@ def _collection_facts(row: object) -> CollectionFacts:
         return CollectionFacts(str(api), str(resource), state, name)
     if not isinstance(row, dict):
         raise TypeError(f"collection {type(row).__name__}")
-    return CollectionFacts(str(row["api"]), str(row["id"]), row.get("state"), row.get("name"))
+    posture = row.get("posture")
+    return CollectionFacts(
+        str(row["api"]),
+        str(row["id"]),
+        row.get("state"),
+        row.get("name"),
+        Posture.from_dict(posture) if isinstance(posture, dict) else None,
+    )
 
 
 def _plan(subscription_id: str, value: object) -> PlanFacts | None:

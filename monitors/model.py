@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -210,14 +211,84 @@ class ServiceFacts:
     self_hosted_api_ids: frozenset[str] | None = None
 
 
+def _count(properties: Mapping[str, object], wire: str) -> int | None:
+    value = properties.get(wire)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _text(properties: Mapping[str, object], wire: str) -> str | None:
+    value = properties.get(wire)
+    return value if isinstance(value, str) and value else None
+
+
+def _optional(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Posture:
+    """What Defender has learned about an onboarded API's endpoints, from its apiCollection (api-version 2023-11-15;
+    the REST spec's example APICollections_GetByAzureApiManagementService_example.json). A field Defender has not
+    reported is None: counts read "awaiting data" until an endpoint sees traffic, and "inactive" means no traffic in
+    30 days. A value of the wrong type is left out, never guessed."""
+
+    endpoints: int | None = None
+    inactive_endpoints: int | None = None
+    unauthenticated_endpoints: int | None = None
+    external_endpoints: int | None = None
+    sensitive_data_endpoints: int | None = None
+    sensitivity_label: str | None = None
+    base_url: str | None = None
+    discovered_via: str | None = None
+
+    @classmethod
+    def from_properties(cls, properties: Mapping[str, object]) -> Posture | None:
+        """The posture in an apiCollection's wire ``properties``; None when Defender reports none of it."""
+        w = _POSTURE_WIRE
+        posture = cls(
+            endpoints=_count(properties, w["endpoints"]),
+            inactive_endpoints=_count(properties, w["inactive_endpoints"]),
+            unauthenticated_endpoints=_count(properties, w["unauthenticated_endpoints"]),
+            external_endpoints=_count(properties, w["external_endpoints"]),
+            sensitive_data_endpoints=_count(properties, w["sensitive_data_endpoints"]),
+            sensitivity_label=_text(properties, w["sensitivity_label"]),
+            base_url=_text(properties, w["base_url"]),
+            discovered_via=_text(properties, w["discovered_via"]),
+        )
+        return posture if posture.to_dict() else None
+
+    def to_dict(self) -> dict[str, int | str]:
+        """The findings JSON's ``posture`` object: the fields Defender reported, under these names."""
+        return {name: value for name in _POSTURE_WIRE if (value := getattr(self, name)) is not None}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Posture | None:
+        """Inverse of ``to_dict``; unknown names are ignored and a value of the wrong type is left out."""
+        return cls.from_properties({wire: data.get(name) for name, wire in _POSTURE_WIRE.items()})
+
+
+# The wire names of the posture fields in an apiCollection's properties.
+_POSTURE_WIRE = {
+    "endpoints": "numberOfApiEndpoints",
+    "inactive_endpoints": "numberOfInactiveApiEndpoints",
+    "unauthenticated_endpoints": "numberOfUnauthenticatedApiEndpoints",
+    "external_endpoints": "numberOfExternalApiEndpoints",
+    "sensitive_data_endpoints": "numberOfApiEndpointsWithSensitiveDataExposed",
+    "sensitivity_label": "sensitivityLabel",
+    "base_url": "baseUrl",
+    "discovered_via": "discoveredVia",
+}
+
+
 @dataclass(frozen=True)
 class CollectionFacts:
-    """One ``Microsoft.Security/apiCollections`` resource of an APIM service."""
+    """One ``Microsoft.Security/apiCollections`` resource of an APIM service, with Defender's posture of it."""
 
     api_id: str
     resource_id: str
     provisioning_state: str | None
     display_name: str | None = None
+    posture: Posture | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -267,9 +338,10 @@ class Finding:
     detail: str
     action: Action = Action.NONE
     collection_id: str | None = None
+    posture: Posture | None = None  # Defender's view of an onboarded API; absent from the JSON when None
 
     @classmethod
-    def from_dict(cls, data: dict[str, str | None]) -> Finding:
+    def from_dict(cls, data: Mapping[str, object]) -> Finding:
         """Inverse of ``to_dict``, for findings read back from the outbox."""
         return cls(
             kind=Kind(str(data["kind"])),
@@ -283,11 +355,14 @@ class Finding:
             reason=Reason(str(data["reason"])),
             detail=str(data["detail"]),
             action=Action(str(data["action"])),
-            collection_id=data.get("collection_id"),
+            collection_id=_optional(data.get("collection_id")),
+            posture=Posture.from_dict(posture) if isinstance(posture := data.get("posture"), Mapping) else None,
         )
 
-    def to_dict(self) -> dict[str, str | None]:
-        return {
+    def to_dict(self) -> dict[str, object]:
+        """The findings JSON's form of one finding; ``posture`` only when Defender reported one."""
+        extra = {"posture": self.posture.to_dict()} if self.posture is not None else {}
+        base: dict[str, object] = {
             "kind": self.kind.value,
             "resource_id": self.resource_id,
             "subscription_id": self.subscription_id,
@@ -301,6 +376,7 @@ class Finding:
             "action": self.action.value,
             "collection_id": self.collection_id,
         }
+        return base | extra
 
 
 class AlertKind(StrEnum):

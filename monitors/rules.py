@@ -67,6 +67,7 @@ def _api_finding(facts: Facts, status: Status, reason: Reason, detail: str) -> F
         reason=reason,
         detail=detail,
         collection_id=collection.resource_id if collection else None,
+        posture=collection.posture if collection else None,
     )
 
 

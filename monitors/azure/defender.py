@@ -16,7 +16,7 @@ from azure.mgmt.security import SecurityCenter
 
 from monitors.azure.clients import arm_call, name_from_id
 from monitors.errors import ArmRequestError, AzureError, CredentialError
-from monitors.model import ApiRef, CollectionFacts, PlanFacts, ServiceRef, is_valid_segment
+from monitors.model import ApiRef, CollectionFacts, PlanFacts, Posture, ServiceRef, is_valid_segment
 
 PLAN_NAME = "Api"
 
@@ -27,6 +27,7 @@ def _collection_facts(resource: Any) -> CollectionFacts:
         resource_id=str(resource.id),
         provisioning_state=resource.provisioning_state,
         display_name=resource.display_name,
+        posture=Posture.from_properties(resource.serialize(keep_readonly=True).get("properties") or {}),
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from azure.mgmt.resourcegraph import ResourceGraphClient
 
 from monitors.azure.clients import arm_call, send_json
-from monitors.model import CollectionFacts, ServiceFacts, ServiceRef
+from monitors.model import CollectionFacts, Posture, ServiceFacts, ServiceRef
 
 PAGE_SIZE = 1000  # Resource Graph's maximum page
 API_VERSION = "2021-03-01"  # what azure-mgmt-resourcegraph 8.x sends
@@ -76,6 +76,7 @@ def query_collections(
             resource_id=resource_id,
             provisioning_state=properties.get("provisioningState"),
             display_name=properties.get("displayName"),
+            posture=Posture.from_properties(properties),
         )
         grouped.setdefault(service_id, {})[facts.api_id.lower()] = facts
     return grouped

@@ -12,7 +12,7 @@ from monitors.model import Action, Finding, Reason, Status
 from monitors.reports._text import align, md_row
 from monitors.texts import REASON_TEXT
 
-SCHEMA = "apim-defender-monitor/findings@1"
+SCHEMA = "apim-defender-monitor/findings@2"  # @2: a finding may carry Defender's "posture"
 TOOL_URI = "https://learn.microsoft.com/azure/defender-for-cloud/defender-for-apis-introduction"
 _SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {Status.NONCOMPLIANT: "error", Status.ERROR: "warning"}

@@ -135,7 +135,7 @@ def test_sink_rejects_a_malformed_secret_at_start():
 def test_readme_snippet_accepts_a_fresh_signed_request(receiver):
     seen = delivered(receiver)
 
-    assert verify_example()(WHSEC, seen.headers, seen.body)["schema"] == "apim-defender-monitor/findings@1"
+    assert verify_example()(WHSEC, seen.headers, seen.body)["schema"] == "apim-defender-monitor/findings@2"
 
 
 def test_readme_snippet_accepts_a_plain_secret(receiver):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,7 +18,7 @@ import pytest
 
 from monitors.azure import apim, defender, graph
 from monitors.inventory import list_subscriptions
-from monitors.model import ApiFacts, ApiRef, CollectionFacts, PlanFacts, ServiceFacts, ServiceRef
+from monitors.model import ApiFacts, ApiRef, CollectionFacts, PlanFacts, Posture, ServiceFacts, ServiceRef
 from tests.real.payloads import file_of, manifest_files, real_json
 
 # The ids the examples' parameters use.
@@ -35,7 +36,13 @@ P24 = "arm/security/2024-01-01"
 P23 = "arm/security/2023-01-01"
 AM = "arm/apimanagement/2024-05-01"
 
-ECHO_FACTS = CollectionFacts("echo-api", ECHO.collection_id, "Succeeded", "Echo API")
+# Defender's posture as the 2023-11-15 examples publish it; the earlier-named examples (APICollection_...) report no
+# sensitive endpoint and no sensitivity label.
+ECHO_POSTURE = Posture(6, 3, 1, 3, 1, "Highly Confidential", "https://apimservice1.azure-api.net/echo", SVC_OF_ECHO)
+ECHO_FACTS = CollectionFacts("echo-api", ECHO.collection_id, "Succeeded", "Echo API", ECHO_POSTURE)
+ECHO_FACTS_EARLY = replace(
+    ECHO_FACTS, posture=replace(ECHO_POSTURE, sensitive_data_endpoints=0, sensitivity_label=None)
+)
 # The preview api-version's bodies carry neither provisioningState nor (in lists) a displayName.
 ECHO_PREVIEW = CollectionFacts("echo-api", ECHO.collection_id, None, "echo-api")
 ECHO_PREVIEW_LISTED = CollectionFacts("echo-api", ECHO.collection_id, None, None)
@@ -49,7 +56,9 @@ def _pricing(example: str, status: str = "200") -> dict[str, Any]:
 
 GET_COLLECTION = [
     pytest.param(f"{C15}/APICollections_GetByAzureApiManagementService_example.json", ECHO_FACTS, id="2023-11-15"),
-    pytest.param(f"{C15}/APICollection_GetByAzureApiManagementService_example.json", ECHO_FACTS, id="2023-11-15-early"),
+    pytest.param(
+        f"{C15}/APICollection_GetByAzureApiManagementService_example.json", ECHO_FACTS_EARLY, id="2023-11-15-early"
+    ),
     pytest.param(f"{CPRE}/APICollection_Get_example.json", ECHO_PREVIEW, id="2022-11-20-preview"),
 ]
 
@@ -79,9 +88,15 @@ ONBOARD = [
     pytest.param(f"{C15}/APICollections_OnboardAzureApiManagementApi_example.json", "200", ECHO_FACTS, id="200"),
     pytest.param(f"{C15}/APICollections_OnboardAzureApiManagementApi_example.json", "201", ECHO_FACTS, id="201"),
     pytest.param(f"{C15}/APICollections_OnboardAzureApiManagementApi_example.json", "202", ECHO_FACTS, id="202"),
-    pytest.param(f"{C15}/APICollection_OnboardAzureApiManagementApi_example.json", "200", ECHO_FACTS, id="early-200"),
-    pytest.param(f"{C15}/APICollection_OnboardAzureApiManagementApi_example.json", "201", ECHO_FACTS, id="early-201"),
-    pytest.param(f"{C15}/APICollection_OnboardAzureApiManagementApi_example.json", "202", ECHO_FACTS, id="early-202"),
+    pytest.param(
+        f"{C15}/APICollection_OnboardAzureApiManagementApi_example.json", "200", ECHO_FACTS_EARLY, id="early-200"
+    ),
+    pytest.param(
+        f"{C15}/APICollection_OnboardAzureApiManagementApi_example.json", "201", ECHO_FACTS_EARLY, id="early-201"
+    ),
+    pytest.param(
+        f"{C15}/APICollection_OnboardAzureApiManagementApi_example.json", "202", ECHO_FACTS_EARLY, id="early-202"
+    ),
     pytest.param(
         f"{CPRE}/APICollectionOnboarding_Create_example.json",
         "200",
