@@ -15,7 +15,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 from azure.storage.queue import QueueClient
@@ -272,14 +272,16 @@ class Runtime:
             return self._queues[name]
 
     def close(self) -> None:
-        """Release every connection and credential the process holds: sinks, ARM clients, queues, then the store."""
-        if self.notifier is not None:
-            self.notifier.close()
-        self.clients.close()
-        for queue in self._queues.values():
-            queue.close()
-        if self.store is not None:
-            self.store.close()
+        """Release every connection and credential the process holds: sinks, ARM clients, queues, then the store.
+        One that fails to close does not keep the others open; its error is raised once all have been tried."""
+        with ExitStack() as closing:  # callbacks run last-in first-out, each even if an earlier one raised
+            if self.store is not None:
+                closing.callback(self.store.close)
+            for queue in self._queues.values():
+                closing.callback(queue.close)
+            closing.callback(self.clients.close)
+            if self.notifier is not None:
+                closing.callback(self.notifier.close)
 
 
 @contextmanager

@@ -12,6 +12,7 @@ import pytest
 from sarif_kit.validate import validation_errors
 
 from monitors.cli import main
+from monitors.errors import StateError
 from monitors.runtime import Scope, build_runtime
 from tests.alerts.sockets import established_to, needs_proc
 from tests.conftest import PROD, SUB_DEV
@@ -156,6 +157,21 @@ def test_closing_the_runtime_lets_its_sink_connections_go(make_settings, receive
     open_while_alive = established_to(receiver.server.server_address[1])
     runtime.close()
     assert (len(receiver.requests), open_while_alive, established_to(receiver.server.server_address[1])) == (1, 1, 0)
+
+
+def test_a_sink_that_fails_to_close_leaves_nothing_else_open(make_settings, receiver, tmp_path, monkeypatch) -> None:
+    settings = make_settings(state=f"sqlite:{tmp_path / 'state.sqlite'}", slack_webhook_url=receiver.url)
+    runtime = build_runtime(settings, in_azure=False)
+    assert runtime.notifier is not None and runtime.store is not None
+
+    def stuck() -> None:
+        raise OSError("sink stuck")
+
+    monkeypatch.setattr(runtime.notifier, "close", stuck)
+    with pytest.raises(OSError, match="sink stuck"):
+        runtime.close()
+    with pytest.raises(StateError, match="closed database"):
+        runtime.store.get_status("k")  # the store was closed all the same
 
 
 def test_second_scan_is_quiet(alerting_cli, receiver) -> None:
