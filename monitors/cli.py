@@ -104,11 +104,9 @@ def _handle_event(args: argparse.Namespace, runtime: Runtime, stderr: TextIO) ->
 
 
 def _alerts(args: argparse.Namespace, runtime: Runtime, stdout: TextIO) -> int:
-    runtime.outbox()  # where nothing alerts there is no outbox: say so before delivering anything
-    if args.deliver:
-        sent = runtime.deliver_outbox()
+    sent, items = runtime.outbox(deliver=args.deliver, parked=True if args.parked else None)
+    if sent is not None:
         print(f"delivered {sent.sent}, retrying {sent.retrying}, parked {sent.parked}", file=stdout)
-    items = runtime.outbox(parked=True if args.parked else None)
     print(reports.format_outbox(items) if items or not args.parked else "no parked alerts", file=stdout)
     return EXIT_UNKNOWN if any(i.parked for i in items) else EXIT_OK
 

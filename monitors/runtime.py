@@ -244,12 +244,16 @@ class Runtime:
         """DrainOutbox's job, and ``alerts --deliver``: try every due message. Nothing to do without alerting."""
         return self.notifier.deliver() if self.notifier is not None else DeliveryReport()
 
-    def outbox(self, *, parked: bool | None = None) -> list[OutboxItem]:
-        """``alerts``: the undelivered messages (every one, or only the parked ones), oldest first. Raises
-        SettingsError where nothing alerts, as there is no outbox then."""
+    def outbox(
+        self, *, deliver: bool = False, parked: bool | None = None
+    ) -> tuple[DeliveryReport | None, list[OutboxItem]]:
+        """``alerts``: with ``deliver``, first try every due message; then the undelivered messages (every one, or
+        only the parked ones), oldest first. Raises SettingsError, before anything is tried, where nothing alerts, as
+        there is no outbox then."""
         if self.store is None or self.notifier is None:
             raise SettingsError("MONITOR_STATE: not set and no alert sink configured, so there is no outbox to show")
-        return self.store.outbox(parked=parked)
+        report = self.deliver_outbox() if deliver else None
+        return report, self.store.outbox(parked=parked)
 
     def _notify(self, findings: list[Finding], notice: _Notice, *, event_id: str | None = None) -> None:
         """The one last step of every use case: record the findings' transitions (marking ``event_id`` processed in

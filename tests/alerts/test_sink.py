@@ -65,17 +65,9 @@ def test_webhook_without_secret_is_a_settings_error():
 
 
 def test_every_sink_sends_a_digest_as_one_message(receiver):
-    settings = Settings(
-        teams_webhook_url=receiver.url,
-        slack_webhook_url=receiver.url,
-        webhook_url=receiver.url,
-        webhook_secret="whsec_c2VjcmV0",
-        eventgrid_topic_endpoint=receiver.base_url + "/api/events",
-        eventgrid_topic_key="key",
-    )
     alerts = many_alerts(120)
 
-    sinks = build_sinks(settings)
+    sinks = build_sinks(all_four(receiver))
     for sink in sinks:
         sink.send(outbox_item(alerts, sink=sink.name))
     close_sinks(sinks)
