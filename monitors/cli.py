@@ -24,7 +24,6 @@ from monitors.settings import Settings, load_settings
 
 VERSION = "0.1.0"
 EXIT_OK, EXIT_NONCOMPLIANT, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
-FORMATS = ("table", "json", "markdown", "sarif", "html")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_output_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--format", choices=FORMATS, default="table")
+    command.add_argument("--format", choices=reports.FORMATS, default="table")
     command.add_argument("--fail-on", choices=("noncompliant", "never"), default="noncompliant")
 
 

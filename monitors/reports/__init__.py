@@ -20,7 +20,8 @@ from monitors.reports.findings import render_json, render_markdown, render_sarif
 from monitors.reports.html import render_coverage_html
 from monitors.reports.outbox import format_outbox
 
-__all__ = ["align", "format_outbox", "render"]
+__all__ = ["FORMATS", "align", "format_outbox", "render"]
+FORMATS = ("table", "json", "markdown", "sarif", "html")  # what ``render`` knows, and ``--format`` offers
 
 
 def render(findings: Sequence[Finding], fmt: str, *, version: str, stamp: str) -> str:

@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from monitors import cli, reports
+from monitors import reports
 from tests.alerts.factories import make_finding
 
 STAMP = "2026-01-02T03:04:05+00:00"
 FINDINGS = [make_finding("orders"), make_finding("billing", service="apim-dev")]
 
 
-@pytest.mark.parametrize("fmt", cli.FORMATS)
+@pytest.mark.parametrize("fmt", reports.FORMATS)
 def test_every_cli_format_renders(fmt) -> None:
     assert reports.render(FINDINGS, fmt, version="1.2.3", stamp=STAMP).strip() != ""
 
