@@ -36,15 +36,16 @@ class Azurite:
     def __init__(self, workdir: Path, port: int | None = None, *, with_queue: bool = False) -> None:
         if not AZURITE_TABLE.exists():
             pytest.fail("Azurite missing: run `npm ci` (make test does)", pytrace=False)
-        self.port = port or _free_port()
-        self.queue_port = _free_port() if with_queue else None
+        ports = _free_ports(3)  # distinct: three separate probes can hand out one port twice
+        self.port = port or ports[0]
+        self.queue_port = ports[1] if with_queue else None
         self.connection_string = connection_string(self.port, self.queue_port)
         self._log = (workdir / "azurite.log").open("wb")
         command = [str(AZURITE_TABLE), "--tableHost", "127.0.0.1", "--tablePort", str(self.port)]
         if self.queue_port:  # the all-in-one binary: table and queue (and an unused blob port) in one process
             command = [str(BIN / "azurite"), "--tableHost", "127.0.0.1", "--tablePort", str(self.port)]
             command += ["--queueHost", "127.0.0.1", "--queuePort", str(self.queue_port)]
-            command += ["--blobHost", "127.0.0.1", "--blobPort", str(_free_port())]
+            command += ["--blobHost", "127.0.0.1", "--blobPort", str(ports[2])]
         command += ["--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck", "--loose"]
         self._process = subprocess.Popen(command, cwd=workdir, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait_until_listening(workdir / "azurite.log")
@@ -87,8 +88,13 @@ def running_azurite(port: int | None = None, *, with_queue: bool = False) -> Ite
             server.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def _free_ports(count: int) -> list[int]:
+    """``count`` distinct free loopback ports: every probe stays bound until all are chosen."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
