@@ -39,7 +39,21 @@ _API_NAME = re.compile(r"^[^*#&+:<>?/]+$")
 _REVISION_SUFFIX = re.compile(r";rev=([^;]+)$", re.IGNORECASE)
 _SEGMENT = re.compile(r"^[^/?#]+$")
 
-_API_KEYS = ("name", "displayName", "path", "type", "isCurrent", "apiRevision", "isOnline", "serviceUrl", "protocols")
+_API_KEYS = (
+    "name",
+    "displayName",
+    "path",
+    "type",
+    "isCurrent",
+    "apiRevision",
+    "isOnline",
+    "serviceUrl",
+    "protocols",
+    "subscriptionRequired",
+    "oAuth2Server",
+)
+NETWORK_ACCESS = ("Enabled", "Disabled")
+VIRTUAL_NETWORK_TYPES = ("None", "External", "Internal")
 _SERVICE_KEYS = (
     "resourceGroup",
     "name",
@@ -51,6 +65,8 @@ _SERVICE_KEYS = (
     "workspaces",
     "gateways",
     "apiCollections",
+    "publicNetworkAccess",
+    "virtualNetworkType",
 )
 
 
@@ -67,6 +83,8 @@ class ApiSpec:
     is_online: bool = True
     service_url: str = ""
     protocols: tuple[str, ...] = ("https",)
+    subscription_required: bool = True  # APIM's default for a new API
+    oauth2_server: str | None = None  # an OAuth 2.0 authorization server named in authenticationSettings
 
 
 @dataclass(frozen=True)
@@ -101,6 +119,8 @@ class ServiceSpec:
     workspaces: tuple[WorkspaceSpec, ...] = ()
     gateways: tuple[GatewaySpec, ...] = ()
     api_collections: tuple[str, ...] = ()
+    public_network_access: str = "Enabled"
+    virtual_network_type: str = "None"
 
 
 @dataclass(frozen=True)
@@ -165,6 +185,8 @@ def parse_api(data: object, path: str) -> ApiSpec:
         is_online=opt_bool(obj, "isOnline", path, True),
         service_url=opt_str(obj, "serviceUrl", path, ""),
         protocols=opt_str_list(obj, "protocols", path, ("https",)),
+        subscription_required=opt_bool(obj, "subscriptionRequired", path, True),
+        oauth2_server=opt_str(obj, "oAuth2Server", path, "") or None,
     )
 
 
@@ -244,6 +266,8 @@ def _parse_service(data: object, path: str) -> ServiceSpec:
         workspaces=_parse_workspaces(obj, path),
         gateways=parsed_gateways,
         api_collections=collections,
+        public_network_access=opt_choice(obj, "publicNetworkAccess", path, NETWORK_ACCESS, "Enabled"),
+        virtual_network_type=opt_choice(obj, "virtualNetworkType", path, VIRTUAL_NETWORK_TYPES, "None"),
     )
 
 

@@ -39,6 +39,8 @@ def service_row(service: ServiceState) -> Row:
         "location": location_code(spec.location),
         "sku": {"name": spec.sku, "capacity": spec.capacity},
         "tags": dict(spec.tags),
+        "publicNetworkAccess": spec.public_network_access,
+        "virtualNetworkType": spec.virtual_network_type,
     }
 
 
@@ -90,6 +92,8 @@ SERVICES = GraphTable(
         ("location", "string"),
         ("sku", "object"),
         ("tags", "object"),
+        ("publicNetworkAccess", "string"),
+        ("virtualNetworkType", "string"),
     ),
     _service_entries,
 )

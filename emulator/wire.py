@@ -88,9 +88,9 @@ def _service_properties(service: ServiceState) -> dict[str, Any]:
             }
         ],
         "publicIPAddresses": [f"20.0.{zlib.crc32(name.encode()) % 250}.1"],
-        "virtualNetworkType": "None",
+        "virtualNetworkType": service.spec.virtual_network_type,
         "disableGateway": False,
-        "publicNetworkAccess": "Enabled",
+        "publicNetworkAccess": service.spec.public_network_access,
         "platformVersion": "mtv1" if service.spec.sku == "Consumption" else "stv2",
     }
 
@@ -103,6 +103,8 @@ def api_body(parent_id: str, resource_type: str, api: ApiSpec, *, detail: bool =
         "serviceUrl": api.service_url,
         "path": api.path,
         "protocols": list(api.protocols),
+        "subscriptionRequired": api.subscription_required,
+        "authenticationSettings": _authentication_settings(api),
     }
     if detail:
         properties["subscriptionKeyParameterNames"] = {
@@ -115,6 +117,15 @@ def api_body(parent_id: str, resource_type: str, api: ApiSpec, *, detail: bool =
     if detail:
         properties["isOnline"] = api.is_online
     return {"id": f"{parent_id}/apis/{api.name}", "type": resource_type, "name": api.name, "properties": properties}
+
+
+def _authentication_settings(api: ApiSpec) -> dict[str, Any]:
+    """APIM's authenticationSettings: the single ``oAuth2`` object and the list that replaced it (both are served, as
+    in the 2024-05-01 example ApiManagementGetApiContract.json)."""
+    if api.oauth2_server is None:
+        return {"oAuth2AuthenticationSettings": [], "openidAuthenticationSettings": []}
+    server = {"authorizationServerId": api.oauth2_server, "scope": None}
+    return {"oAuth2": server, "oAuth2AuthenticationSettings": [server], "openidAuthenticationSettings": []}
 
 
 def workspace_body(service: ServiceState, workspace: WorkspaceState) -> dict[str, Any]:

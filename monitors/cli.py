@@ -1,7 +1,8 @@
 """``python -m monitors``: scan, handle-event and alerts, through the same application service as the function app.
 
 Exit codes (as the README lists them): 0 all compliant / not applicable / exempt; 1 a noncompliant finding (with
-``--fail-on noncompliant``, the default); 2 usage or configuration error; 3 ARM errors left findings unknown.
+``--fail-on noncompliant``, the default), or a finding of at least the severity given (``--fail-on high``); 2 usage or
+configuration error; 3 ARM errors left findings unknown.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from monitors import events, reports
+from monitors import events, reports, severity
 from monitors.errors import AzureError, EventError, SettingsError, StateError
 from monitors.escape import terminal
-from monitors.model import Finding, Status
+from monitors.model import Finding, Severity, Status
 from monitors.runtime import Runtime, Scope, build_runtime
 from monitors.settings import Settings, load_settings
 
@@ -52,15 +53,25 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_output_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--format", choices=reports.FORMATS, default="table")
-    command.add_argument("--fail-on", choices=("noncompliant", "never"), default="noncompliant")
+    command.add_argument(
+        "--fail-on",
+        choices=("noncompliant", "never", *Severity),
+        default="noncompliant",
+        help="exit 1 on a noncompliant finding (default), on a finding of at least this severity, or never",
+    )
 
 
 def exit_code(findings: Sequence[Finding], fail_on: str) -> int:
-    """3 when something could not be checked, else 1 for a noncompliant finding (unless ``never``), else 0."""
+    """3 when something could not be checked; else 1 for a noncompliant finding (``noncompliant``) or a finding of
+    at least the severity named (``critical`` ... ``info``); else 0."""
     if any(f.status is Status.ERROR for f in findings):
         return EXIT_UNKNOWN
     if fail_on == "noncompliant" and any(f.status is Status.NONCOMPLIANT for f in findings):
         return EXIT_NONCOMPLIANT
+    if fail_on in Severity.__members__.values():
+        threshold = Severity(fail_on)
+        if any(severity.of(f).at_least(threshold) for f in findings):
+            return EXIT_NONCOMPLIANT
     return EXIT_OK
 
 

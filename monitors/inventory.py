@@ -18,7 +18,8 @@ from monitors import rules
 from monitors.azure import apim, defender, graph
 from monitors.azure.clients import ArmClients, arm_call
 from monitors.errors import AzureError, CredentialError, EventError
-from monitors.model import CollectionFacts, Finding, PlanFacts, PlanRef, Posture, ServiceFacts, ServiceRef
+from monitors.exposure import Posture
+from monitors.model import CollectionFacts, Finding, PlanFacts, PlanRef, ServiceFacts, ServiceRef
 
 log = logging.getLogger(__name__)
 SWEEP_MESSAGE = "sweep"
@@ -45,6 +46,7 @@ class ServiceWork:
             "sku": svc.sku,
             "location": svc.location,
             "tags": svc.tags,
+            "network": {"public": svc.public_network_access, "vnet": svc.virtual_network_type},
             "plan": None if self.plan is None else {"tier": self.plan.pricing_tier, "sub_plan": self.plan.sub_plan},
             "collections": None if self.collections is None else [_collection(c) for c in self.collections.values()],
         }
@@ -63,13 +65,25 @@ class ServiceWork:
             if version not in (1, 2) or (version == 2 and body["kind"] != SWEEP_MESSAGE):
                 raise ValueError(f"version {version!r} of kind {body.get('kind')!r}")
             ref = ServiceRef(str(body["subscription"]), str(body["resource_group"]), str(body["service"]))
-            service = ServiceFacts(ref, str(body["sku"]), str(body["location"]), dict(body.get("tags") or {}))
+            network = body.get("network") or {}
+            service = ServiceFacts(
+                ref,
+                str(body["sku"]),
+                str(body["location"]),
+                dict(body.get("tags") or {}),
+                public_network_access=_text(network.get("public")),
+                virtual_network_type=_text(network.get("vnet")),
+            )
             plan = _plan(ref.subscription_id, body.get("plan"))
             rows = body.get("collections")
             facts = None if rows is None else [_collection_facts(row) for row in rows]
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise EventError(f"sweep message is not a service work item ({type(exc).__name__}: {exc})") from None
         return cls(service, plan, None if facts is None else {c.api_id.lower(): c for c in facts})
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _collection(facts: CollectionFacts) -> dict[str, object]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from monitors.errors import InvalidNameError
+from monitors.exposure import Exposure, Posture
 
 
 class Status(StrEnum):
@@ -50,6 +51,24 @@ class Action(StrEnum):
     OFFBOARD_FAILED = "offboard_failed"
     ONBOARD_QUEUED = "onboard_queued"  # the event path handed onboarding to the onboarding queue
     ONBOARD_DEFERRED = "onboard_deferred"  # the per-service onboarding rate limit was reached; retried later
+
+
+class Severity(StrEnum):
+    """How much a finding matters, worst first; ``monitors.severity`` grades every finding by one table."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """0 for critical up to 4 for info: sorts worst first."""
+        return list(Severity).index(self)
+
+    def at_least(self, threshold: Severity) -> bool:
+        return self.rank <= threshold.rank
 
 
 class EventClaim(StrEnum):
@@ -198,6 +217,9 @@ class ApiFacts:
     api_type: str
     is_current: bool
     workspace: str | None = None
+    subscription_required: bool | None = None  # None: ARM's properties did not say
+    oauth: bool | None = None  # authenticationSettings names an OAuth 2.0 / OpenID server (see Exposure)
+    protocols: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -209,75 +231,22 @@ class ServiceFacts:
     location: str
     tags: dict[str, str]
     self_hosted_api_ids: frozenset[str] | None = None
+    public_network_access: str | None = None  # "Enabled" / "Disabled"; None when not read
+    virtual_network_type: str | None = None  # "None" / "External" / "Internal"; None when not read
 
-
-def _count(properties: Mapping[str, object], wire: str) -> int | None:
-    value = properties.get(wire)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
-def _text(properties: Mapping[str, object], wire: str) -> str | None:
-    value = properties.get(wire)
-    return value if isinstance(value, str) and value else None
+    def exposure_of(self, api: ApiFacts) -> Exposure:
+        """What APIM says about how ``api`` of this service can be reached."""
+        return Exposure(
+            subscription_required=api.subscription_required,
+            oauth=api.oauth,
+            protocols=api.protocols,
+            public_network_access=self.public_network_access,
+            virtual_network_type=self.virtual_network_type,
+        )
 
 
 def _optional(value: object) -> str | None:
     return None if value is None else str(value)
-
-
-@dataclass(frozen=True)
-class Posture:
-    """What Defender has learned about an onboarded API's endpoints, from its apiCollection (api-version 2023-11-15;
-    the REST spec's example APICollections_GetByAzureApiManagementService_example.json). A field Defender has not
-    reported is None: counts read "awaiting data" until an endpoint sees traffic, and "inactive" means no traffic in
-    30 days. A value of the wrong type is left out, never guessed."""
-
-    endpoints: int | None = None
-    inactive_endpoints: int | None = None
-    unauthenticated_endpoints: int | None = None
-    external_endpoints: int | None = None
-    sensitive_data_endpoints: int | None = None
-    sensitivity_label: str | None = None
-    base_url: str | None = None
-    discovered_via: str | None = None
-
-    @classmethod
-    def from_properties(cls, properties: Mapping[str, object]) -> Posture | None:
-        """The posture in an apiCollection's wire ``properties``; None when Defender reports none of it."""
-        w = _POSTURE_WIRE
-        posture = cls(
-            endpoints=_count(properties, w["endpoints"]),
-            inactive_endpoints=_count(properties, w["inactive_endpoints"]),
-            unauthenticated_endpoints=_count(properties, w["unauthenticated_endpoints"]),
-            external_endpoints=_count(properties, w["external_endpoints"]),
-            sensitive_data_endpoints=_count(properties, w["sensitive_data_endpoints"]),
-            sensitivity_label=_text(properties, w["sensitivity_label"]),
-            base_url=_text(properties, w["base_url"]),
-            discovered_via=_text(properties, w["discovered_via"]),
-        )
-        return posture if posture.to_dict() else None
-
-    def to_dict(self) -> dict[str, int | str]:
-        """The findings JSON's ``posture`` object: the fields Defender reported, under these names."""
-        return {name: value for name in _POSTURE_WIRE if (value := getattr(self, name)) is not None}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Posture | None:
-        """Inverse of ``to_dict``; unknown names are ignored and a value of the wrong type is left out."""
-        return cls.from_properties({wire: data.get(name) for name, wire in _POSTURE_WIRE.items()})
-
-
-# The wire names of the posture fields in an apiCollection's properties.
-_POSTURE_WIRE = {
-    "endpoints": "numberOfApiEndpoints",
-    "inactive_endpoints": "numberOfInactiveApiEndpoints",
-    "unauthenticated_endpoints": "numberOfUnauthenticatedApiEndpoints",
-    "external_endpoints": "numberOfExternalApiEndpoints",
-    "sensitive_data_endpoints": "numberOfApiEndpointsWithSensitiveDataExposed",
-    "sensitivity_label": "sensitivityLabel",
-    "base_url": "baseUrl",
-    "discovered_via": "discoveredVia",
-}
 
 
 @dataclass(frozen=True)
@@ -339,6 +308,8 @@ class Finding:
     action: Action = Action.NONE
     collection_id: str | None = None
     posture: Posture | None = None  # Defender's view of an onboarded API; absent from the JSON when None
+    exposure: Exposure | None = None  # APIM's view of an API that is not onboarded; absent from the JSON when None
+    severity: Severity | None = None  # set by the rules (monitors.severity); None only for findings stored before it
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Finding:
@@ -357,11 +328,19 @@ class Finding:
             action=Action(str(data["action"])),
             collection_id=_optional(data.get("collection_id")),
             posture=Posture.from_dict(posture) if isinstance(posture := data.get("posture"), Mapping) else None,
+            exposure=Exposure.from_dict(exposure) if isinstance(exposure := data.get("exposure"), Mapping) else None,
+            severity=Severity(str(severity)) if (severity := data.get("severity")) in _SEVERITIES else None,
         )
 
     def to_dict(self) -> dict[str, object]:
-        """The findings JSON's form of one finding; ``posture`` only when Defender reported one."""
-        extra = {"posture": self.posture.to_dict()} if self.posture is not None else {}
+        """The findings JSON's form of one finding; ``severity``, ``posture`` and ``exposure`` only when known."""
+        extra: dict[str, object] = {}
+        if self.severity is not None:
+            extra["severity"] = self.severity.value
+        if self.posture is not None:
+            extra["posture"] = self.posture.to_dict()
+        if self.exposure is not None:
+            extra["exposure"] = self.exposure.to_dict()
         base: dict[str, object] = {
             "kind": self.kind.value,
             "resource_id": self.resource_id,
@@ -377,6 +356,9 @@ class Finding:
             "collection_id": self.collection_id,
         }
         return base | extra
+
+
+_SEVERITIES = frozenset(s.value for s in Severity)
 
 
 class AlertKind(StrEnum):

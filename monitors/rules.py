@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 from monitors.errors import AzureError, AzurePermissionError
+from monitors.exposure import Exposure
 from monitors.model import (
     Action,
     ApiFacts,
@@ -30,6 +31,7 @@ from monitors.model import (
     Status,
     normalize_region,
 )
+from monitors.severity import graded
 
 if TYPE_CHECKING:
     from monitors.settings import Settings
@@ -55,20 +57,29 @@ def _api_finding(facts: Facts, status: Status, reason: Reason, detail: str) -> F
     ref = facts.ref
     api = facts.api() if reason is not Reason.ONBOARDED else None
     collection = facts.collection()
-    return Finding(
-        kind=Kind.API,
-        resource_id=ref.resource_id,
-        subscription_id=ref.subscription_id,
-        resource_group=ref.resource_group,
-        service=ref.service,
-        api=ref.api_id,
-        display_name=(api.display_name if api else None) or (collection.display_name if collection else None) or "",
-        status=status,
-        reason=reason,
-        detail=detail,
-        collection_id=collection.resource_id if collection else None,
-        posture=collection.posture if collection else None,
+    return graded(
+        Finding(
+            kind=Kind.API,
+            resource_id=ref.resource_id,
+            subscription_id=ref.subscription_id,
+            resource_group=ref.resource_group,
+            service=ref.service,
+            api=ref.api_id,
+            display_name=(api.display_name if api else None) or (collection.display_name if collection else None) or "",
+            status=status,
+            reason=reason,
+            detail=detail,
+            collection_id=collection.resource_id if collection else None,
+            posture=collection.posture if collection else None,
+            exposure=_exposure(facts, api) if status is Status.NONCOMPLIANT else None,
+        )
     )
+
+
+def _exposure(facts: Facts, api: ApiFacts | None) -> Exposure | None:
+    """APIM's view of an unprotected API. Only the noncompliant rules ask, after the service rules have read the
+    service, so it costs no request."""
+    return None if api is None else facts.service().exposure_of(api)
 
 
 def _names(ref: ApiRef) -> str:
@@ -195,18 +206,20 @@ def evaluate_deleted_api(facts: Facts, settings: Settings, today: dt.date) -> Fi
 
 def orphan_collection(ref: ApiRef, collection: CollectionFacts) -> Finding:
     """A Defender apiCollection whose API no longer exists."""
-    return Finding(
-        kind=Kind.ORPHAN_COLLECTION,
-        resource_id=ref.resource_id,
-        subscription_id=ref.subscription_id,
-        resource_group=ref.resource_group,
-        service=ref.service,
-        api=ref.api_id,
-        display_name=collection.display_name or "",
-        status=Status.NONCOMPLIANT,
-        reason=Reason.COLLECTION_WITHOUT_API,
-        detail=f"Defender apiCollection '{ref.api_id}' of APIM service '{ref.service}' has no API any more.",
-        collection_id=collection.resource_id,
+    return graded(
+        Finding(
+            kind=Kind.ORPHAN_COLLECTION,
+            resource_id=ref.resource_id,
+            subscription_id=ref.subscription_id,
+            resource_group=ref.resource_group,
+            service=ref.service,
+            api=ref.api_id,
+            display_name=collection.display_name or "",
+            status=Status.NONCOMPLIANT,
+            reason=Reason.COLLECTION_WITHOUT_API,
+            detail=f"Defender apiCollection '{ref.api_id}' of APIM service '{ref.service}' has no API any more.",
+            collection_id=collection.resource_id,
+        )
     )
 
 
@@ -214,33 +227,38 @@ def evaluate_plan(ref: PlanRef, plan: PlanFacts) -> Finding:
     """The subscription-level verdict on the Defender for APIs plan."""
     on = plan.enabled
     sub_plan = f" ({plan.sub_plan})" if plan.sub_plan else ""
-    return Finding(
-        kind=Kind.PLAN,
-        resource_id=ref.resource_id,
-        subscription_id=ref.subscription_id,
-        resource_group="",
-        service="",
-        api="",
-        display_name="Defender for APIs plan",
-        status=Status.COMPLIANT if on else Status.NONCOMPLIANT,
-        reason=Reason.PLAN_ENABLED if on else Reason.PLAN_NOT_ENABLED,
-        detail=f"The Defender for APIs plan of subscription {ref.subscription_id} is {plan.pricing_tier}{sub_plan}.",
+    detail = f"The Defender for APIs plan of subscription {ref.subscription_id} is {plan.pricing_tier}{sub_plan}."
+    return graded(
+        Finding(
+            kind=Kind.PLAN,
+            resource_id=ref.resource_id,
+            subscription_id=ref.subscription_id,
+            resource_group="",
+            service="",
+            api="",
+            display_name="Defender for APIs plan",
+            status=Status.COMPLIANT if on else Status.NONCOMPLIANT,
+            reason=Reason.PLAN_ENABLED if on else Reason.PLAN_NOT_ENABLED,
+            detail=detail,
+        )
     )
 
 
 def error_finding(ref: ApiRef | ServiceRef | PlanRef, *, permission: bool, message: str) -> Finding:
     """A finding for something we could not check (an API, a whole service or a plan): never counts as a pass."""
-    return Finding(
-        kind=Kind.PLAN if isinstance(ref, PlanRef) else Kind.API,
-        resource_id=ref.resource_id,
-        subscription_id=ref.subscription_id,
-        resource_group=getattr(ref, "resource_group", ""),
-        service=getattr(ref, "service", ""),
-        api=getattr(ref, "api_id", ""),
-        display_name="",
-        status=Status.ERROR,
-        reason=Reason.PERMISSION_DENIED if permission else Reason.ARM_ERROR,
-        detail=message,
+    return graded(
+        Finding(
+            kind=Kind.PLAN if isinstance(ref, PlanRef) else Kind.API,
+            resource_id=ref.resource_id,
+            subscription_id=ref.subscription_id,
+            resource_group=getattr(ref, "resource_group", ""),
+            service=getattr(ref, "service", ""),
+            api=getattr(ref, "api_id", ""),
+            display_name="",
+            status=Status.ERROR,
+            reason=Reason.PERMISSION_DENIED if permission else Reason.ARM_ERROR,
+            detail=message,
+        )
     )
 
 
@@ -251,7 +269,7 @@ def azure_error_finding(ref: ApiRef | ServiceRef | PlanRef, exc: AzureError) -> 
 
 def with_action(finding: Finding, action: Action, detail: str, *, status: Status | None = None) -> Finding:
     """The finding after remediation: same subject, the action taken and what it means."""
-    return replace(finding, action=action, detail=detail, status=status or finding.status)
+    return graded(replace(finding, action=action, detail=detail, status=status or finding.status))
 
 
 def parse_exemption(value: str) -> Exemption:

@@ -1,13 +1,14 @@
-"""The human words for each reason code: a title, a one-line remediation and a docs link, in one table.
+"""The human words for each reason code (a title, a one-line remediation and a docs link, in one table) and for a
+finding's exposure.
 
-Renderers and alert cards read this table; rules only pick the code and write the one-sentence detail.
+Renderers and alert cards read these; rules only pick the code and write the one-sentence detail.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitors.model import Reason
+from monitors.model import Finding, Reason
 
 _DOCS = "https://learn.microsoft.com/azure/defender-for-cloud"
 
@@ -91,3 +92,27 @@ REASON_TEXT: dict[Reason, ReasonText] = {
         "https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling",
     ),
 }
+
+
+def exposure_words(finding: Finding) -> str | None:
+    """One phrase on how exposed the API is: Defender's posture of an onboarded API, else what APIM says of an
+    unprotected one; None when neither is known."""
+    p, e = finding.posture, finding.exposure
+    if p is not None:
+        counts = [
+            (p.external_endpoints, "external"),
+            (p.unauthenticated_endpoints, "unauthenticated"),
+            (p.sensitive_data_endpoints, "with sensitive data"),
+        ]
+        known = [f"{n} {word}" for n, word in counts if n is not None]
+        total = f"{p.endpoints} endpoints" if p.endpoints is not None else "endpoints"
+        return f"Defender sees {total}: {', '.join(known)}" if known else None
+    if e is None:
+        return None
+    reach = {True: "internet-facing", False: "private network only", None: "reach unknown"}[e.internet_facing]
+    credential = {
+        True: "a subscription key or OAuth expected",
+        False: "no subscription key, no OAuth",
+        None: "credentials unknown",
+    }[e.credential_expected]
+    return f"{reach}; {credential}" + ("; plain HTTP allowed" if e.plain_http else "")

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from monitors.model import Action, Alert, AlertKind, Finding, Kind, Status
+from monitors import severity
+from monitors.model import Action, Alert, AlertKind, Finding, Kind, Severity, Status
 from monitors.texts import REASON_TEXT
 
 Json = dict[str, Any]  # a message body (Teams card, Slack blocks) as the renderers build it
@@ -34,6 +35,7 @@ STATUS_WORDS: dict[Status, str] = {
     Status.NOT_APPLICABLE: "Not applicable",
     Status.COMPLIANT: "Compliant",
 }
+SEVERITY_WORDS: dict[Severity, str] = {level: level.value.capitalize() for level in Severity}
 ACTION_WORDS: dict[Action, str] = {
     Action.NONE: "Nothing was done",
     Action.ONBOARDED: "Onboarded to Defender for APIs by the monitor",
@@ -50,11 +52,12 @@ _STATUS_RANK = {status: rank for rank, status in enumerate(STATUS_WORDS)}
 
 
 def order_alerts(alerts: Sequence[Alert]) -> list[Alert]:
-    """Worst offenders first: new problems (noncompliant before unknown), then reminders, then fixes and onboardings."""
+    """Worst offenders first: new problems (most severe first, then noncompliant before unknown), then reminders, then
+    fixes and onboardings."""
 
-    def key(alert: Alert) -> tuple[int, int, str, str, str, str]:
+    def key(alert: Alert) -> tuple[int, int, int, str, str, str, str]:
         f = alert.finding
-        rank = (_KIND_RANK[alert.kind], _STATUS_RANK[f.status])
+        rank = (_KIND_RANK[alert.kind], severity.of(f).rank, _STATUS_RANK[f.status])
         return (*rank, f.subscription_id, f.service.lower(), f.api.lower(), alert.alert_id)
 
     return sorted(alerts, key=key)
@@ -96,6 +99,11 @@ def subject_name(finding: Finding, name_limit: int = 120) -> str:
         return f"Defender collection {finding.api}"
     name = finding.display_name or finding.api
     return name if name == finding.api else f"{clip(name, name_limit)} ({finding.api})"
+
+
+def severity_word(finding: Finding) -> str:
+    """ "High", "Low", ...: the finding's severity as a person reads it."""
+    return SEVERITY_WORDS[severity.of(finding)]
 
 
 def portal_url(finding: Finding) -> str:

@@ -17,7 +17,7 @@ from monitors.alerts import digest
 from monitors.alerts.digest import Json
 from monitors.alerts.http import Poster
 from monitors.model import Alert, OutboxItem
-from monitors.texts import REASON_TEXT
+from monitors.texts import REASON_TEXT, exposure_words
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -125,8 +125,10 @@ def _alert_blocks(alert: Alert) -> list[Json]:
     f = alert.finding
     reason = REASON_TEXT[f.reason]
     facts = [
+        ("Severity", digest.severity_word(f)),
         ("Status", digest.STATUS_WORDS[f.status]),
         ("Reason", reason.title),
+        *([("Exposure", exposure)] if (exposure := exposure_words(f)) else []),
         ("What was done", digest.ACTION_WORDS[f.action]),
         ("Service", f.service or "-"),
         ("Resource group", f.resource_group or "-"),
@@ -155,7 +157,7 @@ def _digest_line(alert: Alert) -> str:
     f = alert.finding
     where = escape(digest.clip(f.service or f.subscription_id, 200))
     details = escape(f"{REASON_TEXT[f.reason].title} · {digest.ACTION_WORDS[f.action]}")
-    kind = digest.KIND_WORDS[alert.kind]
+    kind = f"{digest.KIND_WORDS[alert.kind]}* · *{digest.severity_word(f)}"
     return f"*{kind}* · {_link(digest.portal_url(f), digest.subject_name(f))} on {where}\n{details}"
 
 

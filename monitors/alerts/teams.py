@@ -16,7 +16,7 @@ from monitors.alerts.digest import Json
 from monitors.alerts.http import Poster
 from monitors.escape import commonmark
 from monitors.model import Alert, AlertKind, OutboxItem, Status
-from monitors.texts import REASON_TEXT
+from monitors.texts import REASON_TEXT, exposure_words
 
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -91,8 +91,10 @@ def _alert_card(alert: Alert) -> Json:
         ("Service", commonmark(f.service or "-")),
         ("Resource group", commonmark(f.resource_group or "-")),
         ("Subscription", commonmark(f.subscription_id)),
+        ("Severity", digest.severity_word(f)),
         ("Status", digest.STATUS_WORDS[f.status]),
         ("Reason", reason.title),
+        *([("Exposure", commonmark(exposure))] if (exposure := exposure_words(f)) else []),
         ("What was done", digest.ACTION_WORDS[f.action]),
         ("Alert", f"{alert.kind.value} · {alert.created_at.isoformat(timespec='seconds')}"),
     ]
@@ -108,7 +110,8 @@ def _alert_card(alert: Alert) -> Json:
 
 def _digest_item(alert: Alert) -> Json:
     f = alert.finding
-    first = f"**{digest.KIND_WORDS[alert.kind]}** · {commonmark(digest.subject_name(f, name_limit=80))}"
+    subject = commonmark(digest.subject_name(f, name_limit=80))
+    first = f"**{digest.KIND_WORDS[alert.kind]}** · {digest.severity_word(f)} · {subject}"
     place = commonmark(f.service or f.subscription_id)
     second = f"{place} · {REASON_TEXT[f.reason].title} · {digest.ACTION_WORDS[f.action]}"
     return {

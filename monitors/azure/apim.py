@@ -15,6 +15,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.apimanagement import ApiManagementClient
 
 from monitors.azure.clients import arm_call, name_from_id, send_json
+from monitors.exposure import declares_oauth
 from monitors.model import ApiFacts, ApiRef, ServiceFacts, ServiceRef, is_valid_segment, split_revision
 
 CURRENT_ONLY = "isCurrent eq true"
@@ -28,13 +29,26 @@ def strip_revision(api_name: str) -> str:
 
 
 def _api_facts(contract: Any, workspace: str | None) -> ApiFacts:
+    properties = contract.serialize(keep_readonly=True).get("properties") or {}
     return ApiFacts(
         api_id=strip_revision(name_from_id(contract.id, contract.name)),
         display_name=contract.display_name or "",
         api_type=contract.api_type or "http",  # absent on the wire for plain HTTP APIs
         is_current=contract.is_current is not False,
         workspace=workspace,
+        **_exposure_fields(properties),
     )
+
+
+def _exposure_fields(properties: dict[str, Any]) -> dict[str, Any]:
+    """The ApiFacts fields that say how the API is reached, from its wire properties (a list row or a GET body)."""
+    required = properties.get("subscriptionRequired")
+    protocols = properties.get("protocols")
+    return {
+        "subscription_required": required if isinstance(required, bool) else None,
+        "oauth": declares_oauth(properties.get("authenticationSettings")),
+        "protocols": tuple(str(p) for p in protocols) if isinstance(protocols, list) else (),
+    }
 
 
 def get_api(client: ApiManagementClient, ref: ApiRef) -> ApiFacts | None:
@@ -60,7 +74,8 @@ def _listed_api(row: dict[str, Any], workspace: str | None) -> ApiFacts | None:
     if not is_valid_segment(name):
         log.warning("skipped a listed API whose name no ARM request may be built from: %r", name[:100])
         return None
-    return ApiFacts(name, str(props.get("displayName") or ""), str(props.get("type") or "http"), True, workspace)
+    display_name, api_type = str(props.get("displayName") or ""), str(props.get("type") or "http")
+    return ApiFacts(name, display_name, api_type, True, workspace, **_exposure_fields(props))
 
 
 def _list_rows(client: ApiManagementClient, path: str) -> Iterator[dict[str, Any]]:
@@ -109,7 +124,14 @@ def _service_facts(resource: Any, svc: ServiceRef, self_hosted: frozenset[str] |
         location=str(resource.location),
         tags=dict(resource.tags or {}),
         self_hosted_api_ids=self_hosted,
+        public_network_access=_optional_text(resource.public_network_access),
+        virtual_network_type=_optional_text(resource.virtual_network_type),
     )
+
+
+def _optional_text(value: object) -> str | None:
+    """An SDK enum or string as its wire text; None when absent."""
+    return None if value is None else str(getattr(value, "value", value))
 
 
 def get_service(client: ApiManagementClient, svc: ServiceRef, *, with_gateways: bool) -> ServiceFacts:

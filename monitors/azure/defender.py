@@ -16,7 +16,8 @@ from azure.mgmt.security import SecurityCenter
 
 from monitors.azure.clients import arm_call, name_from_id
 from monitors.errors import ArmRequestError, AzureError, CredentialError
-from monitors.model import ApiRef, CollectionFacts, PlanFacts, Posture, ServiceRef, is_valid_segment
+from monitors.exposure import Posture
+from monitors.model import ApiRef, CollectionFacts, PlanFacts, ServiceRef, is_valid_segment
 
 PLAN_NAME = "Api"
 

@@ -13,13 +13,16 @@ from typing import Any
 from azure.mgmt.resourcegraph import ResourceGraphClient
 
 from monitors.azure.clients import arm_call, send_json
-from monitors.model import CollectionFacts, Posture, ServiceFacts, ServiceRef
+from monitors.exposure import Posture
+from monitors.model import CollectionFacts, ServiceFacts, ServiceRef
 
 PAGE_SIZE = 1000  # Resource Graph's maximum page
 API_VERSION = "2021-03-01"  # what azure-mgmt-resourcegraph 8.x sends
 SERVICES_QUERY = (
     "resources | where type =~ 'microsoft.apimanagement/service' "
-    "| project id, name, resourceGroup, subscriptionId, location, sku, tags | order by id asc"
+    "| project id, name, resourceGroup, subscriptionId, location, sku, tags, "
+    "publicNetworkAccess = tostring(properties.publicNetworkAccess), "
+    "virtualNetworkType = tostring(properties.virtualNetworkType) | order by id asc"
 )
 COLLECTIONS_QUERY = (
     "securityresources | where type =~ 'microsoft.security/apicollections' "
@@ -57,7 +60,14 @@ def query_services(client: ResourceGraphClient, subscriptions: Sequence[str]) ->
         ref = ServiceRef(str(row["subscriptionId"]), str(row["resourceGroup"]), str(row["name"]))
         sku = row.get("sku") or {}
         services.append(
-            ServiceFacts(ref, str(sku.get("name", "")), str(row.get("location", "")), row.get("tags") or {})
+            ServiceFacts(
+                ref,
+                str(sku.get("name", "")),
+                str(row.get("location", "")),
+                row.get("tags") or {},
+                public_network_access=row.get("publicNetworkAccess") or None,  # tostring() of nothing is ""
+                virtual_network_type=row.get("virtualNetworkType") or None,
+            )
         )
     return services
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from monitors.model import Finding, Kind, Status
+from monitors import severity
+from monitors.model import Finding, Kind, Severity, Status
 from monitors.reports.coverage import (
     PLAN_WORD,
     TITLE,
@@ -20,7 +21,7 @@ from monitors.reports.coverage import (
     format_percent,
 )
 from monitors.reports.findings import sort_findings
-from monitors.texts import REASON_TEXT
+from monitors.texts import REASON_TEXT, exposure_words
 
 CHART_CAP = 50
 _COLOR = {
@@ -131,20 +132,34 @@ def _finding_row(f: Finding) -> str:
         ("name", f.service or f.subscription_id),
         ("reason", REASON_TEXT[f.reason].title),
         ("detail", f.detail),
+        ("detail", exposure_words(f) or ""),
         ("nowrap", f.action.value.replace("_", " ")),
     ]
-    status = f'<td><span class="badge {f.status.value}">{f.status.value}</span></td>'
+    level = severity.of(f).value
+    badges = (
+        f'<td><span class="badge sev-{level}">{level}</span></td>'
+        f'<td><span class="badge {f.status.value}">{f.status.value}</span></td>'
+    )
     tds = "".join(f'<td class="{css}">{_e(text)}</td>' for css, text in cells)
-    return f"<tr>{status}{tds}</tr>"
+    return f"<tr>{badges}{tds}</tr>"
+
+
+_FINDINGS_TITLE = "Findings to act on, most severe first"
+
+
+def _to_act_on(f: Finding) -> bool:
+    return f.status in (Status.ERROR, Status.NONCOMPLIANT) or severity.of(f).at_least(Severity.HIGH)
 
 
 def _html_findings(findings: Sequence[Finding]) -> str:
-    open_items = [f for f in sort_findings(findings) if f.status in (Status.ERROR, Status.NONCOMPLIANT)]
+    """Noncompliant and unknown findings, and any other of high severity or worse (an onboarded API that Defender
+    sees exposed), most severe first."""
+    open_items = [f for f in sort_findings(findings) if _to_act_on(f)]
     if not open_items:
-        return '<section><h2>Noncompliant and error findings</h2><p class="muted">None.</p></section>'
+        return f'<section><h2>{_FINDINGS_TITLE}</h2><p class="muted">None.</p></section>'
     return (
-        "<section><h2>Noncompliant and error findings</h2><table><thead><tr><th>Status</th><th>API</th>"
-        "<th>Service</th><th>Reason</th><th>Detail</th><th>Action</th></tr></thead>"
+        f"<section><h2>{_FINDINGS_TITLE}</h2><table><thead><tr><th>Severity</th><th>Status</th><th>API</th>"
+        "<th>Service</th><th>Reason</th><th>Detail</th><th>Exposure</th><th>Action</th></tr></thead>"
         f"<tbody>{''.join(_finding_row(f) for f in open_items)}</tbody></table></section>"
     )
 
@@ -167,6 +182,8 @@ th{background:#f5f5f5;font-weight:600}.n{text-align:right;font-variant-numeric:t
 white-space:nowrap}
 .plan-on{background:#107c10}.plan-off,.noncompliant{background:#c50f1f}.plan-unknown{background:#8a8886}
 .error{background:#eaa300;color:#242424}
+.sev-critical{background:#750b1c}.sev-high{background:#c50f1f}.sev-medium{background:#eaa300;color:#242424}
+.sev-low{background:#0f6cbd}.sev-info{background:#8a8886}
 .overall{display:block;width:100%;height:14px;margin:12px 0 0}.mini{width:90px;height:10px}
 .chart{display:block;width:100%;max-width:960px;height:auto}.chart text{font-size:13px;fill:#242424}
 footer{margin-top:32px;padding-top:8px;border-top:1px solid #e0e0e0;color:#616161;font-size:12px}

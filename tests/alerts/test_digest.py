@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 
 import pytest
 
+from monitors import severity
 from monitors.alerts import digest
+from monitors.alerts.slack import render_slack
+from monitors.alerts.teams import render_teams
+from monitors.exposure import Exposure
 from monitors.model import Action, AlertKind, Kind, Reason, Status
 from tests.alerts.factories import SUB, make_alert, make_finding
 
@@ -87,3 +92,40 @@ def test_more_line_says_how_many_and_where():
 )
 def test_clip(text, limit, clipped):
     assert digest.clip(text, limit) == clipped
+
+
+def card(message):
+    return message["attachments"][0]["content"]
+
+
+def sections(message):
+    return [b for b in message["blocks"] if b["type"] == "section"]
+
+
+OPEN_DOOR = Exposure(subscription_required=False, oauth=False, public_network_access="Enabled", protocols=("http",))
+
+
+def test_the_most_severe_new_problem_comes_first_in_every_digest() -> None:
+    medium = make_alert("keyed")
+    high = make_alert("open")
+    high = replace(high, finding=severity.graded(replace(high.finding, exposure=OPEN_DOOR)))
+    teams_items = [b for b in card(render_teams((medium, high)))["body"] if b["type"] == "Container"]
+    slack_lines = [s["text"]["text"] for s in sections(render_slack((medium, high)))[1:]]
+    assert (
+        [a.finding.api for a in digest.order_alerts([medium, high])],
+        teams_items[0]["items"][0]["text"].startswith("**New** · High · Orders API (open)"),
+        slack_lines[0].startswith("*New* · *High*"),
+    ) == (["open", "keyed"], True, True)
+
+
+def test_a_single_alert_says_how_exposed_the_api_is() -> None:
+    alert = make_alert("open")
+    alert = replace(alert, finding=replace(alert.finding, exposure=OPEN_DOOR))
+    slack_fields = [f["text"] for f in sections(render_slack((alert,)))[0]["fields"]]
+    teams_facts = {f["title"]: f["value"] for f in card(render_teams((alert,)))["body"][2]["facts"]}
+    words = "internet-facing; no subscription key, no OAuth; plain HTTP allowed"
+    assert (f"*Exposure*\n{words}" in slack_fields, teams_facts["Exposure"], teams_facts["Severity"]) == (
+        True,
+        words,
+        "High",
+    )

@@ -98,7 +98,8 @@ def test_single_alert_has_header_section_fields_context_and_actions():
 def test_single_alert_fields_say_status_reason_and_what_was_done():
     fields = [f["text"] for f in sections(render_slack((make_alert(),)))[0]["fields"]]
 
-    assert fields[:3] == [
+    assert fields[:4] == [
+        "*Severity*\nMedium",
         "*Status*\nNoncompliant",
         "*Reason*\nNot onboarded to Defender for APIs",
         "*What was done*\nNothing was done",
@@ -122,7 +123,7 @@ def test_digest_lists_ten_alerts_after_the_counts():
 def test_digest_lists_worst_first():
     first = sections(render_slack(many_alerts(500)))[1]["text"]["text"]
 
-    assert first.startswith("*New* · <https://portal.azure.com/#resource/")
+    assert first.startswith("*New* · *Medium* · <https://portal.azure.com/#resource/")
 
 
 def test_digest_counts_are_fields():

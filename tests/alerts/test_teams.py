@@ -143,7 +143,7 @@ def test_digest_counts_alerts_per_kind_and_status():
 def test_digest_lists_the_first_ten_worst_first():
     items = [b for b in card(render_teams(many_alerts(500)))["body"] if b["type"] == "Container"]
 
-    assert (len(items), items[0]["items"][0]["text"].startswith("**New** · Payments")) == (10, True)
+    assert (len(items), items[0]["items"][0]["text"].startswith("**New** · Medium · Payments")) == (10, True)
 
 
 def test_digest_ends_with_how_many_more_and_where():

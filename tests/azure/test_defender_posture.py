@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from azure.mgmt.security.models import ApiCollection
 
+from monitors.exposure import Posture
 from monitors.inventory import ServiceWork, take_inventory
-from monitors.model import Alert, AlertKind, Finding, Posture, Reason, Status
+from monitors.model import Alert, AlertKind, Finding, Reason, Status
 from monitors.reports import render
 from monitors.state._codec import decode_alerts, encode_alerts
 from tests.conftest import PROD, SUB_DEV, scan, service_of

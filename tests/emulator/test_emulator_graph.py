@@ -119,6 +119,8 @@ def test_services_query_returns_projected_rows_in_id_order(graph):
             "location": "westeurope",
             "sku": {"name": "Consumption", "capacity": 0},
             "tags": {},
+            "publicNetworkAccess": "Enabled",
+            "virtualNetworkType": "None",
         },
         {
             "id": PROD_ID,
@@ -128,6 +130,8 @@ def test_services_query_returns_projected_rows_in_id_order(graph):
             "location": "eastus",
             "sku": {"name": "Premium", "capacity": 1},
             "tags": {"owner": "team-a"},
+            "publicNetworkAccess": "Enabled",
+            "virtualNetworkType": "None",
         },
         {
             "id": OTHER_ID,
@@ -137,6 +141,8 @@ def test_services_query_returns_projected_rows_in_id_order(graph):
             "location": "northeurope",
             "sku": {"name": "Developer", "capacity": 1},
             "tags": {},
+            "publicNetworkAccess": "Enabled",
+            "virtualNetworkType": "None",
         },
     ]
 

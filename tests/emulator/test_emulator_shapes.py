@@ -19,6 +19,16 @@ COLLECTIONS = "providers/Microsoft.Security/apiCollections"
 SEC = "api-version=2023-11-15"
 PRICING = f"/subscriptions/{SUB}/providers/Microsoft.Security/pricings/Api?api-version=2024-01-01"
 OPAQUE_MAPS = ("tags", "customProperties", "userAssignedIdentities")
+# The spec's APIM examples leave these out, but Azure serves them: the portal's exported templates of APIs (apis,
+# 2023-09-01-preview) carry "subscriptionRequired": true and "authenticationSettings": {"oAuth2AuthenticationSettings":
+# [], "openidAuthenticationSettings": []}, and az apim api show prints the same keys (with null oAuth2 / openid).
+API_EXPOSURE = (
+    "properties.subscriptionRequired",
+    "properties.authenticationSettings",
+    "properties.authenticationSettings.oAuth2AuthenticationSettings",
+    "properties.authenticationSettings.openidAuthenticationSettings",
+)
+LISTED_EXPOSURE = tuple(f"value[].{path}" for path in API_EXPOSURE)
 
 
 def _kind(value):
@@ -74,7 +84,7 @@ CASES = [
         "api_get.json",
         "GET",
         f"{SVC_PATH}/apis/legacy-soap?{APIM}",
-        (),
+        API_EXPOSURE,
         ("properties.authenticationSettings",),
         id="api-get",
     ),
@@ -82,7 +92,7 @@ CASES = [
         "workspace_api_get.json",
         "GET",
         f"{SVC_PATH}/workspaces/ws1/apis/ws-soap?{APIM}",
-        (),
+        API_EXPOSURE,
         ("properties.authenticationSettings",),
         id="workspace-api-get",
     ),
@@ -90,7 +100,7 @@ CASES = [
         "apis_list.json",
         "GET",
         f"{SVC_PATH}/apis?{APIM}&$top=2",
-        ("value[].properties.type",),
+        ("value[].properties.type", *LISTED_EXPOSURE),
         ("value[].properties.apiVersion", "value[].properties.apiVersionSetId", "value[].properties.description"),
         id="apis-list",
     ),
@@ -98,7 +108,7 @@ CASES = [
         "gateway_apis_list.json",
         "GET",
         f"{SVC_PATH}/gateways/onprem-gw/apis?{APIM}",
-        (),
+        LISTED_EXPOSURE,
         ("value[].properties.description", "nextLink"),
         id="gateway-apis-list",
     ),

@@ -17,8 +17,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from monitors.azure import apim, defender, graph
+from monitors.exposure import Posture
 from monitors.inventory import list_subscriptions
-from monitors.model import ApiFacts, ApiRef, CollectionFacts, PlanFacts, Posture, ServiceFacts, ServiceRef
+from monitors.model import ApiFacts, ApiRef, CollectionFacts, PlanFacts, ServiceFacts, ServiceRef
 from tests.real.payloads import file_of, manifest_files, real_json
 
 # The ids the examples' parameters use.
@@ -172,6 +173,14 @@ def test_get_plan_reads_each_listed_pricing(replay, clients, example, index, pro
     assert defender.get_plan(clients.security(PRICING_SUB), PRICING_SUB) == expected
 
 
+# Served by Azure, absent from the spec's examples (see tests/emulator/test_emulator_shapes.py for the source).
+LISTED_EXPOSURE = (
+    "value[].properties.subscriptionRequired",
+    "value[].properties.authenticationSettings",
+    "value[].properties.authenticationSettings.oAuth2AuthenticationSettings",
+    "value[].properties.authenticationSettings.openidAuthenticationSettings",
+)
+
 # --- Microsoft.ApiManagement 2024-05-01 ----------------------------------------------------------------------------
 
 SOAP_API = "57d1f7558aa04f15146d9d8a"
@@ -179,13 +188,13 @@ GET_API = [
     pytest.param(
         f"{AM}/ApiManagementGetApiContract.json",
         ApiRef(APIM_SUB, "rg1", "apimService1", SOAP_API),
-        ApiFacts(SOAP_API, "Service", "soap", True, None),
+        ApiFacts(SOAP_API, "Service", "soap", True, None, oauth=True, protocols=("https",)),
         id="service-api",
     ),
     pytest.param(
         f"{AM}/ApiManagementGetWorkspaceApiContract.json",
         ApiRef(APIM_SUB, "rg1", "apimService1", SOAP_API, "wks1"),
-        ApiFacts(SOAP_API, "Service", "soap", True, "wks1"),
+        ApiFacts(SOAP_API, "Service", "soap", True, "wks1", oauth=True, protocols=("https",)),
         id="workspace-api",
     ),
 ]
@@ -200,10 +209,12 @@ def test_get_api_reads_the_contract(replay, clients, example, ref, expected) -> 
 def _listed(workspace: str | None) -> list[ApiFacts]:
     """The four APIs of the list examples; none has a "type", so each reads as http."""
     return [
-        ApiFacts("a1", "api1", "http", True, workspace),
-        ApiFacts("5a73933b8f27f7cc82a2d533", "api1", "http", True, workspace),
-        ApiFacts("echo-api", "Echo API", "http", True, workspace),
-        ApiFacts("5a7390baa5816a110435aee0", "Swagger Petstore Extensive", "http", True, workspace),
+        ApiFacts("a1", "api1", "http", True, workspace, protocols=("https",)),
+        ApiFacts("5a73933b8f27f7cc82a2d533", "api1", "http", True, workspace, protocols=("https",)),
+        ApiFacts("echo-api", "Echo API", "http", True, workspace, protocols=("https",)),
+        ApiFacts(
+            "5a7390baa5816a110435aee0", "Swagger Petstore Extensive", "http", True, workspace, protocols=("https",)
+        ),
     ]
 
 
@@ -253,11 +264,21 @@ def test_gateways_are_addressed_by_their_id_not_their_name(gateways, clients) ->
 def test_get_service_reads_tier_region_and_tags(replay, clients) -> None:
     replay.answer_example("GET", SVC.resource_id, f"{AM}/ApiManagementServiceGetService.json")
     facts = apim.get_service(clients.apim(APIM_SUB), SVC, with_gateways=False)
-    assert facts == ServiceFacts(SVC, "Premium", "East US", {"owner": "v-aswmoh", "ReleaseName": "Z3"})
+    tags = {"owner": "v-aswmoh", "ReleaseName": "Z3"}
+    assert facts == ServiceFacts(
+        SVC, "Premium", "East US", tags, public_network_access="Enabled", virtual_network_type="None"
+    )
 
 
 def _service(name: str, sku: str, tags: dict[str, str]) -> ServiceFacts:
-    return ServiceFacts(ServiceRef(APIM_SUB, "rg1", name), sku, "East US", tags)
+    return ServiceFacts(
+        ServiceRef(APIM_SUB, "rg1", name),
+        sku,
+        "East US",
+        tags,
+        public_network_access="Enabled",
+        virtual_network_type="None",
+    )
 
 
 LISTED_SERVICES = [
@@ -383,7 +404,7 @@ EMULATOR_SHAPES = [
     pytest.param(
         f"{AM}/ApiManagementListWorkspaceApis.json",
         f"{EMU_SVC}/workspaces/ws1/apis?{APIM_V}",
-        ("value[].properties.type",),
+        ("value[].properties.type", *LISTED_EXPOSURE),
         ("nextLink", "value[].properties.apiVersion", "value[].properties.description"),
         id="workspace-apis",
     ),

@@ -38,15 +38,16 @@ def test_worst_findings_come_first() -> None:
 
 def test_summary_line_wording() -> None:
     assert findings.format_summary(FINDINGS) == (
-        "3 findings: 1 compliant, 1 noncompliant, 0 not applicable, 0 exempt, 1 error; 1 onboarded now"
+        "3 findings: 1 compliant, 1 noncompliant, 0 not applicable, 0 exempt, 1 error; 1 onboarded now; "
+        "by severity: 2 medium, 1 info"
     )
 
 
 def test_table_has_header_and_rows() -> None:
     lines = findings.render_table(FINDINGS).splitlines()
-    assert (lines[0].split(), lines[1].split()[:2]) == (
-        ["STATUS", "REASON", "ACTION", "SERVICE", "API"],
-        ["error", "arm_error"],
+    assert (lines[0].split(), lines[1].split()[:3]) == (
+        ["SEVERITY", "STATUS", "REASON", "ACTION", "SERVICE", "API"],
+        ["medium", "error", "arm_error"],
     )
 
 

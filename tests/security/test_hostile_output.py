@@ -81,10 +81,10 @@ def test_a_hostile_name_renders_inert_in_both_markdown_reports() -> None:
         if INERT_IMG in line
     ]
     assert [(len(_cells(row)), _cells(row)[:1], "<" in row) for row in rows] == [
-        (6, ["noncompliant"], False),  # findings: status, reason, action, service, API, detail
+        (7, ["medium"], False),  # findings: severity, status, reason, action, service, API, detail
         (10, [INERT_IMG], False),  # coverage: service, subscription/resource group and the eight counts
     ]
-    assert _cells(rows[0])[3:5] == [INERT_IMG, INERT_IMG]
+    assert _cells(rows[0])[4:6] == [INERT_IMG, INERT_IMG]
 
 
 # --- every other renderer: SARIF, Teams, Slack and the CLI's stderr (issue 9, item 7) -------------------------------
