@@ -67,6 +67,7 @@ _SERVICE_KEYS = (
     "apiCollections",
     "publicNetworkAccess",
     "virtualNetworkType",
+    "requestsPerDay",
 )
 
 
@@ -121,6 +122,7 @@ class ServiceSpec:
     api_collections: tuple[str, ...] = ()
     public_network_access: str = "Enabled"
     virtual_network_type: str = "None"
+    requests_per_day: int = 0  # the gateway's traffic, served as the Azure Monitor "Requests" metric
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ class PricingSpec:
 
     tier: str
     sub_plan: str | None = None
+    extensions: Mapping[str, bool] = field(default_factory=dict)  # e.g. {"ApiPosture": True} on CloudPosture
 
 
 @dataclass(frozen=True)
@@ -238,10 +241,14 @@ def _parse_pricings(data: object, path: str) -> dict[str, PricingSpec]:
 
 def _parse_pricing(data: object, path: str) -> PricingSpec:
     obj = as_object(data, path)
-    check_keys(obj, ("pricingTier", "subPlan"), path)
+    check_keys(obj, ("pricingTier", "subPlan", "extensions"), path)
     tier = opt_choice(obj, "pricingTier", path, PRICING_TIERS, "Free")
     sub_plan = opt_str(obj, "subPlan", path, "P1") if tier == "Standard" else None
-    return PricingSpec(tier=tier, sub_plan=sub_plan)
+    extensions = as_object(obj.get("extensions", {}), f"{path}.extensions")
+    for name, enabled in extensions.items():
+        if not isinstance(enabled, bool):
+            raise fail(f"{path}.extensions.{name}", f"{enabled!r} is not true or false")
+    return PricingSpec(tier=tier, sub_plan=sub_plan, extensions=dict(extensions))
 
 
 def _parse_service(data: object, path: str) -> ServiceSpec:
@@ -268,6 +275,7 @@ def _parse_service(data: object, path: str) -> ServiceSpec:
         api_collections=collections,
         public_network_access=opt_choice(obj, "publicNetworkAccess", path, NETWORK_ACCESS, "Enabled"),
         virtual_network_type=opt_choice(obj, "virtualNetworkType", path, VIRTUAL_NETWORK_TYPES, "None"),
+        requests_per_day=opt_int(obj, "requestsPerDay", path, 0),
     )
 
 

@@ -114,6 +114,7 @@ class PricingState:
     tier: str
     sub_plan: str | None
     enablement_time: str
+    extensions: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass
@@ -216,7 +217,8 @@ class Store:
             previous = pricings.get(name.lower())
             enabled = previous.enablement_time if previous and previous.tier == canonical else _now()
             plan = (sub_plan or (previous.sub_plan if previous else None) or "P1") if canonical == "Standard" else None
-            state = PricingState(previous.name if previous else name, canonical, plan, enabled)
+            extensions = dict(previous.extensions) if previous else {}
+            state = PricingState(previous.name if previous else name, canonical, plan, enabled, extensions)
             pricings[name.lower()] = state
             return state
 
@@ -241,7 +243,7 @@ def _subscription_state(spec: SubscriptionSpec) -> SubscriptionState:
 
 
 def _pricing_state(name: str, spec: PricingSpec) -> PricingState:
-    return PricingState(name=name, tier=spec.tier, sub_plan=spec.sub_plan, enablement_time=ESTATE_ENABLEMENT_TIME)
+    return PricingState(name, spec.tier, spec.sub_plan, ESTATE_ENABLEMENT_TIME, dict(spec.extensions))
 
 
 def _service_state(sub: str, spec: ServiceSpec) -> ServiceState:

@@ -204,6 +204,10 @@ def pricing_body(sub: str, pricing: PricingState) -> dict[str, Any]:
             "resourcesCoverageStatus": "FullyCovered" if standard else "NotCovered",
         }
     )
+    if pricing.extensions:  # as GetPricingByNameCloudPosture_example.json: isEnabled is the string "True" / "False"
+        properties["extensions"] = [
+            {"name": name, "isEnabled": "True" if enabled else "False"} for name, enabled in pricing.extensions.items()
+        ]
     return {"id": pricing_id(sub, pricing.name), "name": pricing.name, "type": PRICING_TYPE, "properties": properties}
 
 
