@@ -68,7 +68,9 @@ _SERVICE_KEYS = (
     "publicNetworkAccess",
     "virtualNetworkType",
     "requestsPerDay",
+    "defenderAssessments",
 )
+ASSESSMENT_STATUSES = ("Healthy", "Unhealthy", "NotApplicable")
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,9 @@ class ServiceSpec:
     public_network_access: str = "Enabled"
     virtual_network_type: str = "None"
     requests_per_day: int = 0  # the gateway's traffic, served as the Azure Monitor "Requests" metric
+    # Defender's recommendation rows that differ from what the emulator derives (Healthy with a collection, else
+    # Unhealthy for REST, NotApplicable otherwise); may name APIs the service no longer has (a stale row).
+    defender_assessments: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -276,7 +281,18 @@ def _parse_service(data: object, path: str) -> ServiceSpec:
         public_network_access=opt_choice(obj, "publicNetworkAccess", path, NETWORK_ACCESS, "Enabled"),
         virtual_network_type=opt_choice(obj, "virtualNetworkType", path, VIRTUAL_NETWORK_TYPES, "None"),
         requests_per_day=opt_int(obj, "requestsPerDay", path, 0),
+        defender_assessments=_parse_assessments(obj, path),
     )
+
+
+def _parse_assessments(obj: Mapping[str, Any], path: str) -> dict[str, str]:
+    rows = opt_str_map(obj, "defenderAssessments", path)
+    for api, status in rows.items():
+        if status not in ASSESSMENT_STATUSES:
+            raise fail(
+                f"{path}.defenderAssessments.{api}", f"{status!r} is not one of {', '.join(ASSESSMENT_STATUSES)}"
+            )
+    return rows
 
 
 def _parse_apis(obj: Mapping[str, Any], path: str) -> tuple[ApiSpec, ...]:

@@ -1,4 +1,4 @@
-"""The two Resource Graph queries the emulator recognises, and the rows each one returns.
+"""The three Resource Graph queries the emulator recognises, and the rows each one returns.
 
 This is not a KQL engine. A query is recognised by its leading `<table> | where type =~ '<type>'` (case-insensitive,
 any whitespace, either quote); the rest of the query (`project`, `order by`) is not parsed: the rows always carry the
@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 from emulator.ids import collection_id
-from emulator.store import CollectionState, ServiceState
+from emulator.store import ESTATE_ENABLEMENT_TIME, CollectionState, ServiceState
 from emulator.wire import collection_body, location_code
 
 Row = dict[str, Any]
@@ -53,6 +53,44 @@ def collection_row(service: ServiceState, collection: CollectionState) -> Row:
         "subscriptionId": service.subscription,
         "properties": body["properties"],
     }
+
+
+ASSESSMENT_KEY = "1c0ba94f-e732-43c7-bf3a-05e80f45d642"  # "APIM APIs should be onboarded to Defender for APIs"
+
+
+def _derived_status(service: ServiceState, api: str, api_type: str | None) -> str:
+    if api.lower() in service.collections:
+        return "Healthy"
+    rest = api_type in (None, "http") and service.spec.sku != "Consumption"
+    return "Unhealthy" if rest else "NotApplicable"
+
+
+def assessment_row(service: ServiceState, api: str, status: str) -> Row:
+    """`securityresources | where type =~ 'microsoft.security/assessments' | where name =~ '<key>' | project ...`:
+    the columns the product projects (the service and API from additionalData, resourceDetails.Id, the status)."""
+    api_id = f"{service.id}/apis/{api}"
+    return {
+        "id": f"{api_id}/providers/Microsoft.Security/assessments/{ASSESSMENT_KEY}",
+        "subscriptionId": service.subscription,
+        "resourceGroup": service.spec.resource_group.lower(),
+        "service": service.spec.name,
+        "api": api,
+        "resourceId": api_id,
+        "status": status,
+        "statusChangeDate": ESTATE_ENABLEMENT_TIME,
+    }
+
+
+def _assessment_entries(services: Iterable[ServiceState]) -> list[Entry]:
+    entries: list[Entry] = []
+    for service in services:
+        statuses = {api.name: _derived_status(service, api.name, api.api_type) for api in service.apis.listing(True)}
+        statuses |= dict(service.spec.defender_assessments)
+        entries += [
+            (f"{service.id}/apis/{api}", partial(assessment_row, service, api, status))
+            for api, status in statuses.items()
+        ]
+    return entries
 
 
 def _service_entries(services: Iterable[ServiceState]) -> list[Entry]:
@@ -103,7 +141,26 @@ COLLECTIONS = GraphTable(
     (("id", "string"), ("name", "string"), ("subscriptionId", "string"), ("properties", "object")),
     _collection_entries,
 )
-TABLES = (SERVICES, COLLECTIONS)
+ASSESSMENTS = GraphTable(
+    "securityresources",
+    re.compile(
+        _marker("securityresources", "microsoft.security/assessments").pattern
+        + rf"\s*\|\s*where\s+name\s*=~\s*'{ASSESSMENT_KEY}'",
+        re.IGNORECASE,
+    ),
+    (
+        ("id", "string"),
+        ("subscriptionId", "string"),
+        ("resourceGroup", "string"),
+        ("service", "string"),
+        ("api", "string"),
+        ("resourceId", "string"),
+        ("status", "string"),
+        ("statusChangeDate", "string"),
+    ),
+    _assessment_entries,
+)
+TABLES = (SERVICES, COLLECTIONS, ASSESSMENTS)
 
 
 def recognise(query: str) -> GraphTable | None:

@@ -7,6 +7,7 @@ not count as onboarding polls. Pricings follow the 2024-01-01 scope-based operat
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from emulator.config import Env
@@ -49,11 +50,27 @@ def list_subscription_collections(call: Call, env: Env) -> Reply:
 
 
 def list_pricings(call: Call, env: Env) -> Reply:
-    """GET /subscriptions/{sub}/providers/Microsoft.Security/pricings (a plain, unpaged list)."""
+    """GET /subscriptions/{sub}/providers/Microsoft.Security/pricings (a plain, unpaged list), narrowed by
+    `$filter=name in (A,B)` as the 2024-01-01 operation documents."""
     sub = call.param("sub")
     with env.store.lock:
         pricings = env.store.subscription(sub).pricings.values()
-        return ok({"value": [pricing_body(sub, pricing) for pricing in pricings]})
+        wanted = _filtered_names(call.query.get("$filter"))
+        chosen = [p for p in pricings if wanted is None or p.name.lower() in wanted]
+        return ok({"value": [pricing_body(sub, pricing) for pricing in chosen]})
+
+
+_NAME_IN = re.compile(r"^\s*name\s+in\s*\(([^)]*)\)\s*$", re.IGNORECASE)
+
+
+def _filtered_names(raw: str | None) -> set[str] | None:
+    """The lower-cased plan names of `name in (A,B)`; None without a filter; 400 for any other filter."""
+    if raw is None:
+        return None
+    match = _NAME_IN.match(raw)
+    if match is None:
+        raise bad_request("InvalidFilter", f"Unsupported $filter {raw!r}; expected 'name in (planName1,planName2)'.")
+    return {name.strip().lower() for name in match.group(1).split(",") if name.strip()}
 
 
 def get_pricing(call: Call, env: Env) -> Reply:

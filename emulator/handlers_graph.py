@@ -80,8 +80,9 @@ def query_resources(call: Call, env: Env) -> Reply:
         raise bad_request(
             "InvalidQuery",
             f"The emulator does not recognise the query {request.query!r}: it answers only "
-            "\"resources | where type =~ 'microsoft.apimanagement/service' ...\" and "
-            "\"securityresources | where type =~ 'microsoft.security/apicollections' ...\".",
+            "\"resources | where type =~ 'microsoft.apimanagement/service' ...\", "
+            "\"securityresources | where type =~ 'microsoft.security/apicollections' ...\" and "
+            "\"securityresources | where type =~ 'microsoft.security/assessments' | where name =~ '<key>' ...\".",
         )
     scope = _scope_digest(table, request.subscriptions)
     skip, size = _window(request, scope, env.settings.graph_page_size)

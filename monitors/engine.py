@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from monitors import events, rules
+from monitors.assessment import DefenderVerdict
 from monitors.azure import apim, defender
 from monitors.azure.clients import ArmClients
 from monitors.errors import ArmRequestError, AzureError, EventError, TransientAzureError
@@ -26,11 +27,13 @@ from monitors.model import (
     ApiRef,
     CollectionFacts,
     Finding,
+    Kind,
     PlanFacts,
     PlanRef,
     SelfHostedMode,
     ServiceFacts,
     ServiceRef,
+    is_valid_segment,
 )
 from monitors.remediation import Remediator
 from monitors.settings import Settings
@@ -190,7 +193,7 @@ class Engine:
             if name not in listed:
                 ref = ApiRef(svc.subscription_id, svc.resource_group, svc.service, collection.api_id)
                 findings.append(self._remediator.offboard(rules.orphan_collection(ref, collection), ref))
-        return findings
+        return _with_verdicts(findings, work.assessments or {}, svc)
 
     def _service_gone(self, svc: ServiceRef) -> bool:
         """True only when ARM answers 404 for the APIM service itself."""
@@ -219,3 +222,20 @@ class Engine:
         except AzureError as exc:
             return rules.azure_error_finding(ref, exc)
         return self._remediator.remediate(finding, facts, today)
+
+
+def _with_verdicts(findings: list[Finding], verdicts: Mapping[str, DefenderVerdict], svc: ServiceRef) -> list[Finding]:
+    """Each finding of the service with Defender's verdict on its API, and one finding per verdict on an API that the
+    service no longer has (unless its orphan collection already has a finding, which then carries the verdict)."""
+    out, seen = [], set()
+    for finding in findings:
+        key = finding.api.lower()
+        verdict = verdicts.get(key) if finding.kind is not Kind.PLAN and finding.api else None
+        out.append(finding if verdict is None else rules.with_verdict(finding, verdict))
+        seen.add(key)
+    for api, verdict in sorted(verdicts.items()):
+        if api not in seen and is_valid_segment(api):
+            out.append(
+                rules.assessment_without_api(ApiRef(svc.subscription_id, svc.resource_group, svc.service, api), verdict)
+            )
+    return out

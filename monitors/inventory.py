@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from monitors import rules
+from monitors.assessment import DefenderVerdict
 from monitors.azure import apim, defender, graph
 from monitors.azure.clients import ArmClients, arm_call
 from monitors.errors import AzureError, CredentialError, EventError
@@ -33,6 +34,7 @@ class ServiceWork:
     facts: ServiceFacts
     plan: PlanFacts | None = None
     collections: dict[str, CollectionFacts] | None = None  # None: list them per service
+    assessments: dict[str, DefenderVerdict] | None = None  # Defender's verdict per API id; None: not read
 
     def to_message(self) -> str:
         """Keyed JSON (version 2): a field added later is read by name, and a reader of an older version ignores it."""
@@ -47,10 +49,13 @@ class ServiceWork:
             "location": svc.location,
             "tags": svc.tags,
             "network": {"public": svc.public_network_access, "vnet": svc.virtual_network_type},
-            "plan": None if self.plan is None else {"tier": self.plan.pricing_tier, "sub_plan": self.plan.sub_plan},
+            "plan": None if self.plan is None else _plan_body(self.plan),
             "collections": None if self.collections is None else [_collection(c) for c in self.collections.values()],
+            "assessments": None if self.assessments is None else _assessments_body(self.assessments),
         }
         text = json.dumps(body, separators=(",", ":"))
+        if len(text) > MAX_MESSAGE_CHARS and self.assessments is not None:
+            return ServiceWork(self.facts, self.plan, self.collections, None).to_message()  # Defender's view is extra
         if len(text) > MAX_MESSAGE_CHARS and self.collections is not None:
             return ServiceWork(self.facts, self.plan, None).to_message()
         return text
@@ -77,9 +82,27 @@ class ServiceWork:
             plan = _plan(ref.subscription_id, body.get("plan"))
             rows = body.get("collections")
             facts = None if rows is None else [_collection_facts(row) for row in rows]
+            assessments = _assessments(body.get("assessments"))
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise EventError(f"sweep message is not a service work item ({type(exc).__name__}: {exc})") from None
-        return cls(service, plan, None if facts is None else {c.api_id.lower(): c for c in facts})
+        return cls(service, plan, None if facts is None else {c.api_id.lower(): c for c in facts}, assessments)
+
+
+def _plan_body(plan: PlanFacts) -> dict[str, object]:
+    return {"tier": plan.pricing_tier, "sub_plan": plan.sub_plan, "api_posture": plan.api_posture}
+
+
+def _assessments_body(assessments: dict[str, DefenderVerdict]) -> dict[str, dict[str, str]]:
+    return {api: verdict.to_dict() for api, verdict in assessments.items()}
+
+
+def _assessments(value: object) -> dict[str, DefenderVerdict] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TypeError(f"assessments {type(value).__name__}")
+    verdicts = {str(api): DefenderVerdict.from_dict(row) for api, row in value.items() if isinstance(row, dict)}
+    return {api: verdict for api, verdict in verdicts.items() if verdict is not None}
 
 
 def _text(value: object) -> str | None:
@@ -120,7 +143,7 @@ def _plan(subscription_id: str, value: object) -> PlanFacts | None:
         return PlanFacts(subscription_id, str(tier), sub_plan)
     if not isinstance(value, dict):
         raise TypeError(f"plan {type(value).__name__}")
-    return PlanFacts(subscription_id, str(value["tier"]), value.get("sub_plan"))
+    return PlanFacts(subscription_id, str(value["tier"]), value.get("sub_plan"), value.get("api_posture") is True)
 
 
 @dataclass
@@ -156,10 +179,25 @@ def take_inventory(
     inventory = Inventory()
     plans = _plans(clients, subscriptions, inventory)
     services, collections = _services(clients, subscriptions, resource_group, service, use_graph, inventory)
+    verdicts = _verdicts(clients, subscriptions) if inventory.via_graph else None
     for svc in services:
-        known = None if collections is None else collections.get(svc.ref.resource_id.lower(), {})
-        inventory.work.append(ServiceWork(svc, plans.get(svc.ref.subscription_id.lower()), known))
+        key = svc.ref.resource_id.lower()
+        known = None if collections is None else collections.get(key, {})
+        assessed = None if verdicts is None else verdicts.get(key, {})
+        inventory.work.append(ServiceWork(svc, plans.get(svc.ref.subscription_id.lower()), known, assessed))
     return inventory
+
+
+def _verdicts(clients: ArmClients, subscriptions: list[str]) -> dict[str, dict[str, DefenderVerdict]] | None:
+    """Defender's recommendation for every API, in the same Graph pass; None (findings then carry no verdict) when
+    the query fails, which never stops the sweep."""
+    try:
+        return graph.query_assessments(clients.graph(), subscriptions)
+    except CredentialError:
+        raise
+    except AzureError as exc:
+        log.warning("Defender's assessments could not be read from Resource Graph; findings carry no verdict: %s", exc)
+        return None
 
 
 def _plans(clients: ArmClients, subscriptions: list[str], inventory: Inventory) -> dict[str, PlanFacts]:

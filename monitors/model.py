@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from monitors.assessment import DefenderVerdict, Disagreement
 from monitors.errors import InvalidNameError
 from monitors.exposure import Exposure, Posture
 
@@ -39,6 +40,7 @@ class Reason(StrEnum):
     COLLECTION_WITHOUT_API = "collection_without_api"
     PERMISSION_DENIED = "permission_denied"
     ARM_ERROR = "arm_error"
+    ASSESSMENT_WITHOUT_API = "assessment_without_api"  # Defender's recommendation lists an API APIM no longer has
 
 
 class Action(StrEnum):
@@ -51,6 +53,15 @@ class Action(StrEnum):
     OFFBOARD_FAILED = "offboard_failed"
     ONBOARD_QUEUED = "onboard_queued"  # the event path handed onboarding to the onboarding queue
     ONBOARD_DEFERRED = "onboard_deferred"  # the per-service onboarding rate limit was reached; retried later
+
+
+class Coverage(StrEnum):
+    """How much of Defender protects an API: nothing; the Defender CSPM plan's API security posture (discovery and
+    posture, no threat detection); or its own apiCollection under the Defender for APIs plan (threat detection)."""
+
+    NOT_COVERED = "not_covered"
+    POSTURE_ONLY = "posture_only"
+    THREAT_PROTECTED = "threat_protected"
 
 
 class Severity(StrEnum):
@@ -277,6 +288,7 @@ class PlanFacts:
     subscription_id: str
     pricing_tier: str
     sub_plan: str | None = None
+    api_posture: bool = False  # Defender CSPM (CloudPosture) is Standard with its ApiPosture extension on
 
     @property
     def enabled(self) -> bool:
@@ -310,6 +322,9 @@ class Finding:
     posture: Posture | None = None  # Defender's view of an onboarded API; absent from the JSON when None
     exposure: Exposure | None = None  # APIM's view of an API that is not onboarded; absent from the JSON when None
     severity: Severity | None = None  # set by the rules (monitors.severity); None only for findings stored before it
+    coverage: Coverage | None = None  # an API's; None for other kinds and for what could not be checked
+    defender: DefenderVerdict | None = None  # Defender's recommendation for the API, when the sweep read it
+    disagreement: Disagreement | None = None  # where that verdict and the monitor's differ
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Finding:
@@ -330,6 +345,9 @@ class Finding:
             posture=Posture.from_dict(posture) if isinstance(posture := data.get("posture"), Mapping) else None,
             exposure=Exposure.from_dict(exposure) if isinstance(exposure := data.get("exposure"), Mapping) else None,
             severity=Severity(str(severity)) if (severity := data.get("severity")) in _SEVERITIES else None,
+            coverage=Coverage(str(coverage)) if (coverage := data.get("coverage")) in _COVERAGES else None,
+            defender=_verdict(assessment := data.get("defender_assessment")),
+            disagreement=_disagreement(assessment),
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -341,6 +359,11 @@ class Finding:
             extra["posture"] = self.posture.to_dict()
         if self.exposure is not None:
             extra["exposure"] = self.exposure.to_dict()
+        if self.coverage is not None:
+            extra["coverage"] = self.coverage.value
+        if self.defender is not None:
+            disagreement = {"disagreement": self.disagreement.value} if self.disagreement else {}
+            extra["defender_assessment"] = self.defender.to_dict() | disagreement
         base: dict[str, object] = {
             "kind": self.kind.value,
             "resource_id": self.resource_id,
@@ -359,6 +382,18 @@ class Finding:
 
 
 _SEVERITIES = frozenset(s.value for s in Severity)
+_COVERAGES = frozenset(c.value for c in Coverage)
+_DISAGREEMENTS = frozenset(d.value for d in Disagreement)
+
+
+def _verdict(assessment: object) -> DefenderVerdict | None:
+    """The ``defender`` field from a finding's ``defender_assessment`` object."""
+    return DefenderVerdict.from_dict(assessment) if isinstance(assessment, Mapping) else None
+
+
+def _disagreement(assessment: object) -> Disagreement | None:
+    value = assessment.get("disagreement") if isinstance(assessment, Mapping) else None
+    return Disagreement(str(value)) if value in _DISAGREEMENTS else None
 
 
 class AlertKind(StrEnum):

@@ -12,13 +12,15 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
-from monitors.errors import AzureError, AzurePermissionError
+from monitors.assessment import DefenderVerdict, Disagreement
+from monitors.errors import AzureError, AzurePermissionError, CredentialError
 from monitors.exposure import Exposure
 from monitors.model import (
     Action,
     ApiFacts,
     ApiRef,
     CollectionFacts,
+    Coverage,
     Exemption,
     Finding,
     Kind,
@@ -72,8 +74,36 @@ def _api_finding(facts: Facts, status: Status, reason: Reason, detail: str) -> F
             collection_id=collection.resource_id if collection else None,
             posture=collection.posture if collection else None,
             exposure=_exposure(facts, api) if status is Status.NONCOMPLIANT else None,
+            coverage=_coverage(facts, status, reason, collection),
         )
     )
+
+
+def _coverage(facts: Facts, status: Status, reason: Reason, collection: CollectionFacts | None) -> Coverage | None:
+    """What protects the API: its own collection under the Defender for APIs plan (threat protection), else Defender
+    CSPM's API posture extension (posture only), else nothing. Neither covers an API that is not applicable (workspace,
+    non-REST, unsupported tier or region, self-hosted gateway). None when the plan could not be read or the API is gone.
+    """
+    if reason is Reason.API_NOT_FOUND:
+        return None
+    if status is Status.NOT_APPLICABLE:
+        return Coverage.NOT_COVERED
+    plan = _plan_or_none(facts)
+    if plan is None:
+        return None
+    if collection is not None and collection.succeeded and plan.enabled:
+        return Coverage.THREAT_PROTECTED
+    return Coverage.POSTURE_ONLY if plan.api_posture else Coverage.NOT_COVERED
+
+
+def _plan_or_none(facts: Facts) -> PlanFacts | None:
+    """The plan, or None when ARM could not say (a credential failure is a platform failure, raised)."""
+    try:
+        return facts.plan()
+    except CredentialError:
+        raise
+    except AzureError:
+        return None
 
 
 def _exposure(facts: Facts, api: ApiFacts | None) -> Exposure | None:
@@ -219,6 +249,47 @@ def orphan_collection(ref: ApiRef, collection: CollectionFacts) -> Finding:
             reason=Reason.COLLECTION_WITHOUT_API,
             detail=f"Defender apiCollection '{ref.api_id}' of APIM service '{ref.service}' has no API any more.",
             collection_id=collection.resource_id,
+        )
+    )
+
+
+def with_verdict(finding: Finding, verdict: DefenderVerdict) -> Finding:
+    """The finding with Defender's own verdict on the API, and where the two disagree: onboarded but still Unhealthy
+    (Defender may take up to ~50 minutes, so an API onboarded in this very run is not called a disagreement), or
+    Healthy while no collection exists."""
+    disagreement = None
+    if finding.reason is Reason.ONBOARDED and verdict.unhealthy and finding.action is not Action.ONBOARDED:
+        disagreement = Disagreement.ONBOARDED_BUT_UNHEALTHY
+        since = f" since {verdict.changed_at:%Y-%m-%d %H:%M} UTC" if verdict.changed_at else ""
+        note = (
+            f" Defender's recommendation still lists it as Unhealthy{since}; Defender updates within about 50 minutes."
+        )
+    elif verdict.healthy and finding.reason in (Reason.NOT_ONBOARDED, Reason.PLAN_NOT_ENABLED):
+        disagreement = Disagreement.HEALTHY_WITHOUT_COLLECTION
+        note = " Defender's recommendation lists it as Healthy, but ARM has no provisioned apiCollection for it."
+    else:
+        note = ""
+    return replace(finding, defender=verdict, disagreement=disagreement, detail=finding.detail + note)
+
+
+def assessment_without_api(ref: ApiRef, verdict: DefenderVerdict) -> Finding:
+    """Defender's recommendation lists an API that API Management no longer has: Defender's inventory is stale."""
+    return graded(
+        Finding(
+            kind=Kind.API,
+            resource_id=ref.resource_id,
+            subscription_id=ref.subscription_id,
+            resource_group=ref.resource_group,
+            service=ref.service,
+            api=ref.api_id,
+            display_name="",
+            status=Status.NOT_APPLICABLE,
+            reason=Reason.ASSESSMENT_WITHOUT_API,
+            detail=(
+                f"Defender's recommendation lists {_names(ref)} as {verdict.status}, but API Management no longer has "
+                "it; Defender's inventory has not caught up."
+            ),
+            defender=verdict,
         )
     )
 

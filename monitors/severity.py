@@ -111,4 +111,3 @@ def graded(finding: Finding) -> Finding:
 def of(finding: Finding) -> Severity:
     """A finding's severity: the one it carries, or graded now for a finding stored before severities existed."""
     return finding.severity or grade(finding)
-

@@ -16,9 +16,19 @@ def api(name: str, service: str = "apim-prod", workspace: str | None = None, sub
     return ApiRef(sub, rg, service, name, workspace)
 
 
-def test_compliant_api_costs_exactly_one_arm_request(arm, make_engine) -> None:
-    finding = make_engine().check_api(api("echo-api"))
-    assert (finding.reason, arm.request_count) == (Reason.ONBOARDED, 1)
+def test_compliant_api_costs_one_arm_request_and_its_plan_one_per_subscription(arm, make_engine) -> None:
+    """The collection answers the verdict; the plan (read once per subscription and cached) says whether the API is
+    threat-protected or posture-only."""
+    engine = make_engine()
+    first = engine.check_api(api("echo-api"))
+    after_first = arm.request_count
+    second = engine.check_api(api("echo-api"))  # a later event: the plan is cached, the collection read again
+    assert (first.reason, second.reason, after_first, arm.request_count - after_first) == (
+        Reason.ONBOARDED,
+        Reason.ONBOARDED,
+        2,
+        1,
+    )
 
 
 def test_noncompliant_api_costs_at_most_four_arm_requests(arm, make_engine) -> None:

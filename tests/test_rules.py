@@ -13,6 +13,7 @@ from monitors.model import (
     ApiFacts,
     ApiRef,
     CollectionFacts,
+    Coverage,
     Kind,
     PlanFacts,
     PlanRef,
@@ -140,7 +141,7 @@ def test_not_applicable_wins_over_plan_off() -> None:
     assert verdict(facts(sku="Consumption", plan="Free")) == (Status.NOT_APPLICABLE, Reason.UNSUPPORTED_TIER)
 
 
-def test_onboarded_api_needs_no_other_fact() -> None:
+def test_onboarded_api_needs_no_other_fact_than_the_plan_for_its_coverage() -> None:
     class OnlyCollection:
         ref = REF
 
@@ -150,10 +151,17 @@ def test_onboarded_api_needs_no_other_fact() -> None:
         def api(self) -> None:
             raise AssertionError("api facts were read")
 
-        service = plan = api
+        def plan(self) -> PlanFacts:
+            return PlanFacts(REF.subscription_id, "Standard", "P1")
+
+        service = api
 
     finding = rules.evaluate_api(OnlyCollection(), SETTINGS, TODAY)  # type: ignore[arg-type]
-    assert (finding.reason, finding.collection_id) == (Reason.ONBOARDED, REF.collection_id)
+    assert (finding.reason, finding.collection_id, finding.coverage) == (
+        Reason.ONBOARDED,
+        REF.collection_id,
+        Coverage.THREAT_PROTECTED,
+    )
 
 
 def test_detail_names_the_api_and_the_service() -> None:

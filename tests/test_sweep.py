@@ -132,7 +132,7 @@ def test_a_message_carries_named_fields_and_a_field_added_later_is_ignored() -> 
     work = ServiceWork.from_message(json.dumps(body))
     assert (body["v"], body["plan"], body["collections"][0]["state"], work) == (
         2,
-        {"tier": "Standard", "sub_plan": "P1"},
+        {"tier": "Standard", "sub_plan": "P1", "api_posture": False},
         "Succeeded",
         ServiceWork.from_message(V1_MESSAGE),
     )

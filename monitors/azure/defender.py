@@ -20,6 +20,13 @@ from monitors.exposure import Posture
 from monitors.model import ApiRef, CollectionFacts, PlanFacts, ServiceRef, is_valid_segment
 
 PLAN_NAME = "Api"
+# Defender CSPM is the pricing "CloudPosture"; its extension "ApiPosture" is API security posture management, which
+# discovers and assesses APIM APIs without a per-API apiCollection (no threat detection). The 2024-01-01 spec's
+# Extension.name list omits ApiPosture, but Azure accepts and returns it (azure-rest-api-specs issue #43338, and
+# Microsoft's Defender for Cloud enable-API-security-posture script); isEnabled is the string "True" / "False".
+CSPM_NAME = "CloudPosture"
+API_POSTURE_EXTENSION = "ApiPosture"
+_FILTER = f"name in ({PLAN_NAME},{CSPM_NAME})"
 
 
 def _collection_facts(resource: Any) -> CollectionFacts:
@@ -54,14 +61,25 @@ def list_collections(client: SecurityCenter, svc: ServiceRef) -> dict[str, Colle
 
 
 def get_plan(client: SecurityCenter, subscription_id: str) -> PlanFacts:
-    """The subscription's Defender for APIs pricing; a missing pricing reads as Free."""
+    """The subscription's Defender for APIs pricing, and whether Defender CSPM's API posture extension is on, from one
+    list of the two pricings; a missing pricing reads as Free."""
     scope = f"subscriptions/{subscription_id}"
-    with arm_call("read", f"/{scope}/providers/Microsoft.Security/pricings/{PLAN_NAME}"):
-        try:
-            pricing = client.pricings.get(scope, PLAN_NAME)
-        except ResourceNotFoundError:
-            return PlanFacts(subscription_id, "Free")
-    return PlanFacts(subscription_id, str(pricing.pricing_tier or "Free"), pricing.sub_plan)
+    with arm_call("read", f"/{scope}/providers/Microsoft.Security/pricings"):
+        listed = client.pricings.list(scope, filter=_FILTER).value or []
+    pricings = {str(p.name).lower(): p for p in listed}
+    api, cspm = pricings.get(PLAN_NAME.lower()), pricings.get(CSPM_NAME.lower())
+    tier = str(api.pricing_tier or "Free") if api is not None else "Free"
+    return PlanFacts(subscription_id, tier, api.sub_plan if api is not None else None, _api_posture(cspm))
+
+
+def _api_posture(cspm: Any) -> bool:
+    """True when Defender CSPM is Standard and its ApiPosture extension is enabled."""
+    if cspm is None or str(cspm.pricing_tier or "").lower() != "standard":
+        return False
+    return any(
+        str(e.name).lower() == API_POSTURE_EXTENSION.lower() and str(e.is_enabled).lower() == "true"
+        for e in cspm.extensions or []
+    )
 
 
 def plan_or_error(client: SecurityCenter, subscription_id: str) -> PlanFacts | AzureError:

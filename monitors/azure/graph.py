@@ -12,9 +12,10 @@ from typing import Any
 
 from azure.mgmt.resourcegraph import ResourceGraphClient
 
+from monitors.assessment import ASSESSMENT_KEY, DefenderVerdict, parse_time
 from monitors.azure.clients import arm_call, send_json
 from monitors.exposure import Posture
-from monitors.model import CollectionFacts, ServiceFacts, ServiceRef
+from monitors.model import CollectionFacts, ServiceFacts, ServiceRef, split_revision
 
 PAGE_SIZE = 1000  # Resource Graph's maximum page
 API_VERSION = "2021-03-01"  # what azure-mgmt-resourcegraph 8.x sends
@@ -27,6 +28,17 @@ SERVICES_QUERY = (
 COLLECTIONS_QUERY = (
     "securityresources | where type =~ 'microsoft.security/apicollections' "
     "| project id, name, subscriptionId, properties | order by id asc"
+)
+# Defender's recommendation "Azure API Management APIs should be onboarded to Defender for APIs": one row per APIM API.
+ASSESSMENTS_QUERY = (
+    "securityresources | where type =~ 'microsoft.security/assessments' "
+    f"| where name =~ '{ASSESSMENT_KEY}' "
+    "| project id, subscriptionId, resourceGroup, "
+    "service = tostring(properties.additionalData.APIManagementResourceName), "
+    "api = tostring(properties.additionalData.apiCollectionName), "
+    "resourceId = tostring(properties.resourceDetails.Id), "
+    "status = tostring(properties.status.code), "
+    "statusChangeDate = tostring(properties.status.statusChangeDate) | order by id asc"
 )
 _SCOPE = "/providers/Microsoft.ResourceGraph/resources"
 
@@ -90,3 +102,35 @@ def query_collections(
         )
         grouped.setdefault(service_id, {})[facts.api_id.lower()] = facts
     return grouped
+
+
+def query_assessments(
+    client: ResourceGraphClient, subscriptions: Sequence[str]
+) -> dict[str, dict[str, DefenderVerdict]]:
+    """Defender's verdict per API, grouped by lower-cased APIM service id, then keyed by lower-cased API id.
+
+    The API is named by ``resourceDetails.Id`` when that is an API's id, else by ``additionalData`` (service name and
+    API id) in the row's resource group; a row naming neither is skipped.
+    """
+    grouped: dict[str, dict[str, DefenderVerdict]] = {}
+    for row in _rows(client, ASSESSMENTS_QUERY, subscriptions):
+        named = _assessed_api(row)
+        status = row.get("status")
+        if named is None or not isinstance(status, str) or not status:
+            continue
+        service_id, api = named
+        grouped.setdefault(service_id, {})[api] = DefenderVerdict(status, parse_time(row.get("statusChangeDate")))
+    return grouped
+
+
+def _assessed_api(row: dict[str, Any]) -> tuple[str, str] | None:
+    resource = str(row.get("resourceId") or "").lower()
+    if "/providers/microsoft.apimanagement/service/" in resource and "/apis/" in resource:
+        service_id, _, api = resource.partition("/apis/")
+        return service_id, split_revision(api.split("/", 1)[0])[0]
+    service, api = str(row.get("service") or ""), str(row.get("api") or "")
+    sub, group = str(row.get("subscriptionId") or ""), str(row.get("resourceGroup") or "")
+    if not (service and api and sub and group):
+        return None
+    ref = f"/subscriptions/{sub}/resourcegroups/{group}/providers/microsoft.apimanagement/service/{service}"
+    return ref.lower(), split_revision(api)[0].lower()

@@ -63,7 +63,7 @@ UNREACHED_BY_WORKLOAD: dict[str, str] = {}
 
 # With resource-group scopes, these reads must still be granted at the subscription (see roles.bicep).
 SUBSCRIPTION_LEVEL_ACTIONS = {
-    "Microsoft.Security/pricings/read",  # the plan is /subscriptions/{id}/providers/Microsoft.Security/pricings/Api
+    "Microsoft.Security/pricings/read",  # GET /subscriptions/{id}/providers/Microsoft.Security/pricings
     "Microsoft.Resources/subscriptions/read",  # GET /subscriptions when MONITOR_SUBSCRIPTIONS is empty
     "Microsoft.ResourceGraph/resources/read",  # POST /providers/Microsoft.ResourceGraph/resources (tenant level)
 }

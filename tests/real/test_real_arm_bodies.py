@@ -29,7 +29,7 @@ SVC_OF_ECHO = ECHO.service_ref.resource_id
 APIM_SUB = "00000000-0000-0000-0000-000000000000"
 SVC = ServiceRef(APIM_SUB, "rg1", "apimService1")
 PRICING_SUB = "20ff7fc3-e762-44dd-bd96-b71116dcdc23"
-PRICING_PATH = f"/subscriptions/{PRICING_SUB}/providers/Microsoft.Security/pricings/Api"
+PRICINGS_PATH = f"/subscriptions/{PRICING_SUB}/providers/Microsoft.Security/pricings"
 
 C15 = "arm/security/2023-11-15"
 CPRE = "arm/security/2022-11-20-preview"
@@ -136,7 +136,8 @@ STANDARD = PlanFacts(PRICING_SUB, "Standard")
 STANDARD_P1 = PlanFacts(PRICING_SUB, "Standard", "P1")
 STANDARD_P2 = PlanFacts(PRICING_SUB, "Standard", "P2")
 
-# Get examples, and the bodies that Update answers with (the same Pricing resource), served as the plan's GET.
+# Get examples, and the bodies that Update answers with (the same Pricing resource), served as the "Api" pricing of
+# the list that get_plan reads (GET .../pricings?$filter=name in (Api,CloudPosture)).
 GET_PLAN = [
     pytest.param(f"{P24}/GetPricingByNameDns_example.json", "200", STANDARD, id="2024-get-dns"),
     pytest.param(f"{P24}/GetPricingByNameCloudPosture_example.json", "200", STANDARD, id="2024-get-cloudposture"),
@@ -155,8 +156,31 @@ GET_PLAN = [
 
 @pytest.mark.parametrize(("example", "status", "expected"), GET_PLAN)
 def test_get_plan_reads_tier_and_sub_plan(replay, clients, example, status, expected) -> None:
-    replay.answer("GET", PRICING_PATH, 200, _pricing(example, status))
+    replay.answer("GET", PRICINGS_PATH, 200, {"value": [_pricing(example, status) | {"name": "Api"}]})
     assert defender.get_plan(clients.security(PRICING_SUB), PRICING_SUB) == expected
+
+
+def _cspm(api_posture: str | None) -> dict[str, Any]:
+    """The published CloudPosture pricing, with an ApiPosture extension added when ``api_posture`` is given (no
+    published example shows it; Azure returns it as the other extensions, azure-rest-api-specs issue #43338)."""
+    body = _pricing(f"{P24}/GetPricingByNameCloudPosture_example.json")
+    extra = [{"name": "ApiPosture", "isEnabled": api_posture}] if api_posture else []
+    return body | {"properties": body["properties"] | {"extensions": body["properties"]["extensions"] + extra}}
+
+
+@pytest.mark.parametrize(
+    ("api_posture", "expected"), [(None, False), ("False", False), ("True", True)], ids=["absent", "off", "on"]
+)
+def test_get_plan_reads_the_cspm_api_posture_extension(replay, clients, api_posture, expected) -> None:
+    api = _pricing(f"{P24}/GetPricingByNameVirtualMachines_example.json") | {"name": "Api"}
+    replay.answer("GET", PRICINGS_PATH, 200, {"value": [api, _cspm(api_posture)]})
+    plan = defender.get_plan(clients.security(PRICING_SUB), PRICING_SUB)
+    assert (plan.pricing_tier, plan.sub_plan, plan.api_posture) == ("Standard", "P2", expected)
+
+
+def test_a_subscription_without_the_api_pricing_reads_as_free(replay, clients) -> None:
+    replay.answer("GET", PRICINGS_PATH, 200, _pricing(f"{P24}/ListPricings_example.json"))
+    assert defender.get_plan(clients.security(PRICING_SUB), PRICING_SUB) == PlanFacts(PRICING_SUB, "Free")
 
 
 LISTED_PRICINGS = [
@@ -168,7 +192,7 @@ LISTED_PRICINGS = [
 
 @pytest.mark.parametrize(("example", "index", "properties"), LISTED_PRICINGS)
 def test_get_plan_reads_each_listed_pricing(replay, clients, example, index, properties) -> None:
-    replay.answer("GET", PRICING_PATH, 200, _pricing(example)["value"][index])
+    replay.answer("GET", PRICINGS_PATH, 200, {"value": [_pricing(example)["value"][index] | {"name": "Api"}]})
     expected = PlanFacts(PRICING_SUB, properties["pricingTier"], properties.get("subPlan"))
     assert defender.get_plan(clients.security(PRICING_SUB), PRICING_SUB) == expected
 
