@@ -215,10 +215,12 @@ def run_demo(settings: Settings, out_dir: str, stdout: TextIO, stderr: TextIO) -
     say(_save_alerts(out, receivers))
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     (out / "findings.json").write_text(render_json(after, stamp))
+    (out / "findings-first-scan.json").write_text(render_json(before, stamp))  # how exposed each API was before
     (out / "findings.sarif").write_text(render_sarif(after, "demo"))
     (out / "findings.md").write_text(render_markdown(after))
     (out / "events.json").write_text(json.dumps(demo_events(), indent=2))
-    say(f"Reports written to {out}/ (findings.json, findings.sarif, findings.md); events in {out}/events.json")
+    reports = "findings.json, findings-first-scan.json, findings.sarif, findings.md"
+    say(f"Reports written to {out}/ ({reports}); events in {out}/events.json")
     problems = demo_problems(before, acted, after, {name: len(rx.requests) for name, rx in receivers.items()})
     for problem in problems:
         print(terminal(f"demo failed: {problem}"), file=stderr)
