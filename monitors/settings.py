@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from monitors import ncrontab
 from monitors.errors import SettingsError
 from monitors.model import SelfHostedMode, WriteMode, normalize_region
+from monitors.plans import DEFAULT_PLANS, PlanTier, parse_plan_table
 from monitors.urls import url_problem
 
 # Microsoft's prerequisites page for Defender for APIs (defender-for-apis-prepare), newest copy; EUAP canaries included.
@@ -101,6 +102,9 @@ class Settings:
     sweep_schedule: str = "0 0 * * * *"
     alert_max_attempts: int = 8
     alert_retry_seconds: float = 30.0
+    plan_usage: bool = True
+    plan_table: tuple[PlanTier, ...] = DEFAULT_PLANS
+    plan_alert_share: float = 0.8
 
     @property
     def alerting(self) -> bool:
@@ -181,6 +185,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sweep_schedule=_schedule(env),
         alert_max_attempts=int(_number(env, "MONITOR_ALERT_MAX_ATTEMPTS", d.alert_max_attempts, minimum=1, whole=True)),
         alert_retry_seconds=_number(env, "MONITOR_ALERT_RETRY_SECONDS", d.alert_retry_seconds, minimum=0),
+        plan_usage=_on_off(env, "MONITOR_PLAN_USAGE", d.plan_usage),
+        plan_table=_plan_table(env),
+        plan_alert_share=_share(env, "MONITOR_PLAN_ALERT_SHARE", d.plan_alert_share, maximum=10),
     )
     _warn_unknown(env)
     return settings
@@ -283,6 +290,35 @@ def _choice(env: Mapping[str, str], name: str, default: _Mode) -> _Mode:
     except ValueError:
         allowed = ", ".join(m.value for m in type(default))
         raise SettingsError(f"{name}={raw[:40]!r}: expected one of {allowed}") from None
+
+
+def _on_off(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("on", "off"):
+        raise SettingsError(f"{name}={raw[:40]!r}: expected on or off")
+    return raw == "on"
+
+
+def _share(env: Mapping[str, str], name: str, default: float, *, maximum: float) -> float:
+    """A share of a whole, above 0 and at most ``maximum`` (1 = all of it; above 1, a share beyond it)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= maximum:
+        raise SettingsError(f"{name}={raw[:40]!r}: expected a number above 0 and at most {maximum:g} (0.8 = 80 %)")
+    return value
+
+
+def _plan_table(env: Mapping[str, str]) -> tuple[PlanTier, ...]:
+    """The Defender for APIs plan table: the default one (monitors/plans.py), or MONITOR_PLAN_TABLE's whole table."""
+    raw = env.get("MONITOR_PLAN_TABLE", "").strip()
+    return parse_plan_table(raw) if raw else _DEFAULTS.plan_table
 
 
 def _number(
