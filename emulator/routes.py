@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from emulator import handlers_apim as apim
 from emulator import handlers_defender as defender
 from emulator import handlers_graph as graph
+from emulator import handlers_metrics as metrics
 from emulator import onboarding
 from emulator.config import Env
 from emulator.protocol import ArmError, Call, Reply, error_reply
@@ -22,6 +23,7 @@ COLLECTIONS_API_VERSION = onboarding.SECURITY_API_VERSION
 PRICINGS_API_VERSION = "2024-01-01"
 SUBSCRIPTIONS_API_VERSION = "2022-12-01"
 GRAPH_API_VERSION = graph.GRAPH_API_VERSION
+METRICS_API_VERSION = "2023-10-01"
 
 Handler = Callable[[Call, Env], Reply]
 
@@ -97,6 +99,7 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", f"{_PRICINGS}/{{name}}", PRICINGS_API_VERSION, defender.get_pricing),
     _route("PUT", f"{_PRICINGS}/{{name}}", PRICINGS_API_VERSION, defender.put_pricing),
     _route("POST", "providers/Microsoft.ResourceGraph/resources", GRAPH_API_VERSION, graph.query_resources),
+    _route("GET", f"{_SVC}/providers/Microsoft.Insights/metrics", METRICS_API_VERSION, metrics.get_metrics),
 )
 
 
