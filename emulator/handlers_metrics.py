@@ -1,11 +1,16 @@
-"""Handler for Azure Monitor's metrics of an APIM service: the ``Requests`` metric, summed per day.
+"""Handler for Azure Monitor's metrics of a subscription's APIM services: the ``Requests`` metric, summed per day.
 
-`GET {service id}/providers/Microsoft.Insights/metrics?api-version=2023-10-01&metricnames=Requests&aggregation=Total
-&interval=P1D&timespan={start}/{end}` answers the Metrics_List body (the spec's GetMetric.json shape) with one data
-point per day of the time span, each `total` the service's `requestsPerDay`. Only that question is served: another
-metric, aggregation or interval, or a missing or malformed time span, is a 400 BadRequest. A caller without
-permission is emulated with a fault: `server.add_fault("GET", "/providers/Microsoft.Insights/metrics", status=403)`
-(for one service, put its id before that path).
+`GET /subscriptions/{sub}/providers/Microsoft.Insights/metrics?api-version=2023-10-01&region={code}
+&metricnamespace=microsoft.apimanagement/service&metricnames=Requests&aggregation=Total&interval=P1D
+&timespan={start}/{end}&$filter=Microsoft.ResourceId eq '*'&top={N}` (Metrics_ListAtSubscriptionScope) answers the
+spec's PostMultiResourceMetricBody.json shape: one `Requests` metric with one time series per APIM service of the
+subscription in that region (regions compared as codes), in resource id order, each naming its service in
+`metadatavalues` (`microsoft.resourceid`) and holding one data point per day of the time span, each `total` the
+service's `requestsPerDay`. `top` (default 10, as the spec) cuts the series beyond it. Only that question is served:
+a missing region (the spec's own error example, "Missing required region params"), another namespace, metric,
+aggregation, interval or filter, a malformed `top`, or a missing or malformed time span is a 400 BadRequest. A caller
+without permission is emulated with a fault: `server.add_fault("GET", "/providers/Microsoft.Insights/metrics",
+status=403)` (for one subscription, put `/subscriptions/{id}` before that path).
 """
 
 from __future__ import annotations
@@ -15,51 +20,87 @@ from typing import Any
 
 from emulator.config import Env
 from emulator.protocol import Call, Reply, bad_request, ok
+from emulator.store import ServiceState
 from emulator.wire import location_code
 
+NAMESPACE = "microsoft.apimanagement/service"
 METRIC = "Requests"
 AGGREGATION = "Total"
 INTERVAL = "P1D"
+FILTER = "Microsoft.ResourceId eq '*'"
+DEFAULT_TOP = 10
 _DAY = dt.timedelta(days=1)
 _MAX_SPAN = dt.timedelta(days=93)  # Azure Monitor keeps platform metrics 93 days
 
 
 def get_metrics(call: Call, env: Env) -> Reply:
-    """GET {svc}/providers/Microsoft.Insights/metrics."""
+    """GET /subscriptions/{sub}/providers/Microsoft.Insights/metrics."""
+    region = call.query.get("region")
+    if not region:
+        raise bad_request("BadRequest", "Missing required region params")
+    _expect(call, "metricnamespace", NAMESPACE, "metric namespace")
     _expect(call, "metricnames", METRIC, "metric")
     _expect(call, "aggregation", AGGREGATION, "aggregation")
     _expect(call, "interval", INTERVAL, "interval (time grain)")
+    _expect(call, "$filter", FILTER, "filter")
+    top = _top(call.query.get("top"))
     start, end = _timespan(call.query.get("timespan"))
+    code = location_code(region)
     with env.store.lock:
-        service = env.store.service(call.param("sub"), call.param("rg"), call.param("svc"))
-        spec = service.spec
-        return ok(metrics_body(service.id, spec.location, start, end, spec.requests_per_day))
+        sub = env.store.subscription(call.param("sub")).spec.id
+        services = [s for s in env.store.services(sub) if location_code(s.spec.location) == code]
+        services.sort(key=lambda s: s.id.lower())
+        return ok(metrics_body(sub, code, services[:top], start, end))
 
 
-def metrics_body(resource: str, location: str, start: dt.datetime, end: dt.datetime, per_day: int) -> dict[str, Any]:
-    """The Metrics_List answer: one `Requests` metric with one daily point from `start` up to `end`."""
+def metrics_body(
+    sub: str, region: str, services: list[ServiceState], start: dt.datetime, end: dt.datetime
+) -> dict[str, Any]:
+    """The Metrics_ListAtSubscriptionScope answer: one `Requests` metric with one series per service, each with one
+    daily point from `start` up to `end`."""
     days = []
     moment = start
     while moment < end:
-        days.append({"timeStamp": _text(moment), "total": float(per_day)})
+        days.append(_text(moment))
         moment += _DAY
+    series = [
+        {
+            "metadatavalues": [
+                {"name": {"value": "microsoft.resourceid", "localizedValue": "microsoft.resourceid"}, "value": svc.id}
+            ],
+            "data": [{"timeStamp": day, "total": float(svc.spec.requests_per_day)} for day in days],
+        }
+        for svc in services
+    ]
     return {
-        "cost": len(days),
+        "cost": len(days) * len(series),
         "timespan": f"{_text(start)}/{_text(end)}",
         "interval": INTERVAL,
         "value": [
             {
-                "id": f"{resource}/providers/Microsoft.Insights/metrics/{METRIC}",
+                "id": f"subscriptions/{sub}/providers/Microsoft.Insights/metrics/{METRIC}",
                 "type": "Microsoft.Insights/metrics",
                 "name": {"value": METRIC, "localizedValue": METRIC},
                 "unit": "Count",
-                "timeseries": [{"metadatavalues": [], "data": days}],
+                "timeseries": series,
                 "errorCode": "Success",
             }
         ],
-        "namespace": "Microsoft.ApiManagement/service",
-        "resourceregion": location_code(location),
+        "namespace": NAMESPACE,
+        "resourceregion": region,
     }
+
+
+def _top(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_TOP
+    try:
+        top = int(raw)
+    except ValueError:
+        top = 0
+    if top < 1:
+        raise bad_request("BadRequest", f"Invalid top {raw!r}: expected a positive integer.")
+    return top
 
 
 def _expect(call: Call, parameter: str, expected: str, what: str) -> None:

@@ -99,7 +99,7 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", f"{_PRICINGS}/{{name}}", PRICINGS_API_VERSION, defender.get_pricing),
     _route("PUT", f"{_PRICINGS}/{{name}}", PRICINGS_API_VERSION, defender.put_pricing),
     _route("POST", "providers/Microsoft.ResourceGraph/resources", GRAPH_API_VERSION, graph.query_resources),
-    _route("GET", f"{_SVC}/providers/Microsoft.Insights/metrics", METRICS_API_VERSION, metrics.get_metrics),
+    _route("GET", "subscriptions/{sub}/providers/Microsoft.Insights/metrics", METRICS_API_VERSION, metrics.get_metrics),
 )
 
 

@@ -1,5 +1,6 @@
-"""A subscription's month of API traffic against its Defender for APIs sub-plan: one metrics read per APIM service
-(``azure.metrics``), each kept for a day in a per-process cache, then priced by the plan table (``plans``).
+"""A subscription's month of API traffic against its Defender for APIs sub-plan: one metrics read per region of its
+APIM services (``azure.metrics``, Azure Monitor's multi-resource query), each kept for a day in a per-process cache,
+then priced by the plan table (``plans``).
 
 A day is enough: the answer is a 30-day sum, so an hourly sweep would otherwise ask Azure Monitor the same question
 24 times a day for a number that barely moves.
@@ -14,16 +15,17 @@ from monitors.azure import metrics
 from monitors.azure.clients import ArmClients
 from monitors.errors import AzureError, CredentialError
 from monitors.facts import TtlCache
-from monitors.model import PlanFacts, ServiceFacts, ServiceRef
+from monitors.model import PlanFacts, ServiceFacts, ServiceRef, normalize_region
 from monitors.plans import DEFAULT_SUB_PLAN, PlanTier, PlanUsage, assess, crosses_threshold
 
 __all__ = ["USAGE_CACHE_SECONDS", "crosses_threshold", "current_sub_plan", "subscription_usage", "usage_cache"]
 
-USAGE_CACHE_SECONDS = 86_400.0  # one day per service
+USAGE_CACHE_SECONDS = 86_400.0  # one day per subscription and region
 
 
-def usage_cache() -> TtlCache[str, int]:
-    """The per-process cache of each service's 30-day request count, keyed by lower-cased service id."""
+def usage_cache() -> TtlCache[str, dict[str, int]]:
+    """The per-process cache of 30-day request counts: per ``{subscription id}/{region code}`` (lower-cased), each
+    service's count keyed by lower-cased service id."""
     return TtlCache(USAGE_CACHE_SECONDS)
 
 
@@ -35,9 +37,13 @@ def current_sub_plan(plan: PlanFacts) -> str | None:
     return plan.sub_plan or DEFAULT_SUB_PLAN
 
 
-def _reader(clients: ArmClients, ref: ServiceRef, now: dt.datetime) -> Callable[[], int]:
-    """The cache's loader for one service, bound to it (a lambda in the loop would see only the last one)."""
-    return lambda: metrics.monthly_requests(clients.apim(ref.subscription_id), ref, now=now)
+def _reader(
+    clients: ArmClients, subscription_id: str, region: str, services: int, now: dt.datetime
+) -> Callable[[], dict[str, int]]:
+    """The cache's loader for one region, bound to it (a lambda in the loop would see only the last one). ``top`` is
+    at least the region's number of services, never below Azure Monitor's default of 10."""
+    top = max(metrics.DEFAULT_TOP, services)
+    return lambda: metrics.requests_by_service(clients.apim(subscription_id), subscription_id, region, now=now, top=top)
 
 
 def subscription_usage(
@@ -46,19 +52,27 @@ def subscription_usage(
     services: Sequence[ServiceFacts],
     plan: PlanFacts,
     plans: Sequence[PlanTier],
-    cache: TtlCache[str, int],
+    cache: TtlCache[str, dict[str, int]],
     now: dt.datetime,
 ) -> PlanUsage | AzureError:
     """The subscription's traffic over the 30 days before ``now``, summed over its services (those of ``services``
     in another subscription are left out), priced on its current sub-plan and on the plan that fits.
 
-    One metrics request per service not already in ``cache``. An ARM failure on any service is returned (it becomes
-    an error finding for the subscription, never a partial sum); a credential failure is raised: no token at all is a
-    platform failure to retry, not a finding.
+    One metrics request per region of its services not already in ``cache``; a service the answer does not name had
+    no traffic. An ARM failure in any region is returned (it becomes an error finding for the subscription, never a
+    partial sum) and is not cached; a credential failure is raised: no token at all is a platform failure to retry,
+    not a finding.
     """
-    ours = [s.ref for s in services if s.ref.subscription_id.lower() == subscription_id.lower()]
+    regions: dict[str, list[ServiceRef]] = {}
+    for service in services:
+        if service.ref.subscription_id.lower() == subscription_id.lower():
+            regions.setdefault(normalize_region(service.location), []).append(service.ref)
+    total = 0
     try:
-        total = sum(cache.get_or_load(ref.resource_id.lower(), _reader(clients, ref, now)) for ref in ours)
+        for region, refs in sorted(regions.items()):
+            key = f"{subscription_id.lower()}/{region}"
+            counts = cache.get_or_load(key, _reader(clients, subscription_id, region, len(refs), now))
+            total += sum(counts.get(ref.resource_id.lower(), 0) for ref in refs)
     except CredentialError:
         raise
     except AzureError as exc:

@@ -1,14 +1,22 @@
-"""Reads an APIM service's traffic from Azure Monitor: the ``Requests`` metric, summed over a window of days.
+"""Reads APIM services' traffic from Azure Monitor: the ``Requests`` metric, summed over a window of days.
 
 Defender for APIs bills a subscription by the API calls of the month, and Microsoft's own way to estimate them is this
 metric, "Aggregation = Sum" (the REST API's ``Total``) over the last 30 days, per service, summed over the
 subscription's services (learn.microsoft.com/azure/defender-for-cloud/defender-for-apis-deploy). It counts every
 gateway request, onboarded API or not, so it is an upper bound of what Defender bills.
 
-One GET per service: ``{service id}/providers/Microsoft.Insights/metrics`` (operation Metrics_List, api-version
-2023-10-01), sent through an ARM client's own pipeline (auth, retries, the request budget) as plain JSON, so no
-monitor SDK is needed. Needs ``Microsoft.Insights/metrics/read`` on the service (Monitoring Reader or Reader); without
-it ARM answers 403 AuthorizationFailed, raised as AzurePermissionError.
+One GET per subscription and region, whatever the number of services: Azure Monitor's multi-resource query
+``/subscriptions/{sub}/providers/Microsoft.Insights/metrics`` (operation Metrics_ListAtSubscriptionScope,
+api-version 2023-10-01, specification/monitor/resource-manager/Microsoft.Insights/stable/2023-10-01/metrics_API.json
+of Azure/azure-rest-api-specs). As that spec has it: ``region`` is required (the region code, "eastus", of the
+resources asked for); ``metricnamespace`` picks the resource type; ``$filter=Microsoft.ResourceId eq '*'`` splits the
+answer into one time series per resource, each naming it in ``metadatavalues`` (``microsoft.resourceid``, as the
+spec's PostMultiResourceMetricBody.json); ``top`` is "the maximum number of records to retrieve. Valid only if a
+filter is specified. Defaults to 10": the number of time series, so the caller passes at least its number of services
+in that region, or series beyond the tenth would be cut. Sent through an ARM client's own pipeline (auth, retries, the
+request budget) as plain JSON, so no monitor SDK is needed. Needs ``Microsoft.Insights/metrics/read`` on the
+subscription's services (Monitoring Reader or Reader); without it ARM answers 403 AuthorizationFailed, raised as
+AzurePermissionError.
 """
 
 from __future__ import annotations
@@ -20,55 +28,87 @@ from urllib.parse import quote
 
 from monitors.azure.clients import arm_call, send_json
 from monitors.errors import ArmRequestError
-from monitors.model import ServiceRef
+from monitors.model import normalize_region
 
 API_VERSION = "2023-10-01"
+NAMESPACE = "microsoft.apimanagement/service"
 METRIC = "Requests"
 AGGREGATION = "Total"
 INTERVAL = "P1D"
+EVERY_RESOURCE = "Microsoft.ResourceId eq '*'"
+RESOURCE_ID_DIMENSION = "microsoft.resourceid"
+DEFAULT_TOP = 10  # the spec's default number of time series
 
 
-def metrics_path(service: ServiceRef, start: dt.datetime, end: dt.datetime) -> str:
-    """The request path of the service's daily Requests totals from ``start`` to ``end`` (aware datetimes)."""
+def metrics_path(subscription_id: str, region: str, start: dt.datetime, end: dt.datetime, top: int) -> str:
+    """The request path of the daily Requests totals of every APIM service of the subscription in ``region`` (a region
+    code) from ``start`` to ``end`` (aware datetimes), at most ``top`` services."""
     timespan = quote(f"{_utc(start)}/{_utc(end)}", safe="")
     return (
-        f"{service.resource_id}/providers/Microsoft.Insights/metrics?api-version={API_VERSION}"
-        f"&metricnames={METRIC}&aggregation={AGGREGATION}&interval={INTERVAL}&timespan={timespan}"
+        f"/subscriptions/{subscription_id}/providers/Microsoft.Insights/metrics?api-version={API_VERSION}"
+        f"&region={quote(region, safe='')}&metricnamespace={quote(NAMESPACE, safe='')}&metricnames={METRIC}"
+        f"&aggregation={AGGREGATION}&interval={INTERVAL}&timespan={timespan}"
+        f"&$filter={quote(EVERY_RESOURCE, safe='')}&top={top}"
     )
 
 
-def monthly_requests(client: Any, service: ServiceRef, *, now: dt.datetime, days: int = 30) -> int:
-    """The service's gateway requests over the ``days`` before ``now``: the sum of every daily total.
+def requests_by_service(
+    client: Any, subscription_id: str, region: str, *, now: dt.datetime, days: int = 30, top: int
+) -> dict[str, int]:
+    """The gateway requests of each APIM service of the subscription in ``region`` over the ``days`` before ``now``,
+    keyed by lower-cased service resource id: the sum of every daily total.
 
-    ``client`` is any ARM SDK client of the service's subscription (``ArmClients.apim``): only its pipeline is used.
-    Raises AzurePermissionError on a 403, the other AzureError types on other failures.
+    ``region`` is either form ARM gives ("East US" or "eastus"); Azure Monitor is asked with the code. ``top`` is the
+    most services answered: pass at least the number of the subscription's services in that region. A service absent
+    from the answer had no traffic. ``client`` is any ARM SDK client of the subscription (``ArmClients.apim``): only
+    its pipeline is used. Raises AzurePermissionError on a 403, the other AzureError types on other failures.
     """
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
-    path = metrics_path(service, now - dt.timedelta(days=days), now)
-    with arm_call("read the Requests metric of", service.resource_id):
+    if top < 1:
+        raise ValueError(f"top must be at least 1, got {top}")
+    code = normalize_region(region)
+    if not code:
+        raise ValueError("the metrics query needs a region")
+    path = metrics_path(subscription_id, code, now - dt.timedelta(days=days), now, top)
+    scope = f"/subscriptions/{subscription_id}"
+    with arm_call(f"read the Requests metric of the APIM services in {code} of", scope):
         body = send_json(client, "GET", path)
-    return requests_in(body, service.resource_id)
+    return requests_in(body, scope)
 
 
-def requests_in(body: Mapping[str, Any], resource_id: str) -> int:
-    """The sum of ``total`` over every data point of a Metrics_List body; a point without ``total`` (no traffic, or
-    not reported yet) counts 0, as does an empty time series. A metric that failed inside the 200 (``errorCode`` other
-    than Success, as the spec's GetMetricError.json) raises ArmRequestError: its zero would read as "no traffic"."""
-    total = 0.0
+def requests_in(body: Mapping[str, Any], scope: str) -> dict[str, int]:
+    """Each resource's sum of ``total`` over the data points of its time series in a Metrics_ListAtSubscriptionScope
+    body, keyed by its lower-cased ``microsoft.resourceid`` metadata value. A series naming no resource is skipped; a
+    point without ``total`` (no traffic, or not reported yet) counts 0. A metric that failed inside the 200
+    (``errorCode`` other than Success, as the spec's GetMetricError.json) raises ArmRequestError: its zero would read
+    as "no traffic"."""
+    totals: dict[str, float] = {}
     for metric in body.get("value") or []:
         code = metric.get("errorCode")
         if code not in (None, "Success"):
             message = " ".join(str(metric.get("errorMessage") or "").split())[:200]
-            raise ArmRequestError(
-                f"read the Requests metric of {resource_id}: {code}: {message}", resource_id=resource_id
-            )
+            raise ArmRequestError(f"read the Requests metric of {scope}: {code}: {message}", resource_id=scope)
         for series in metric.get("timeseries") or []:
+            resource = _resource_id(series)
+            if resource is None:
+                continue
+            total = totals.get(resource, 0.0)
             for point in series.get("data") or []:
                 value = point.get("total")
                 if isinstance(value, int | float) and not isinstance(value, bool):
                     total += value
-    return round(total)
+            totals[resource] = total
+    return {resource: round(total) for resource, total in totals.items()}
+
+
+def _resource_id(series: Mapping[str, Any]) -> str | None:
+    for metadata in series.get("metadatavalues") or []:
+        name = metadata.get("name") or {}
+        value = metadata.get("value")
+        if str(name.get("value", "")).lower() == RESOURCE_ID_DIMENSION and isinstance(value, str) and value:
+            return value.lower()
+    return None
 
 
 def _utc(moment: dt.datetime) -> str:

@@ -500,5 +500,6 @@ def test_every_arm_example_is_replayed() -> None:
         f"{AM}/ApiManagementServiceGetService.json",
         SUBSCRIPTIONS,
         "arm/resourcegraph/2021-03-01/ResourcesBasicQuery.json",
+        "arm/monitor/2023-10-01/PostMultiResourceMetricBody.json",  # replayed in tests/azure/test_metrics.py
     }
     assert sorted(used) == manifest_files("arm-example")
