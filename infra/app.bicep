@@ -85,6 +85,19 @@ param selfHosted string = 'check'
 @description('MONITOR_CACHE_SECONDS: how long a warm instance reuses service and plan facts.')
 param cacheSeconds string = '300'
 
+@description('MONITOR_PLAN_USAGE: on to read each APIM service\'s Requests metric and size the Defender for APIs sub-plan.')
+@allowed([
+  'on'
+  'off'
+])
+param planUsage string = 'on'
+
+@description('MONITOR_PLAN_TABLE: the sub-plans as NAME=CALLS:PRICE:OVERAGE,...; empty keeps Microsoft\'s list prices.')
+param planTable string = ''
+
+@description('MONITOR_PLAN_ALERT_SHARE: alert when the month\'s calls reach this share of the sub-plan\'s included calls.')
+param planAlertShare string = '0.8'
+
 @description('MONITOR_ARM_RETRIES: SDK retry count.')
 param armRetries string = '4'
 
@@ -225,6 +238,9 @@ var monitorSettings = {
   MONITOR_SUPPORTED_TIERS: supportedTiers
   MONITOR_SELF_HOSTED: selfHosted
   MONITOR_CACHE_SECONDS: cacheSeconds
+  MONITOR_PLAN_USAGE: planUsage
+  MONITOR_PLAN_TABLE: planTable
+  MONITOR_PLAN_ALERT_SHARE: planAlertShare
   MONITOR_ARM_RETRIES: armRetries
   MONITOR_ARM_RETRY_BACKOFF: armRetryBackoff
   MONITOR_ARM_TIMEOUT_SECONDS: armTimeoutSeconds

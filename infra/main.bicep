@@ -90,6 +90,19 @@ param selfHosted string = 'check'
 @description('MONITOR_CACHE_SECONDS: how long a warm instance reuses service and plan facts.')
 param cacheSeconds string = '300'
 
+@description('MONITOR_PLAN_USAGE: on to read each APIM service\'s Requests metric and size the Defender for APIs sub-plan.')
+@allowed([
+  'on'
+  'off'
+])
+param planUsage string = 'on'
+
+@description('MONITOR_PLAN_TABLE: the sub-plans as NAME=CALLS:PRICE:OVERAGE,...; empty keeps Microsoft\'s list prices.')
+param planTable string = ''
+
+@description('MONITOR_PLAN_ALERT_SHARE: alert when the month\'s calls reach this share of the sub-plan\'s included calls.')
+param planAlertShare string = '0.8'
+
 @description('MONITOR_ARM_RETRIES: SDK retry count.')
 param armRetries string = '4'
 
@@ -188,6 +201,9 @@ module app 'app.bicep' = {
     supportedTiers: supportedTiers
     selfHosted: selfHosted
     cacheSeconds: cacheSeconds
+    planUsage: planUsage
+    planTable: planTable
+    planAlertShare: planAlertShare
     armRetries: armRetries
     armRetryBackoff: armRetryBackoff
     armTimeoutSeconds: armTimeoutSeconds

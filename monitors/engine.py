@@ -11,16 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from monitors import events, rules
+from monitors import events, rules, usage
 from monitors.assessment import DefenderVerdict
 from monitors.azure import apim, defender
 from monitors.azure.clients import ArmClients
 from monitors.errors import ArmRequestError, AzureError, EventError, TransientAzureError
 from monitors.facts import ArmFacts, FactCaches, KnownFacts
-from monitors.inventory import ServiceWork
+from monitors.inventory import ServiceWork, UsageReader
 from monitors.model import (
     Action,
     ApiFacts,
@@ -35,6 +35,7 @@ from monitors.model import (
     ServiceRef,
     is_valid_segment,
 )
+from monitors.plans import PlanUsage
 from monitors.remediation import Remediator
 from monitors.settings import Settings
 from monitors.state.contract import StateStore
@@ -93,6 +94,8 @@ class Engine:
         self._caches = FactCaches(settings.cache_seconds, clock)
         self._remediator = Remediator(settings, clients, clock, store)
         self._subscriptions = frozenset(sub.lower() for sub in settings.subscriptions)
+        self._usage_cache = usage.usage_cache()
+        self.usage = UsageReader(self._read_usage, settings.plan_alert_share) if settings.plan_usage else None
 
     def check_api(self, ref: ApiRef, *, deleted: bool = False, queue_onboarding: bool = False) -> Finding:
         """Evaluate and remediate one API. Raises AzureError when ARM cannot answer.
@@ -114,11 +117,24 @@ class Engine:
         return self.settings.self_hosted is SelfHostedMode.SKIP
 
     def check_plan(self, ref: PlanRef) -> Finding:
-        """Evaluate the plan of one subscription, always reading it fresh (a plan write just happened)."""
-        return rules.evaluate_plan(
-            ref,
-            defender.get_plan(self.clients.security(ref.subscription_id), ref.subscription_id),
-        )
+        """Evaluate the plan of one subscription, always reading it fresh (a plan write just happened), with its month
+        of traffic as the sweep reads it, so the two never disagree on whether it nears its included calls. A plan
+        that is on but whose traffic cannot be read is an error finding (the last known status stays)."""
+        sub = ref.subscription_id
+        plan = defender.get_plan(self.clients.security(sub), sub)
+        if self.usage is None or not plan.enabled:
+            return rules.evaluate_plan(ref, plan)
+        traffic = self.usage.read(sub, plan, apim.list_services(self.clients.apim(sub), sub, None))
+        if isinstance(traffic, AzureError):
+            return rules.azure_error_finding(ref, traffic)
+        return rules.evaluate_plan(ref, plan, traffic, self.usage.alert_share)
+
+    def _read_usage(
+        self, subscription_id: str, plan: PlanFacts, services: Sequence[ServiceFacts]
+    ) -> PlanUsage | AzureError:
+        now = dt.datetime.now(dt.UTC)
+        plans = self.settings.plan_table
+        return usage.subscription_usage(self.clients, subscription_id, services, plan, plans, self._usage_cache, now)
 
     def handle_event(self, event: Mapping[str, object], *, queue_onboarding: bool = False) -> EventOutcome:
         """The Event Grid function's whole evaluation of one event: ``parse`` then ``evaluate``."""

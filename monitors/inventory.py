@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -18,9 +18,10 @@ from monitors import rules
 from monitors.assessment import DefenderVerdict
 from monitors.azure import apim, defender, graph
 from monitors.azure.clients import ArmClients, arm_call
-from monitors.errors import AzureError, CredentialError, EventError
+from monitors.errors import AzureError, AzurePermissionError, CredentialError, EventError
 from monitors.exposure import Posture
 from monitors.model import CollectionFacts, Finding, PlanFacts, PlanRef, ServiceFacts, ServiceRef
+from monitors.plans import PlanUsage
 
 log = logging.getLogger(__name__)
 SWEEP_MESSAGE = "sweep"
@@ -146,6 +147,16 @@ def _plan(subscription_id: str, value: object) -> PlanFacts | None:
     return PlanFacts(subscription_id, str(value["tier"]), value.get("sub_plan"), value.get("api_posture") is True)
 
 
+@dataclass(frozen=True)
+class UsageReader:
+    """How the inventory sizes each subscription's plan: ``read(subscription, plan, services)`` returns its month of
+    traffic priced on the sub-plans, or the ARM error that kept it from being read; ``alert_share`` is
+    MONITOR_PLAN_ALERT_SHARE."""
+
+    read: Callable[[str, PlanFacts, Sequence[ServiceFacts]], PlanUsage | AzureError]
+    alert_share: float
+
+
 @dataclass
 class Inventory:
     """Everything a sweep needs before fanning out: the work, and findings about whole subscriptions."""
@@ -174,11 +185,14 @@ def take_inventory(
     resource_group: str | None = None,
     service: str | None = None,
     use_graph: bool = True,
+    usage: UsageReader | None = None,
 ) -> Inventory:
-    """Services, collections and plans of the subscriptions; errors become findings, never silence."""
+    """Services, collections and plans of the subscriptions, and with ``usage`` each plan's month of traffic; errors
+    become findings, never silence."""
     inventory = Inventory()
     plans = _plans(clients, subscriptions, inventory)
     services, collections = _services(clients, subscriptions, resource_group, service, use_graph, inventory)
+    _plan_findings(subscriptions, plans, services, usage, inventory)
     verdicts = _verdicts(clients, subscriptions) if inventory.via_graph else None
     for svc in services:
         key = svc.ref.resource_id.lower()
@@ -213,8 +227,35 @@ def _plans(clients: ArmClients, subscriptions: list[str], inventory: Inventory) 
                 inventory.findings.append(rules.azure_error_finding(PlanRef(sub), plan))
                 continue
             plans[sub.lower()] = plan
-            inventory.findings.append(rules.evaluate_plan(PlanRef(sub), plan))
     return plans
+
+
+def _plan_findings(
+    subscriptions: list[str],
+    plans: dict[str, PlanFacts],
+    services: list[ServiceFacts],
+    usage: UsageReader | None,
+    inventory: Inventory,
+) -> None:
+    """One finding per plan read, with its month of traffic when ``usage`` is given. A subscription whose traffic
+    could not be read (no metrics access) gets an error finding, never a crash; if its plan is on, that error stands
+    in for the plan finding, so the plan's last known status (perhaps "near its included calls") is kept rather than
+    resolved by a plan finding that could not look."""
+    for sub in subscriptions:
+        plan = plans.get(sub.lower())
+        if plan is None:
+            continue
+        traffic = usage.read(sub, plan, services) if usage is not None else None
+        if isinstance(traffic, AzureError):
+            note = f"the Requests metric of subscription {sub}'s APIM services could not be read: {traffic}"
+            inventory.findings.append(
+                rules.error_finding(PlanRef(sub), permission=isinstance(traffic, AzurePermissionError), message=note)
+            )
+            if plan.enabled:
+                continue
+            traffic = None
+        share = usage.alert_share if usage is not None else 1.0
+        inventory.findings.append(rules.evaluate_plan(PlanRef(sub), plan, traffic, share))
 
 
 def _services(

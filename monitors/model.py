@@ -15,6 +15,7 @@ from enum import StrEnum
 from monitors.assessment import DefenderVerdict, Disagreement
 from monitors.errors import InvalidNameError
 from monitors.exposure import Exposure, Posture
+from monitors.plans import PlanUsage
 
 
 class Status(StrEnum):
@@ -41,6 +42,7 @@ class Reason(StrEnum):
     PERMISSION_DENIED = "permission_denied"
     ARM_ERROR = "arm_error"
     ASSESSMENT_WITHOUT_API = "assessment_without_api"  # Defender's recommendation lists an API APIM no longer has
+    PLAN_CALLS_NEAR_INCLUDED = "plan_calls_near_included"  # the month's calls reach MONITOR_PLAN_ALERT_SHARE
 
 
 class Action(StrEnum):
@@ -325,6 +327,7 @@ class Finding:
     coverage: Coverage | None = None  # an API's; None for other kinds and for what could not be checked
     defender: DefenderVerdict | None = None  # Defender's recommendation for the API, when the sweep read it
     disagreement: Disagreement | None = None  # where that verdict and the monitor's differ
+    plan_usage: PlanUsage | None = None  # a plan finding's month of traffic, priced on the sub-plans
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Finding:
@@ -348,6 +351,7 @@ class Finding:
             coverage=Coverage(str(coverage)) if (coverage := data.get("coverage")) in _COVERAGES else None,
             defender=_verdict(assessment := data.get("defender_assessment")),
             disagreement=_disagreement(assessment),
+            plan_usage=PlanUsage.from_dict(usage) if isinstance(usage := data.get("plan_usage"), Mapping) else None,
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -364,6 +368,8 @@ class Finding:
         if self.defender is not None:
             disagreement = {"disagreement": self.disagreement.value} if self.disagreement else {}
             extra["defender_assessment"] = self.defender.to_dict() | disagreement
+        if self.plan_usage is not None:
+            extra["plan_usage"] = self.plan_usage.to_dict()
         base: dict[str, object] = {
             "kind": self.kind.value,
             "resource_id": self.resource_id,

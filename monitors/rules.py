@@ -33,6 +33,7 @@ from monitors.model import (
     Status,
     normalize_region,
 )
+from monitors.plans import PlanUsage, crosses_threshold
 from monitors.severity import graded
 
 if TYPE_CHECKING:
@@ -294,11 +295,16 @@ def assessment_without_api(ref: ApiRef, verdict: DefenderVerdict) -> Finding:
     )
 
 
-def evaluate_plan(ref: PlanRef, plan: PlanFacts) -> Finding:
-    """The subscription-level verdict on the Defender for APIs plan."""
+def evaluate_plan(ref: PlanRef, plan: PlanFacts, usage: PlanUsage | None = None, alert_share: float = 1.0) -> Finding:
+    """The subscription-level verdict on the Defender for APIs plan, with its month of traffic when it was read: a
+    plan that is on turns noncompliant (``plan_calls_near_included``) once the traffic reaches ``alert_share`` of its
+    included calls, so people hear about it once, before the overage bills."""
     on = plan.enabled
     sub_plan = f" ({plan.sub_plan})" if plan.sub_plan else ""
     detail = f"The Defender for APIs plan of subscription {ref.subscription_id} is {plan.pricing_tier}{sub_plan}."
+    near = on and usage is not None and crosses_threshold(usage, alert_share)
+    if usage is not None:
+        detail += " " + usage_sentence(usage)
     return graded(
         Finding(
             kind=Kind.PLAN,
@@ -308,11 +314,24 @@ def evaluate_plan(ref: PlanRef, plan: PlanFacts) -> Finding:
             service="",
             api="",
             display_name="Defender for APIs plan",
-            status=Status.COMPLIANT if on else Status.NONCOMPLIANT,
-            reason=Reason.PLAN_ENABLED if on else Reason.PLAN_NOT_ENABLED,
+            status=Status.COMPLIANT if on and not near else Status.NONCOMPLIANT,
+            reason=Reason.PLAN_CALLS_NEAR_INCLUDED if near else Reason.PLAN_ENABLED if on else Reason.PLAN_NOT_ENABLED,
             detail=detail,
+            plan_usage=usage,
         )
     )
+
+
+def usage_sentence(usage: PlanUsage) -> str:
+    """One sentence on a month of traffic: the calls, the share of the sub-plan's included calls, the forecast overage
+    and the plan that fits."""
+    calls = f"{usage.monthly_calls:,} API calls in the last 30 days"
+    if usage.included_calls is None or usage.share_of_included is None:
+        return f"{calls}; {usage.fitting_plan} would fit (${usage.fitting_total_cost:,.2f} a month)."
+    share = f"{usage.share_of_included:.0%} of {usage.sub_plan}'s {usage.included_calls:,} included"
+    overage = f"forecast overage ${usage.forecast_overage_cost or 0:,.2f}"
+    fits = "it fits" if usage.fits else f"{usage.fitting_plan} would fit (saving ${usage.monthly_saving or 0:,.2f})"
+    return f"{calls}, {share}; {overage}; {fits}."
 
 
 def error_finding(ref: ApiRef | ServiceRef | PlanRef, *, permission: bool, message: str) -> Finding:

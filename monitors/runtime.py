@@ -221,6 +221,7 @@ class Runtime:
             resource_group=scope.resource_group,
             service=scope.service,
             use_graph=scope.use_graph,
+            usage=self.engine.usage,
         )
 
     def reconcile_message(self, text: str, dequeue_count: int) -> list[Finding]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from monitors.model import Finding, Kind, Severity, Status
+from monitors.model import Finding, Kind, Reason, Severity, Status
 
 
 def _count(value: int | None) -> bool:
@@ -46,7 +46,11 @@ def _open_door(f: Finding) -> bool:
 
 
 def _plan_off(f: Finding) -> bool:
-    return f.kind is Kind.PLAN and f.status is Status.NONCOMPLIANT
+    return f.kind is Kind.PLAN and f.status is Status.NONCOMPLIANT and f.reason is Reason.PLAN_NOT_ENABLED
+
+
+def _plan_near_limit(f: Finding) -> bool:
+    return f.kind is Kind.PLAN and f.status is Status.NONCOMPLIANT and f.reason is Reason.PLAN_CALLS_NEAR_INCLUDED
 
 
 def _public_or_unknown(f: Finding) -> bool:
@@ -89,6 +93,11 @@ TABLE: tuple[Row, ...] = (
         _open_door,
     ),
     Row(Severity.HIGH, "the subscription's Defender for APIs plan is off", _plan_off),
+    Row(
+        Severity.MEDIUM,
+        "the month's API calls reach the alert share of the sub-plan's included calls",
+        _plan_near_limit,
+    ),
     Row(Severity.MEDIUM, "Defender sees endpoints that expose sensitive data", _sensitive),
     Row(Severity.MEDIUM, "not protected, and internet-facing or its exposure unknown", _public_or_unknown),
     Row(Severity.MEDIUM, "could not be checked (an ARM error or a missing permission)", _unchecked),

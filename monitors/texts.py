@@ -81,6 +81,17 @@ REASON_TEXT: dict[Reason, ReasonText] = {
         "Offboard the leftover apiCollection of the deleted API.",
         f"{_DOCS}/defender-for-apis-manage",
     ),
+    Reason.ASSESSMENT_WITHOUT_API: ReasonText(
+        "Defender lists an API that API Management no longer has",
+        "Nothing to do in APIM; Defender's recommendation drops the row when its inventory catches up.",
+        f"{_DOCS}/defender-for-apis-deploy",
+    ),
+    Reason.PLAN_CALLS_NEAR_INCLUDED: ReasonText(
+        "API calls near the sub-plan's included calls",
+        "Compare the month's API calls with the sub-plans and move the subscription to the plan that fits "
+        "(Defender for Cloud > Environment settings > Defender for APIs), before overage bills.",
+        f"{_DOCS}/defender-for-apis-deploy",
+    ),
     Reason.PERMISSION_DENIED: ReasonText(
         "Permission denied",
         "Grant the monitor's identity read access to APIM and Defender for Cloud (see infra/).",

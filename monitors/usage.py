@@ -20,6 +20,7 @@ from monitors.plans import DEFAULT_SUB_PLAN, PlanTier, PlanUsage, assess, crosse
 
 __all__ = ["USAGE_CACHE_SECONDS", "crosses_threshold", "current_sub_plan", "subscription_usage", "usage_cache"]
 
+REGION_TOP = 1000  # APIM services of one subscription in one region that one metrics request returns
 USAGE_CACHE_SECONDS = 86_400.0  # one day per subscription and region
 
 
@@ -40,9 +41,10 @@ def current_sub_plan(plan: PlanFacts) -> str | None:
 def _reader(
     clients: ArmClients, subscription_id: str, region: str, services: int, now: dt.datetime
 ) -> Callable[[], dict[str, int]]:
-    """The cache's loader for one region, bound to it (a lambda in the loop would see only the last one). ``top`` is
-    at least the region's number of services, never below Azure Monitor's default of 10."""
-    top = max(metrics.DEFAULT_TOP, services)
+    """The cache's loader for one region, bound to it (a lambda in the loop would see only the last one). ``top``
+    (Azure Monitor's default is 10 series) asks for every service of the region, not only those in this scan's scope,
+    so a cached answer serves a wider scan as well: at least ``REGION_TOP``, more if the scan alone has more."""
+    top = max(REGION_TOP, services)
     return lambda: metrics.requests_by_service(clients.apim(subscription_id), subscription_id, region, now=now, top=top)
 
 

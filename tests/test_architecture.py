@@ -65,7 +65,7 @@ def test_only_settings_reads_the_environment() -> None:
 LAYERS = {
     "entry point": ("monitors.cli", "monitors.__main__"),
     "application service": ("monitors.runtime",),
-    "engine": ("monitors.engine", "monitors.remediation", "monitors.facts", "monitors.inventory"),
+    "engine": ("monitors.engine", "monitors.remediation", "monitors.facts", "monitors.inventory", "monitors.usage"),
     "adapters": ("monitors.azure", "monitors.alerts", "monitors.state", "monitors.reports", "monitors.queues"),
 }
 

@@ -37,6 +37,11 @@ ROWS = [
         id="plan-off",
     ),
     pytest.param(
+        replace(make_finding("", status=Status.NONCOMPLIANT, reason=Reason.PLAN_CALLS_NEAR_INCLUDED), kind=Kind.PLAN),
+        Severity.MEDIUM,
+        id="plan-near-its-included-calls",
+    ),
+    pytest.param(
         _api(Status.COMPLIANT, posture=Posture(sensitive_data_endpoints=1, external_endpoints=0)),
         Severity.MEDIUM,
         id="sensitive",

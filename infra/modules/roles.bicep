@@ -62,6 +62,7 @@ resource readerRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
           'Microsoft.Security/pricings/read'
           'Microsoft.ResourceGraph/resources/read'
           'Microsoft.Resources/subscriptions/read'
+          'Microsoft.Insights/metrics/read'
         ]
         notActions: []
         dataActions: []
@@ -119,13 +120,14 @@ resource offboardRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if 
 }
 
 // With resource-group scopes, the subscription-level reads still need a subscription-scope grant: the Defender plan
-// lives at /subscriptions/{id}/providers/Microsoft.Security/pricings/Api, and listing subscriptions and querying
-// Resource Graph are not resource-group operations.
+// lives at /subscriptions/{id}/providers/Microsoft.Security/pricings/Api, and listing subscriptions, querying
+// Resource Graph and Azure Monitor's subscription-scope metrics (the APIM services' Requests) are not resource-group
+// operations.
 resource subscriptionReaderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = if (!atSubscription) {
   name: subscriptionReaderRoleName
   properties: {
     roleName: 'APIM Defender Monitor Subscription Reader${suffix}'
-    description: 'Subscription-level reads of apim-defender-monitor when its APIM access is limited to resource groups: the Defender for APIs plan, the subscription, Resource Graph.'
+    description: 'Subscription-level reads of apim-defender-monitor when its APIM access is limited to resource groups: the Defender for APIs plan, the subscription, Resource Graph, the Requests metric.'
     type: 'CustomRole'
     permissions: [
       {
@@ -133,6 +135,7 @@ resource subscriptionReaderRole 'Microsoft.Authorization/roleDefinitions@2022-04
           'Microsoft.Security/pricings/read'
           'Microsoft.Resources/subscriptions/read'
           'Microsoft.ResourceGraph/resources/read'
+          'Microsoft.Insights/metrics/read'
         ]
         notActions: []
         dataActions: []

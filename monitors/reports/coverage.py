@@ -20,7 +20,7 @@ from monitors.reports._text import align, md_row
 TITLE = "Defender for APIs coverage"
 PLAN_WORD = {True: "on", False: "off", None: "unknown"}
 _T = TypeVar("_T")
-_PLAN_STATE = {Reason.PLAN_ENABLED: True, Reason.PLAN_NOT_ENABLED: False}
+_PLAN_STATE = {Reason.PLAN_ENABLED: True, Reason.PLAN_CALLS_NEAR_INCLUDED: True, Reason.PLAN_NOT_ENABLED: False}
 _HEADER = ("SCOPE", "PLAN", "APIS", "APPLICABLE", "ONBOARDED", "NONCOMPLIANT", "NOT APPLICABLE", "EXEMPT", "ERRORS")
 
 

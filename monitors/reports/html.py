@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from monitors import severity
 from monitors.model import Finding, Kind, Severity, Status
+from monitors.plans import PlanUsage
 from monitors.reports.coverage import (
     PLAN_WORD,
     TITLE,
@@ -144,6 +145,48 @@ def _finding_row(f: Finding) -> str:
     return f"<tr>{badges}{tds}</tr>"
 
 
+def _plan_row(f: Finding, u: PlanUsage) -> str:
+    share = f"{u.share_of_included:.0%}" if u.share_of_included is not None else "-"
+    overage = f"${u.forecast_overage_cost:,.2f}" if u.forecast_overage_cost is not None else "-"
+    saving = f"${u.monthly_saving:,.2f}" if u.monthly_saving else "-"
+    cells = [
+        ("id", f.subscription_id),
+        ("nowrap", u.sub_plan or "off"),
+        ("n", f"{u.monthly_calls:,}"),
+        ("n", share),
+        ("n", overage),
+        ("nowrap", u.fitting_plan),
+        ("n", saving),
+    ]
+    return "<tr>" + "".join(f'<td class="{css}">{_e(text)}</td>' for css, text in cells) + "</tr>"
+
+
+def _html_plans(findings: Sequence[Finding]) -> str:
+    """Per subscription: the month's API calls against its sub-plan, the forecast overage and the plan that fits."""
+    plans = sorted((f for f in findings if f.kind is Kind.PLAN), key=lambda f: f.subscription_id)
+    sized = [(f, f.plan_usage) for f in plans if f.plan_usage is not None]
+    if not sized:
+        return ""
+    head = "".join(
+        f"<th{css}>{name}</th>"
+        for name, css in (
+            ("Subscription", ""),
+            ("Sub-plan", ""),
+            ("API calls, 30 days", ' class="n"'),
+            ("Of included", ' class="n"'),
+            ("Forecast overage", ' class="n"'),
+            ("Plan that fits", ""),
+            ("Saving a month", ' class="n"'),
+        )
+    )
+    rows = "".join(_plan_row(f, u) for f, u in sized)
+    return (
+        "<section><h2>Defender for APIs plans: size and cost</h2><table><thead><tr>"
+        f'{head}</tr></thead><tbody>{rows}</tbody></table><p class="muted">USD at list prices '
+        "(MONITOR_PLAN_TABLE); the Requests metric counts every gateway call, so this is an upper bound.</p></section>"
+    )
+
+
 _FINDINGS_TITLE = "Findings to act on, most severe first"
 
 
@@ -198,6 +241,7 @@ def render_coverage_html(findings: Sequence[Finding], generated_at: str) -> str:
     sections = [
         _html_headline(findings, coverage_overall(findings)),
         _html_subscriptions(subscriptions) if subscriptions else "",
+        _html_plans(findings),
         f"<section><h2>Services, worst first</h2>{_html_chart(services)}</section>",
         _html_findings(findings),
         f"<footer>Generated {_e(generated_at)} by apim-defender-monitor.</footer>",

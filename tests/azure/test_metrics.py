@@ -229,11 +229,15 @@ def test_only_the_subscriptions_own_services_are_summed(clients: ArmClients) -> 
     assert result == assess("P1", 30 * 1_000_000, DEFAULT_PLANS)
 
 
-def test_top_is_at_least_the_regions_number_of_services(server: EmulatorServer, clients: ArmClients) -> None:
+def test_top_asks_for_the_whole_region_not_only_the_scans_services(
+    server: EmulatorServer, clients: ArmClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan of one resource group must not cut the region's other services from an answer cached for the day."""
+    monkeypatch.setattr(usage, "REGION_TOP", 11)
     many = [_facts(SUB, f"apim-{n:02d}", "westeurope") for n in range(12)]
     usage.subscription_usage(clients, SUB, [*many, *EAST_SERVICES], P1, DEFAULT_PLANS, _cache(), NOW)
     assert sorted((r.query["region"], r.query["top"]) for r in server.requests) == [
-        ("eastus", "10"),
+        ("eastus", "11"),
         ("westeurope", "12"),
     ]
 

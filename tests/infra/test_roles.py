@@ -56,6 +56,7 @@ ACTIONS_BY_REQUEST = [
     ("DELETE", SVC + COLLECTIONS + "/{api}", "Microsoft.Security/apiCollections/delete"),
     ("GET", SUB + "/providers/Microsoft.Security/pricings", "Microsoft.Security/pricings/read"),
     ("GET", SUB + "/providers/Microsoft.Security/pricings/{name}", "Microsoft.Security/pricings/read"),
+    ("GET", SUB + "/providers/Microsoft.Insights/metrics", "Microsoft.Insights/metrics/read"),
 ]
 
 # Actions of code paths the emulator workload below does not reach, with the reason. Keep it empty when it can be.
@@ -66,6 +67,7 @@ SUBSCRIPTION_LEVEL_ACTIONS = {
     "Microsoft.Security/pricings/read",  # GET /subscriptions/{id}/providers/Microsoft.Security/pricings
     "Microsoft.Resources/subscriptions/read",  # GET /subscriptions when MONITOR_SUBSCRIPTIONS is empty
     "Microsoft.ResourceGraph/resources/read",  # POST /providers/Microsoft.ResourceGraph/resources (tenant level)
+    "Microsoft.Insights/metrics/read",  # GET /subscriptions/{id}/providers/Microsoft.Insights/metrics (per region)
 }
 
 
@@ -143,6 +145,7 @@ def test_reader_role_actions():
         "Microsoft.Security/pricings/read",
         "Microsoft.ResourceGraph/resources/read",
         "Microsoft.Resources/subscriptions/read",
+        "Microsoft.Insights/metrics/read",
     }
 
 
