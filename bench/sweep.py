@@ -1,8 +1,8 @@
 """Benchmark of the reconciliation sweep at the scale of a large tenant, against the emulator in its own process.
 
 Default estate: 10 subscriptions x 20 Premium services x 50 APIs = 10,000 APIs, 20 ms per ARM request, concurrency 8.
-Prints ARM + Resource Graph requests per API, wall time against the floor that the request count and concurrency
-allow, peak memory, and the same for a naive baseline that asks ARM once per API.
+Prints ARM + Resource Graph + Azure Monitor requests per API, wall time against the floor that the request count and
+concurrency allow, peak memory, and the same for a naive baseline that asks ARM once per API.
 Usage (from the repository root):
     python -m bench.sweep [--subscriptions 10] [--services 20] [--apis 50] [--latency-ms 20] [--concurrency 8]
 """
@@ -36,8 +36,11 @@ def report(label: str, requests: int, apis: int, wall: float, latency_ms: int, c
 
 
 def sweep(engine: Engine, subscriptions: list[str], concurrency: int, url: str) -> tuple[int, int]:
-    """Run the sweep; returns the findings and the requests of the inventory (paged, so partly sequential)."""
-    inventory = take_inventory(engine.clients, subscriptions, use_graph=True)
+    """Run the sweep as the timer does, with everything on (Defender's verdicts from Resource Graph, each plan's month
+    of traffic from Azure Monitor); returns the findings and the requests of the inventory (paged, so partly
+    sequential)."""
+    assert engine.usage is not None, "MONITOR_PLAN_USAGE is on by default"
+    inventory = take_inventory(engine.clients, subscriptions, use_graph=True, usage=engine.usage)
     assert inventory.via_graph, "Resource Graph inventory expected"
     inventory_requests = request_count(url)
     service = Runtime(engine.settings, engine.clients, engine, store=None, notifier=None)

@@ -190,10 +190,12 @@ def take_inventory(
     """Services, collections and plans of the subscriptions, and with ``usage`` each plan's month of traffic; errors
     become findings, never silence."""
     inventory = Inventory()
-    plans = _plans(clients, subscriptions, inventory)
-    services, collections = _services(clients, subscriptions, resource_group, service, use_graph, inventory)
-    _plan_findings(subscriptions, plans, services, usage, inventory)
-    verdicts = _verdicts(clients, subscriptions) if inventory.via_graph else None
+    with ThreadPoolExecutor(max_workers=1) as beside:  # Defender's verdicts page on while the rest is read
+        pending = beside.submit(_verdicts, clients, subscriptions) if use_graph else None
+        plans = _plans(clients, subscriptions, inventory)
+        services, collections = _services(clients, subscriptions, resource_group, service, use_graph, inventory)
+        _plan_findings(subscriptions, plans, services, usage, inventory)
+        verdicts = pending.result() if pending is not None and inventory.via_graph else None
     for svc in services:
         key = svc.ref.resource_id.lower()
         known = None if collections is None else collections.get(key, {})
