@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeGuard
 
 from monitors.errors import SettingsError
 
@@ -127,7 +128,7 @@ class PlanUsage:
         sub_plan = data.get("sub_plan")
         return cls(
             sub_plan=sub_plan if isinstance(sub_plan, str) else None,
-            monthly_calls=calls,  # type: ignore[arg-type]  # _is_count checked it is an int
+            monthly_calls=calls,
             fitting_plan=plan,
             fitting_total_cost=cost,
             included_calls=_count(data, "included_calls"),
@@ -200,13 +201,13 @@ def _cents(value: Decimal) -> float:
     return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def _is_count(value: object) -> bool:
+def _is_count(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _count(data: Mapping[str, object], name: str) -> int | None:
     value = data.get(name)
-    return value if _is_count(value) else None  # type: ignore[return-value]
+    return value if _is_count(value) else None
 
 
 def _number(data: Mapping[str, object], name: str) -> float | None:

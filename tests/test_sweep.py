@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from azure.storage.queue import QueueClient
 import function_app
 from monitors.alerts.dispatch import Dispatcher
 from monitors.alerts.webhook import WebhookSink
+from monitors.assessment import DefenderVerdict
 from monitors.errors import EventError, StateError, TransientAzureError
 from monitors.inventory import ServiceWork, take_inventory
 from monitors.model import Action, CollectionFacts, Kind, PlanFacts, Reason, Status
@@ -135,6 +137,21 @@ def test_a_message_carries_named_fields_and_a_field_added_later_is_ignored() -> 
         {"tier": "Standard", "sub_plan": "P1", "api_posture": False},
         "Succeeded",
         ServiceWork.from_message(V1_MESSAGE),
+    )
+
+
+def test_defenders_verdicts_and_the_network_travel_in_the_message_and_give_way_first_when_it_is_too_big() -> None:
+    base = ServiceWork.from_message(V1_MESSAGE)
+    network = replace(base.facts, public_network_access="Disabled", virtual_network_type="Internal")
+    verdicts = {"orders": DefenderVerdict("Unhealthy", dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC))}
+    plan = PlanFacts(network.ref.subscription_id, "Free", None, api_posture=True)
+    work = replace(base, facts=network, plan=plan, assessments=verdicts)
+    huge = replace(work, assessments={f"api-{i:05d}": DefenderVerdict("Healthy") for i in range(2_000)})
+    shrunk = ServiceWork.from_message(huge.to_message())
+    assert (ServiceWork.from_message(work.to_message()), shrunk.assessments, shrunk.collections) == (
+        work,
+        None,
+        base.collections,
     )
 
 
