@@ -56,22 +56,30 @@ class Facts(Protocol):
 Rule = Callable[[Facts, "Settings", dt.date], "Finding | None"]
 
 
+def _about_api(ref: ApiRef, kind: Kind, status: Status, reason: Reason, detail: str) -> Finding:
+    """A finding about the API ``ref`` names, its id and names filled in; the caller adds the rest and grades it."""
+    return Finding(
+        kind=kind,
+        resource_id=ref.resource_id,
+        subscription_id=ref.subscription_id,
+        resource_group=ref.resource_group,
+        service=ref.service,
+        api=ref.api_id,
+        display_name="",
+        status=status,
+        reason=reason,
+        detail=detail,
+    )
+
+
 def _api_finding(facts: Facts, status: Status, reason: Reason, detail: str) -> Finding:
-    ref = facts.ref
     api = facts.api() if reason is not Reason.ONBOARDED else None
     collection = facts.collection()
+    finding = _about_api(facts.ref, Kind.API, status, reason, detail)
     return graded(
-        Finding(
-            kind=Kind.API,
-            resource_id=ref.resource_id,
-            subscription_id=ref.subscription_id,
-            resource_group=ref.resource_group,
-            service=ref.service,
-            api=ref.api_id,
+        replace(
+            finding,
             display_name=(api.display_name if api else None) or (collection.display_name if collection else None) or "",
-            status=status,
-            reason=reason,
-            detail=detail,
             collection_id=collection.resource_id if collection else None,
             posture=collection.posture if collection else None,
             exposure=_exposure(facts, api) if status is Status.NONCOMPLIANT else None,
@@ -237,21 +245,9 @@ def evaluate_deleted_api(facts: Facts, settings: Settings, today: dt.date) -> Fi
 
 def orphan_collection(ref: ApiRef, collection: CollectionFacts) -> Finding:
     """A Defender apiCollection whose API no longer exists."""
-    return graded(
-        Finding(
-            kind=Kind.ORPHAN_COLLECTION,
-            resource_id=ref.resource_id,
-            subscription_id=ref.subscription_id,
-            resource_group=ref.resource_group,
-            service=ref.service,
-            api=ref.api_id,
-            display_name=collection.display_name or "",
-            status=Status.NONCOMPLIANT,
-            reason=Reason.COLLECTION_WITHOUT_API,
-            detail=f"Defender apiCollection '{ref.api_id}' of APIM service '{ref.service}' has no API any more.",
-            collection_id=collection.resource_id,
-        )
-    )
+    detail = f"Defender apiCollection '{ref.api_id}' of APIM service '{ref.service}' has no API any more."
+    finding = _about_api(ref, Kind.ORPHAN_COLLECTION, Status.NONCOMPLIANT, Reason.COLLECTION_WITHOUT_API, detail)
+    return graded(replace(finding, display_name=collection.display_name or "", collection_id=collection.resource_id))
 
 
 def with_verdict(finding: Finding, verdict: DefenderVerdict) -> Finding:
@@ -275,24 +271,12 @@ def with_verdict(finding: Finding, verdict: DefenderVerdict) -> Finding:
 
 def assessment_without_api(ref: ApiRef, verdict: DefenderVerdict) -> Finding:
     """Defender's recommendation lists an API that API Management no longer has: Defender's inventory is stale."""
-    return graded(
-        Finding(
-            kind=Kind.API,
-            resource_id=ref.resource_id,
-            subscription_id=ref.subscription_id,
-            resource_group=ref.resource_group,
-            service=ref.service,
-            api=ref.api_id,
-            display_name="",
-            status=Status.NOT_APPLICABLE,
-            reason=Reason.ASSESSMENT_WITHOUT_API,
-            detail=(
-                f"Defender's recommendation lists {_names(ref)} as {verdict.status}, but API Management no longer has "
-                "it; Defender's inventory has not caught up."
-            ),
-            defender=verdict,
-        )
+    detail = (
+        f"Defender's recommendation lists {_names(ref)} as {verdict.status}, but API Management no longer has it; "
+        "Defender's inventory has not caught up."
     )
+    finding = _about_api(ref, Kind.API, Status.NOT_APPLICABLE, Reason.ASSESSMENT_WITHOUT_API, detail)
+    return graded(replace(finding, defender=verdict))
 
 
 def evaluate_plan(ref: PlanRef, plan: PlanFacts, usage: PlanUsage | None = None, alert_share: float = 1.0) -> Finding:

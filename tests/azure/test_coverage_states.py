@@ -11,14 +11,12 @@ import jsonschema
 import pytest
 
 from emulator import EmulatorServer
-from emulator.estate import Estate
 from monitors.assessment import Disagreement
-from monitors.azure.clients import ArmClients
 from monitors.engine import Engine
 from monitors.inventory import take_inventory
 from monitors.model import ApiRef, Coverage, Finding, Reason, Status
 from monitors.reports import render
-from monitors.settings import load_settings
+from tests.azure.own_estate import engine_on, serving
 from tests.conftest import scan, service_of
 
 GUARDED = "00000000-0000-0000-0000-0000000000c1"  # Defender for APIs on, and Defender CSPM with ApiPosture
@@ -59,17 +57,14 @@ ESTATE = {
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer(Estate.from_dict(ESTATE)) as running:
+    with serving(ESTATE) as running:
         yield running
 
 
 @pytest.fixture
 def engine(server: EmulatorServer) -> Iterator[Engine]:
-    server.reset()
-    settings = load_settings({"MONITOR_ARM_ENDPOINT": server.url})
-    clients = ArmClients(settings)
-    yield Engine(settings, clients)
-    clients.close()
+    with engine_on(server) as built:
+        yield built
 
 
 def _by_api(findings: list[Finding]) -> dict[tuple[str, str], Finding]:

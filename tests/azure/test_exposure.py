@@ -13,13 +13,11 @@ import jsonschema
 import pytest
 
 from emulator import EmulatorServer
-from emulator.estate import Estate
-from monitors.azure.clients import ArmClients
 from monitors.cli import main
 from monitors.engine import Engine
 from monitors.inventory import take_inventory
 from monitors.model import ApiRef, Finding, Severity
-from monitors.settings import load_settings
+from tests.azure.own_estate import engine_on, serving
 from tests.conftest import scan, service_of
 
 SUB = "00000000-0000-0000-0000-0000000000e1"
@@ -72,7 +70,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer(Estate.from_dict(ESTATE)) as running:
+    with serving(ESTATE) as running:
         yield running
 
 
@@ -82,11 +80,9 @@ def env(server: EmulatorServer) -> dict[str, str]:
 
 
 @pytest.fixture
-def engine(env: dict[str, str]) -> Iterator[Engine]:
-    settings = load_settings(env)
-    clients = ArmClients(settings)
-    yield Engine(settings, clients)
-    clients.close()
+def engine(server: EmulatorServer) -> Iterator[Engine]:
+    with engine_on(server, supported_regions="West Europe") as built:
+        yield built
 
 
 def _graded(findings: list[Finding]) -> dict[tuple[str, str], Severity | None]:

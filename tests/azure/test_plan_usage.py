@@ -12,13 +12,11 @@ import jsonschema
 import pytest
 
 from emulator import EmulatorServer
-from emulator.estate import Estate
-from monitors.azure.clients import ArmClients
 from monitors.engine import Engine
 from monitors.inventory import take_inventory
 from monitors.model import Finding, Kind, PlanRef, Reason, Status
 from monitors.reports import render
-from monitors.settings import load_settings
+from tests.azure.own_estate import engine_on, serving
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "findings.schema.json").read_text())
 # Subscriptions by their traffic a day, so that 30 days give: 0.6M (P1 fits), 0.9M (90 % of P1's 1M), 3M (over P1,
@@ -47,17 +45,14 @@ ESTATE = {"subscriptions": [_subscription(sub, plan, per_day) for sub, (plan, pe
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer(Estate.from_dict(ESTATE)) as running:
+    with serving(ESTATE) as running:
         yield running
 
 
 @pytest.fixture
 def engine(server: EmulatorServer) -> Iterator[Engine]:
-    server.reset()
-    settings = load_settings({"MONITOR_ARM_ENDPOINT": server.url, "MONITOR_SUPPORTED_REGIONS": "East US,West Europe"})
-    clients = ArmClients(settings)
-    yield Engine(settings, clients)
-    clients.close()
+    with engine_on(server, supported_regions="East US,West Europe") as built:
+        yield built
 
 
 def _plans(engine: Engine, subscriptions: list[str] | None = None) -> list[Finding]:
@@ -134,11 +129,7 @@ def test_the_json_and_the_html_show_the_plan_per_subscription(engine: Engine) ->
 
 
 def test_with_plan_usage_off_no_metric_is_read(server: EmulatorServer) -> None:
-    server.reset()
-    settings = load_settings({"MONITOR_ARM_ENDPOINT": server.url, "MONITOR_PLAN_USAGE": "off"})
-    clients = ArmClients(settings)
-    engine = Engine(settings, clients)
-    plans = _plans(engine)
-    clients.close()
+    with engine_on(server, plan_usage="off") as engine:
+        plans = _plans(engine)
     metrics = [r for r in server.requests if "Microsoft.Insights/metrics" in r.path]
     assert (metrics, [f.plan_usage for f in plans]) == ([], [None] * len(TRAFFIC))
