@@ -16,6 +16,8 @@ from monitors.engine import Engine
 from monitors.inventory import take_inventory
 from monitors.model import Finding, Kind, PlanRef, Reason, Status
 from monitors.reports import render
+from monitors.runtime import Scope, build_runtime
+from monitors.settings import load_settings
 from tests.azure.own_estate import engine_on, serving
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "findings.schema.json").read_text())
@@ -133,3 +135,23 @@ def test_with_plan_usage_off_no_metric_is_read(server: EmulatorServer) -> None:
         plans = _plans(engine)
     metrics = [r for r in server.requests if "Microsoft.Insights/metrics" in r.path]
     assert (metrics, [f.plan_usage for f in plans]) == ([], [None] * len(TRAFFIC))
+
+
+def test_crossing_the_share_alerts_once_through_the_sinks(server: EmulatorServer, receiver, tmp_path: Path) -> None:
+    near = "00000000-0000-0000-0000-0000000000a2"  # 90 % of P1's included calls
+    env = {
+        "MONITOR_ARM_ENDPOINT": server.url,
+        "MONITOR_STATE": f"sqlite:{tmp_path / 'state.sqlite'}",
+        "MONITOR_WEBHOOK_URL": receiver.url,
+        "MONITOR_WEBHOOK_SECRET": "whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw==",
+    }
+    runtime = build_runtime(load_settings(env), in_azure=False)
+    try:
+        runtime.scan(Scope((near,), use_graph=False))
+        runtime.scan(Scope((near,), use_graph=False))  # the same traffic: nothing new to say
+    finally:
+        runtime.close()
+    bodies = [json.loads(r.body) for r in receiver.requests]
+    plans = [f for body in bodies for f in body["findings"] if f["kind"] == "plan"]
+    said = [(f["reason"], f["severity"], f["plan_usage"]["share_of_included"]) for f in plans]
+    assert (len(bodies), said) == (1, [("plan_calls_near_included", "medium", 0.9)])
