@@ -246,9 +246,12 @@ def _with_verdicts(findings: list[Finding], verdicts: Mapping[str, DefenderVerdi
     out, seen = [], set()
     for finding in findings:
         key = finding.api.lower()
-        verdict = verdicts.get(key) if finding.kind is not Kind.PLAN and finding.api else None
+        # Defender's rows name service APIs only: a workspace API of the same name is another API.
+        own = finding.kind is not Kind.PLAN and finding.api and "/workspaces/" not in finding.resource_id.lower()
+        verdict = verdicts.get(key) if own else None
         out.append(finding if verdict is None else rules.with_verdict(finding, verdict))
-        seen.add(key)
+        if own:
+            seen.add(key)
     for api, verdict in sorted(verdicts.items()):
         if api not in seen and is_valid_segment(api):
             out.append(

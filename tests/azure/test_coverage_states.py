@@ -46,6 +46,7 @@ ESTATE = {
             ON,
             apiCollections=["orders"],
             defenderAssessments={"orders": "Unhealthy", "payments": "Healthy", "retired": "Unhealthy"},
+            workspaces=[{"name": "team", "apis": [{"name": "payments"}]}],  # another API of the same name
         ),
         _sub(POSTURE, "Free", ON),
         _sub(
@@ -68,7 +69,8 @@ def engine(server: EmulatorServer) -> Iterator[Engine]:
 
 
 def _by_api(findings: list[Finding]) -> dict[tuple[str, str], Finding]:
-    return {(f.subscription_id, f.api): f for f in findings if f.api}
+    """The findings of service APIs (not workspace APIs) by subscription and API."""
+    return {(f.subscription_id, f.api): f for f in findings if f.api and "/workspaces/" not in f.resource_id}
 
 
 def _sweep(engine: Engine) -> list[Finding]:
@@ -115,6 +117,12 @@ def test_the_sweep_reports_where_defender_and_the_monitor_disagree(engine: Engin
     }
 
 
+def test_a_workspace_api_never_takes_the_verdict_on_the_service_api_of_its_name(engine: Engine) -> None:
+    swept = [f for f in _sweep(engine) if f.subscription_id == GUARDED and f.api == "payments"]
+    by_place = {"/workspaces/" in f.resource_id: (f.reason, f.defender is not None) for f in swept}
+    assert by_place == {False: (Reason.NOT_ONBOARDED, True), True: (Reason.WORKSPACE_API, False)}
+
+
 def test_agreeing_verdicts_are_carried_without_a_disagreement(engine: Engine) -> None:
     orders = _by_api(_sweep(engine))[POSTURE, "orders"]  # not onboarded, and Defender says Unhealthy
     assert (orders.defender.status if orders.defender else None, orders.disagreement) == ("Unhealthy", None)
@@ -134,7 +142,7 @@ def test_defenders_verdicts_cost_one_graph_query_for_every_subscription(engine: 
 def test_without_resource_graph_the_findings_carry_no_verdict(engine: Engine, server: EmulatorServer) -> None:
     server.set_graph_enabled(False)
     findings = service_of(engine).sweep(take_inventory(engine.clients, [GUARDED], use_graph=True))
-    assert [f.defender for f in findings if f.api] == [None, None, None]
+    assert [f.defender for f in findings if f.api] == [None] * 4  # three service APIs and one workspace API
 
 
 def test_the_json_carries_coverage_and_the_assessment(engine: Engine) -> None:
