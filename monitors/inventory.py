@@ -187,14 +187,16 @@ def take_inventory(
     use_graph: bool = True,
     usage: UsageReader | None = None,
 ) -> Inventory:
-    """Services, collections and plans of the subscriptions, and with ``usage`` each plan's month of traffic; errors
-    become findings, never silence."""
+    """Services, collections and plans of the subscriptions, and with ``usage`` each plan's month of traffic (only
+    when whole subscriptions are in scope: a scan of one service would understate it); errors become findings, never
+    silence."""
     inventory = Inventory()
     with ThreadPoolExecutor(max_workers=1) as beside:  # Defender's verdicts page on while the rest is read
         pending = beside.submit(_verdicts, clients, subscriptions) if use_graph else None
         plans = _plans(clients, subscriptions, inventory)
         services, collections = _services(clients, subscriptions, resource_group, service, use_graph, inventory)
-        _plan_findings(subscriptions, plans, services, usage, inventory)
+        whole = resource_group is None and service is None  # a plan bills the whole subscription's traffic
+        _plan_findings(subscriptions, plans, services, usage if whole else None, inventory)
         verdicts = pending.result() if pending is not None and inventory.via_graph else None
     for svc in services:
         key = svc.ref.resource_id.lower()

@@ -133,9 +133,9 @@ def test_permission_denied_is_an_error_finding_on_the_event_path(arm, make_engin
 
 def test_scan_costs_a_constant_number_of_requests_per_service(arm, make_engine) -> None:
     scan(make_engine(), PROD, "rg-apis", "apim-prod")
-    # plan, service, APIs, workspaces, workspace APIs, collections, and the subscription's Requests metric in the
-    # service's region (MONITOR_PLAN_USAGE): never one request per API
-    assert arm.request_count == 7
+    # plan, service, APIs, workspaces, workspace APIs, collections: never one request per API (and no Requests
+    # metric: a scan of one service does not size the subscription's plan)
+    assert arm.request_count == 6
 
 
 def test_scan_gives_one_finding_per_current_api(arm, make_engine) -> None:

@@ -155,3 +155,13 @@ def test_crossing_the_share_alerts_once_through_the_sinks(server: EmulatorServer
     plans = [f for body in bodies for f in body["findings"] if f["kind"] == "plan"]
     said = [(f["reason"], f["severity"], f["plan_usage"]["share_of_included"]) for f in plans]
     assert (len(bodies), said) == (1, [("plan_calls_near_included", "medium", 0.9)])
+
+
+def test_a_scan_of_one_service_does_not_size_the_plan_on_that_service_alone(
+    engine: Engine, server: EmulatorServer
+) -> None:
+    sub = "00000000-0000-0000-0000-0000000000a2"
+    inventory = take_inventory(engine.clients, [sub], service="apim-one", use_graph=True, usage=engine.usage)
+    plans = [(f.reason, f.plan_usage) for f in inventory.findings if f.kind is Kind.PLAN]
+    metrics = [r for r in server.requests if "Microsoft.Insights/metrics" in r.path]
+    assert (plans, metrics) == ([(Reason.PLAN_ENABLED, None)], [])
