@@ -29,6 +29,7 @@ def _service(name: str, apis: list[dict[str, object]], **network: str) -> dict[s
     return {"resourceGroup": RG, "name": name, "location": "West Europe", "sku": "Premium", "apis": apis, **network}
 
 
+ONBOARDED = "00000000-0000-0000-0000-0000000000e2"  # 40 onboarded APIs, with the emulator's varied posture
 ESTATE = {
     "subscriptions": [
         {
@@ -54,7 +55,15 @@ ESTATE = {
                     "apim-private", [{"name": "open", "subscriptionRequired": False}], publicNetworkAccess="Disabled"
                 ),
             ],
-        }
+        },
+        {
+            "id": ONBOARDED,
+            "pricings": {"Api": {"pricingTier": "Standard"}},
+            "services": [
+                _service("apim-onboarded", [{"name": f"api-{n:02d}"} for n in range(40)])
+                | {"apiCollections": [f"api-{n:02d}" for n in range(40)]}
+            ],
+        },
     ]
 }
 EXPECTED = {
@@ -91,6 +100,27 @@ def _graded(findings: list[Finding]) -> dict[tuple[str, str], Severity | None]:
 
 def test_each_unprotected_api_is_graded_by_what_apim_says_of_it(engine: Engine) -> None:
     assert _graded(scan(engine, SUB)) == EXPECTED
+
+
+def _by_posture(f: Finding) -> Severity:
+    """The posture rows of the README's table, as a person reads them off the finding's posture."""
+    p = f.posture
+    assert p is not None
+    external, open_, sensitive = (
+        bool(n) for n in (p.external_endpoints, p.unauthenticated_endpoints, p.sensitive_data_endpoints)
+    )
+    if external and open_:
+        return Severity.CRITICAL if sensitive else Severity.HIGH
+    return Severity.MEDIUM if sensitive else Severity.INFO
+
+
+def test_each_posture_row_grades_onboarded_apis_as_defender_reports_them(engine: Engine) -> None:
+    onboarded = [f for f in scan(engine, ONBOARDED) if f.api]
+    graded = {(f.api, f.severity, _by_posture(f)) for f in onboarded}
+    assert (
+        [api for api, given, expected in graded if given != expected],
+        {given for _, given, _ in graded},
+    ) == ([], {Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.INFO})
 
 
 def test_the_graph_path_and_the_event_path_see_the_same_exposure(engine: Engine) -> None:
