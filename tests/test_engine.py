@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from monitors.errors import TransientAzureError
-from monitors.model import ApiRef, Kind, PlanRef, Reason, Status
+from monitors.model import ApiRef, Kind, PlanRef, Reason, Severity, Status
 from tests.conftest import PROD, SUB_DEV, scan
 
 REF = ApiRef(PROD, "rg-apis", "apim-prod", "orders")
@@ -176,3 +176,11 @@ def test_scan_of_subscription_with_plan_off_has_one_plan_finding(arm, make_engin
     findings = scan(make_engine(), SUB_DEV)
     plans = [f for f in findings if f.kind is Kind.PLAN]
     assert [(f.status, f.reason) for f in plans] == [(Status.NONCOMPLIANT, Reason.PLAN_NOT_ENABLED)]
+
+
+def test_an_orphan_collection_is_low_and_an_unchecked_api_medium(arm, make_engine) -> None:
+    orphan = next(f for f in scan(make_engine(), PROD) if f.kind is Kind.ORPHAN_COLLECTION)
+    arm.add_fault("GET", "apiCollections", status=503, times=100)
+    findings = scan(make_engine(), PROD, "rg-apis", "apim-prod")
+    errors = {f.severity for f in findings if f.status is Status.ERROR}
+    assert (orphan.severity, errors) == (Severity.LOW, {Severity.MEDIUM})

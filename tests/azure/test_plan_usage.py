@@ -21,14 +21,18 @@ from monitors.settings import load_settings
 from tests.azure.own_estate import engine_on, serving
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "findings.schema.json").read_text())
-# Subscriptions by their traffic a day, so that 30 days give: 0.6M (P1 fits), 0.9M (90 % of P1's 1M), 3M (over P1,
-# still cheapest on P1), 42M on P2 (P3 fits: $5,000 against $700 + 37M x $0.00014), and one whose plan is off.
+# Subscriptions by sub-plan and traffic a day, so that 30 days give: on P1 0.6M (fits), 0.9M (90 % of its 1M) and 3M
+# (over, still cheapest on P1); 42M on P2 (P3 fits: $5,000 against $700 + 37M x $0.00014); 60M on P3 (over, still
+# cheapest); 21M on P4 (P2 fits: $2,940 against $7,000); 1.2B on P5 (over, still cheapest); and one whose plan is off.
 TRAFFIC = {
     "00000000-0000-0000-0000-0000000000a1": ("P1", 20_000),
     "00000000-0000-0000-0000-0000000000a2": ("P1", 30_000),
     "00000000-0000-0000-0000-0000000000a3": ("P1", 100_000),
     "00000000-0000-0000-0000-0000000000a4": ("P2", 1_400_000),
     "00000000-0000-0000-0000-0000000000a5": (None, 50_000),
+    "00000000-0000-0000-0000-0000000000a6": ("P3", 2_000_000),
+    "00000000-0000-0000-0000-0000000000a7": ("P4", 700_000),
+    "00000000-0000-0000-0000-0000000000a8": ("P5", 40_000_000),
 }
 
 
@@ -76,6 +80,9 @@ def test_each_plan_finding_carries_its_traffic_the_plan_that_fits_and_the_overag
         "a3": ("P1", 3_000_000, "P1", 400.0, 0.0),  # $200 + 2M x $0.0002 = $600, still below P2's $700
         "a4": ("P2", 42_000_000, "P3", 5180.0, 880.0),
         "a5": (None, 1_500_000, "P1", None, None),  # plan off: what it would cost
+        "a6": ("P3", 60_000_000, "P3", 1000.0, 0.0),
+        "a7": ("P4", 21_000_000, "P2", 0.0, 4060.0),
+        "a8": ("P5", 1_200_000_000, "P5", 10000.0, 0.0),
     }
 
 
@@ -87,6 +94,9 @@ def test_the_plan_turns_noncompliant_near_its_included_calls_and_says_why(engine
         "a3": (Status.NONCOMPLIANT, Reason.PLAN_CALLS_NEAR_INCLUDED),  # 300 %
         "a4": (Status.NONCOMPLIANT, Reason.PLAN_CALLS_NEAR_INCLUDED),  # 840 % of P2's 5M
         "a5": (Status.NONCOMPLIANT, Reason.PLAN_NOT_ENABLED),
+        "a6": (Status.NONCOMPLIANT, Reason.PLAN_CALLS_NEAR_INCLUDED),  # 120 %
+        "a7": (Status.COMPLIANT, Reason.PLAN_ENABLED),  # 21 %: oversized, which the finding says, no alert
+        "a8": (Status.NONCOMPLIANT, Reason.PLAN_CALLS_NEAR_INCLUDED),  # 120 %
     }
 
 
@@ -127,7 +137,7 @@ def test_the_json_and_the_html_show_the_plan_per_subscription(engine: Engine) ->
     jsonschema.validate(document, SCHEMA)
     page = render(findings, "html", version="test", stamp="2026-12-02T00:00:00+00:00")
     section = page.split("Defender for APIs plans: size and cost", 1)[1].split("</section>", 1)[0]
-    assert (section.count("<tr><td"), "3,000,000" in section, "$400.00" in section) == (5, True, True)
+    assert (section.count("<tr><td"), "3,000,000" in section, "$400.00" in section) == (len(TRAFFIC), True, True)
 
 
 def test_with_plan_usage_off_no_metric_is_read(server: EmulatorServer) -> None:
