@@ -30,15 +30,18 @@ from monitors.model import (
     Kind,
     PlanFacts,
     PlanRef,
+    Reason,
     SelfHostedMode,
     ServiceFacts,
     ServiceRef,
+    Status,
     is_valid_segment,
 )
 from monitors.plans import PlanUsage
 from monitors.remediation import Remediator
 from monitors.settings import Settings
 from monitors.state.contract import StateStore
+from monitors.transitions import subject_key
 
 log = logging.getLogger(__name__)
 _WORKSPACE_TIERS = frozenset({"premium", "premiumv2"})
@@ -93,6 +96,7 @@ class Engine:
         self._today = today
         self._caches = FactCaches(settings.cache_seconds, clock)
         self._remediator = Remediator(settings, clients, clock, store)
+        self._store = store
         self._subscriptions = frozenset(sub.lower() for sub in settings.subscriptions)
         self._usage_cache = usage.usage_cache()
         self.usage = UsageReader(self._read_usage, settings.plan_alert_share) if settings.plan_usage else None
@@ -209,7 +213,7 @@ class Engine:
             if name not in listed:
                 ref = ApiRef(svc.subscription_id, svc.resource_group, svc.service, collection.api_id)
                 findings.append(self._remediator.offboard(rules.orphan_collection(ref, collection), ref))
-        return _with_verdicts(findings, work.assessments or {}, svc)
+        return self._with_verdicts(findings, work.assessments or {}, svc)
 
     def _service_gone(self, svc: ServiceRef) -> bool:
         """True only when ARM answers 404 for the APIM service itself."""
@@ -239,22 +243,34 @@ class Engine:
             return rules.azure_error_finding(ref, exc)
         return self._remediator.remediate(finding, facts, today)
 
+    def _with_verdicts(
+        self, findings: list[Finding], verdicts: Mapping[str, DefenderVerdict], svc: ServiceRef
+    ) -> list[Finding]:
+        """Each finding of the service with Defender's verdict on its API, and one finding per verdict on an API that
+        the service no longer has (unless its orphan collection already has a finding, which then carries it)."""
+        out, seen = [], set()
+        now = dt.datetime.now(dt.UTC)
+        for finding in findings:
+            key = finding.api.lower()
+            # Defender's rows name service APIs only: a workspace API of the same name is another API.
+            own = finding.kind is not Kind.PLAN and finding.api and "/workspaces/" not in finding.resource_id.lower()
+            verdict = verdicts.get(key) if own else None
+            if verdict is not None:
+                onboarded_at = self._seen_onboarded(finding) if verdict.unhealthy else None
+                finding = rules.with_verdict(finding, verdict, onboarded_at=onboarded_at, now=now)
+            out.append(finding)
+            if own:
+                seen.add(key)
+        for api, verdict in sorted(verdicts.items()):
+            if api not in seen and is_valid_segment(api):
+                ref = ApiRef(svc.subscription_id, svc.resource_group, svc.service, api)
+                out.append(rules.assessment_without_api(ref, verdict))
+        return out
 
-def _with_verdicts(findings: list[Finding], verdicts: Mapping[str, DefenderVerdict], svc: ServiceRef) -> list[Finding]:
-    """Each finding of the service with Defender's verdict on its API, and one finding per verdict on an API that the
-    service no longer has (unless its orphan collection already has a finding, which then carries the verdict)."""
-    out, seen = [], set()
-    for finding in findings:
-        key = finding.api.lower()
-        # Defender's rows name service APIs only: a workspace API of the same name is another API.
-        own = finding.kind is not Kind.PLAN and finding.api and "/workspaces/" not in finding.resource_id.lower()
-        verdict = verdicts.get(key) if own else None
-        out.append(finding if verdict is None else rules.with_verdict(finding, verdict))
-        if own:
-            seen.add(key)
-    for api, verdict in sorted(verdicts.items()):
-        if api not in seen and is_valid_segment(api):
-            out.append(
-                rules.assessment_without_api(ApiRef(svc.subscription_id, svc.resource_group, svc.service, api), verdict)
-            )
-    return out
+    def _seen_onboarded(self, finding: Finding) -> dt.datetime | None:
+        """When the monitor first recorded the API as onboarded (its status record), for an onboarded API Defender
+        still calls Unhealthy; None without a store or such a record. One store read, for those APIs alone."""
+        if finding.reason is not Reason.ONBOARDED or self._store is None:
+            return None
+        record = self._store.get_status(subject_key(finding))
+        return record.changed_at if record is not None and record.status is Status.COMPLIANT else None

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
-from monitors.assessment import DefenderVerdict, Disagreement
+from monitors.assessment import SETTLE, DefenderVerdict, Disagreement
 from monitors.errors import AzureError, AzurePermissionError, CredentialError
 from monitors.exposure import Exposure
 from monitors.model import (
@@ -250,23 +250,38 @@ def orphan_collection(ref: ApiRef, collection: CollectionFacts) -> Finding:
     return graded(replace(finding, display_name=collection.display_name or "", collection_id=collection.resource_id))
 
 
-def with_verdict(finding: Finding, verdict: DefenderVerdict) -> Finding:
-    """The finding with Defender's own verdict on the API, and where the two disagree: onboarded but still Unhealthy
-    (Defender may take up to ~50 minutes, so an API onboarded in this very run is not called a disagreement), or
-    Healthy while no collection exists."""
-    disagreement = None
+def with_verdict(
+    finding: Finding, verdict: DefenderVerdict, *, onboarded_at: dt.datetime | None = None, now: dt.datetime
+) -> Finding:
+    """The finding with Defender's own verdict on the API, and where the two disagree: onboarded but still Unhealthy,
+    or Healthy while no collection exists. Defender takes up to about 50 minutes to see an onboarding, so an API
+    onboarded in this very run, or first seen onboarded (``onboarded_at``, from the state store) less than that ago,
+    is not called a disagreement; past that, the detail says how long it has been."""
+    disagreement, note = None, ""
     if finding.reason is Reason.ONBOARDED and verdict.unhealthy and finding.action is not Action.ONBOARDED:
-        disagreement = Disagreement.ONBOARDED_BUT_UNHEALTHY
-        since = f" since {verdict.changed_at:%Y-%m-%d %H:%M} UTC" if verdict.changed_at else ""
-        note = (
-            f" Defender's recommendation still lists it as Unhealthy{since}; Defender updates within about 50 minutes."
-        )
+        age = now - onboarded_at if onboarded_at is not None else None
+        if age is not None and age < SETTLE:
+            note = f" Defender still lists it as Unhealthy: onboarded {_duration(age)} ago, within its ~50 minutes."
+        else:
+            disagreement = Disagreement.ONBOARDED_BUT_UNHEALTHY
+            seen = f"; first seen onboarded {_duration(age)} ago" if age is not None else ""
+            since = f" since {verdict.changed_at:%Y-%m-%d %H:%M} UTC" if verdict.changed_at else ""
+            note = (
+                f" Defender's recommendation still lists it as Unhealthy{since}{seen}; Defender updates within ~50 min."
+            )
     elif verdict.healthy and finding.reason in (Reason.NOT_ONBOARDED, Reason.PLAN_NOT_ENABLED):
         disagreement = Disagreement.HEALTHY_WITHOUT_COLLECTION
         note = " Defender's recommendation lists it as Healthy, but ARM has no provisioned apiCollection for it."
-    else:
-        note = ""
     return replace(finding, defender=verdict, disagreement=disagreement, detail=finding.detail + note)
+
+
+def _duration(age: dt.timedelta) -> str:
+    """ "12 minutes", "3 hours", "2 days": how long, to the unit a person would say."""
+    minutes = max(0, int(age.total_seconds() // 60))
+    if minutes < 120:
+        return f"{minutes} minutes"
+    hours = minutes // 60
+    return f"{hours} hours" if hours < 48 else f"{hours // 24} days"
 
 
 def assessment_without_api(ref: ApiRef, verdict: DefenderVerdict) -> Finding:

@@ -3,6 +3,7 @@ pricings with the CSPM ApiPosture extension, and the recommendation's rows in Re
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -14,8 +15,9 @@ from emulator import EmulatorServer
 from monitors.assessment import Disagreement
 from monitors.engine import Engine
 from monitors.inventory import take_inventory
-from monitors.model import ApiRef, Coverage, Finding, Reason, Status
+from monitors.model import ApiRef, Coverage, Finding, Reason, Status, StatusRecord
 from monitors.reports import render
+from monitors.state.sqlite import SqliteStateStore
 from tests.azure.own_estate import engine_on, serving
 from tests.conftest import scan, service_of
 
@@ -157,3 +159,25 @@ def test_the_json_carries_coverage_and_the_assessment(engine: Engine) -> None:
             "disagreement": "onboarded_but_unhealthy",
         },
     )
+
+
+@pytest.mark.parametrize(
+    ("seen_ago", "disagreement", "words"),
+    [
+        (dt.timedelta(minutes=12), None, "onboarded 12 minutes ago, within its ~50 minutes"),
+        (dt.timedelta(hours=3, minutes=5), Disagreement.ONBOARDED_BUT_UNHEALTHY, "first seen onboarded 3 hours ago"),
+    ],
+    ids=["still-settling", "long-since"],
+)
+def test_how_long_since_onboarding_decides_whether_unhealthy_is_a_disagreement(
+    server: EmulatorServer, tmp_path: Path, seen_ago: dt.timedelta, disagreement: Disagreement | None, words: str
+) -> None:
+    store = SqliteStateStore(str(tmp_path / "state.sqlite"))
+    orders = ApiRef(GUARDED, "rg", f"apim-{GUARDED[-2:]}", "orders")
+    now = dt.datetime.now(dt.UTC)
+    store.put_status(StatusRecord(orders.key, Status.COMPLIANT, Reason.ONBOARDED, now - seen_ago))
+    with engine_on(server) as plain:
+        engine = Engine(plain.settings, plain.clients, store=store)
+        finding = _by_api(_sweep(engine))[GUARDED, "orders"]
+    store.close()
+    assert (finding.disagreement, words in finding.detail) == (disagreement, True)
