@@ -5,18 +5,25 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from dataclasses import replace
+from pathlib import Path
 
+import jsonschema
 import pytest
 from azure.core.credentials import AccessToken, AzureKeyCredential
 
 from emulator.receiver import DROP, HANG, stop_receiver
+from monitors import severity
 from monitors.alerts.eventgrid import EVENT_TYPE, SOURCE, EventGridSink, render_cloudevents
+from monitors.assessment import DefenderVerdict, Disagreement
 from monitors.errors import DeliveryError
-from monitors.model import AlertKind, Status
+from monitors.exposure import Exposure
+from monitors.model import AlertKind, Coverage, Status
 from tests.alerts.factories import NOW, make_alert, many_alerts, outbox_item
 from tests.alerts.sockets import established_to, needs_proc
 
 TOPIC_KEY = "XXTOPICKEYXX"
+FINDINGS_SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "findings.schema.json").read_text())
 
 
 class StaticToken:
@@ -90,6 +97,32 @@ def test_posted_event_carries_subject_type_and_data(receiver):
         EVENT_TYPE,
         alert.finding.resource_id,
         "new",
+    )
+
+
+def test_posted_event_data_is_a_finding_of_the_findings_contract(receiver):
+    """The event's data (less ``alert_kind``) is one finding as the findings JSON Schema defines it, with every
+    optional part issue 11 added."""
+    verdict = DefenderVerdict("Healthy", NOW)
+    finding = severity.graded(
+        replace(
+            make_alert().finding,
+            exposure=Exposure(subscription_required=False, oauth=False, protocols=("https",)),
+            coverage=Coverage.POSTURE_ONLY,
+            defender=verdict,
+            disagreement=Disagreement.HEALTHY_WITHOUT_COLLECTION,
+        )
+    )
+    publish(receiver, (replace(make_alert(), finding=finding),))
+
+    (event,) = json.loads(receiver.requests[0].body)
+    data = {key: value for key, value in event["data"].items() if key != "alert_kind"}
+    item = FINDINGS_SCHEMA["properties"]["findings"]["items"]
+    jsonschema.Draft202012Validator(item).validate(data)
+    assert (data["severity"], data["coverage"], data["defender_assessment"]["disagreement"]) == (
+        "medium",
+        "posture_only",
+        "healthy_without_collection",
     )
 
 
