@@ -61,9 +61,9 @@ def parse_time(value: object) -> dt.datetime | None:
         return None
     text = value.strip().replace("Z", "+00:00")
     head, dot, rest = text.partition(".")
-    if dot:  # Python reads at most 6 fractional digits
-        digits = "".join(c for c in rest if c.isdigit())
-        text = f"{head}.{digits[:6]}{rest[len(digits) :]}"
+    if dot:  # Python 3.11 reads at most 6 fractional digits; the offset after them is kept
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = f"{head}.{rest[:digits][:6].ljust(6, '0')}{rest[digits:]}"
     try:
         stamp = dt.datetime.fromisoformat(text)
     except ValueError:
