@@ -61,10 +61,6 @@ def _unchecked(f: Finding) -> bool:
     return f.status is Status.ERROR
 
 
-def _private(f: Finding) -> bool:
-    return _unprotected_api(f)
-
-
 def _orphan(f: Finding) -> bool:
     return f.kind is Kind.ORPHAN_COLLECTION and f.status is Status.NONCOMPLIANT
 
@@ -101,7 +97,7 @@ TABLE: tuple[Row, ...] = (
     Row(Severity.MEDIUM, "Defender sees endpoints that expose sensitive data", _sensitive),
     Row(Severity.MEDIUM, "not protected, and internet-facing or its exposure unknown", _public_or_unknown),
     Row(Severity.MEDIUM, "could not be checked (an ARM error or a missing permission)", _unchecked),
-    Row(Severity.LOW, "not protected, reachable only from a private network", _private),
+    Row(Severity.LOW, "not protected, reachable only from a private network", _unprotected_api),  # the rest of them
     Row(Severity.LOW, "an apiCollection whose API is gone (billed, protects nothing)", _orphan),
     Row(Severity.INFO, "anything else: protected, not applicable or exempt", _anything),
 )

@@ -16,9 +16,7 @@ from monitors.azure.clients import ArmClients
 from monitors.errors import AzureError, CredentialError
 from monitors.facts import TtlCache
 from monitors.model import PlanFacts, ServiceFacts, ServiceRef, normalize_region
-from monitors.plans import DEFAULT_SUB_PLAN, PlanTier, PlanUsage, assess, crosses_threshold
-
-__all__ = ["USAGE_CACHE_SECONDS", "crosses_threshold", "current_sub_plan", "subscription_usage", "usage_cache"]
+from monitors.plans import DEFAULT_SUB_PLAN, PlanTier, PlanUsage, assess
 
 REGION_TOP = 1000  # APIM services of one subscription in one region that one metrics request returns
 USAGE_CACHE_SECONDS = 86_400.0  # one day per subscription and region

@@ -37,7 +37,6 @@ AGGREGATION = "Total"
 INTERVAL = "P1D"
 EVERY_RESOURCE = "Microsoft.ResourceId eq '*'"
 RESOURCE_ID_DIMENSION = "microsoft.resourceid"
-DEFAULT_TOP = 10  # the spec's default number of time series
 
 
 def metrics_path(subscription_id: str, region: str, start: dt.datetime, end: dt.datetime, top: int) -> str:
