@@ -18,7 +18,7 @@ from monitors import rules
 from monitors.assessment import DefenderVerdict
 from monitors.azure import apim, defender, graph
 from monitors.azure.clients import ArmClients, arm_call
-from monitors.errors import AzureError, AzurePermissionError, CredentialError, EventError
+from monitors.errors import AzureError, CredentialError, EventError
 from monitors.exposure import Posture
 from monitors.model import CollectionFacts, Finding, PlanFacts, PlanRef, ServiceFacts, ServiceRef
 from monitors.plans import PlanUsage
@@ -251,10 +251,7 @@ def _plan_findings(
             continue
         traffic = usage.read(sub, plan, services) if usage is not None else None
         if isinstance(traffic, AzureError):
-            note = f"the Requests metric of subscription {sub}'s APIM services could not be read: {traffic}"
-            inventory.findings.append(
-                rules.error_finding(PlanRef(sub), permission=isinstance(traffic, AzurePermissionError), message=note)
-            )
+            inventory.findings.append(rules.azure_error_finding(PlanRef(sub), traffic))  # as check_plan reports it
             if plan.enabled:
                 continue
             traffic = None
