@@ -45,6 +45,13 @@ def test_loopback_http_endpoint_means_emulator() -> None:
         pytest.param({"MONITOR_CACHE_SECONDS": "nan"}, "MONITOR_CACHE_SECONDS", id="nan"),
         pytest.param({"MONITOR_ARM_ENDPOINT": "http://example.com"}, "MONITOR_ARM_ENDPOINT", id="plain-http"),
         pytest.param({"MONITOR_ARM_ENDPOINT": "ftp://x"}, "MONITOR_ARM_ENDPOINT", id="scheme"),
+        pytest.param({"MONITOR_PLAN_USAGE": "yes"}, "MONITOR_PLAN_USAGE", id="usage-yes"),
+        pytest.param({"MONITOR_PLAN_ALERT_SHARE": "0"}, "MONITOR_PLAN_ALERT_SHARE", id="share-zero"),
+        pytest.param({"MONITOR_PLAN_ALERT_SHARE": "-0.5"}, "MONITOR_PLAN_ALERT_SHARE", id="share-negative"),
+        pytest.param({"MONITOR_PLAN_ALERT_SHARE": "10.01"}, "MONITOR_PLAN_ALERT_SHARE", id="share-too-big"),
+        pytest.param({"MONITOR_PLAN_ALERT_SHARE": "nan"}, "MONITOR_PLAN_ALERT_SHARE", id="share-nan"),
+        pytest.param({"MONITOR_PLAN_ALERT_SHARE": "80%"}, "MONITOR_PLAN_ALERT_SHARE", id="share-percent"),
+        pytest.param({"MONITOR_PLAN_TABLE": "P1=lots"}, "MONITOR_PLAN_TABLE", id="table"),
     ],
 )
 def test_bad_value_fails_with_one_line_naming_the_setting(env: dict[str, str], setting: str) -> None:
