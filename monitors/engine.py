@@ -101,8 +101,11 @@ class Engine:
         self._usage_cache = usage.usage_cache()
         self.usage = UsageReader(self._read_usage, settings.plan_alert_share) if settings.plan_usage else None
 
-    def check_api(self, ref: ApiRef, *, deleted: bool = False, queue_onboarding: bool = False) -> Finding:
-        """Evaluate and remediate one API. Raises AzureError when ARM cannot answer.
+    def check_api(
+        self, ref: ApiRef, *, deleted: bool = False, queue_onboarding: bool = False, approved_by: str | None = None
+    ) -> Finding:
+        """Evaluate and remediate one API (``approved_by``: onboard it whatever the mode, a person approved it).
+        Raises AzureError when ARM cannot answer.
 
         With ``queue_onboarding`` an API to onboard comes back as ``onboard_queued`` instead: the caller hands it to
         the onboarding queue, so that the event path never waits for the onboarding LRO.
@@ -113,7 +116,7 @@ class Engine:
         finding = evaluate(facts, self.settings, today)
         if queue_onboarding and self._remediator.wants_onboarding(finding):
             return rules.with_action(finding, Action.ONBOARD_QUEUED, f"{finding.detail} Onboarding is queued.")
-        return self._remediator.remediate(finding, facts, today)
+        return self._remediator.remediate(finding, facts, today, approved_by=approved_by)
 
     @property
     def _with_gateways(self) -> bool:

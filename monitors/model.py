@@ -55,6 +55,8 @@ class Action(StrEnum):
     OFFBOARD_FAILED = "offboard_failed"
     ONBOARD_QUEUED = "onboard_queued"  # the event path handed onboarding to the onboarding queue
     ONBOARD_DEFERRED = "onboard_deferred"  # the per-service onboarding rate limit was reached; retried later
+    AWAITING_APPROVAL = "awaiting_approval"  # MONITOR_AUTO_ONBOARD=approve: the alert carries Onboard / Exempt links
+    EXEMPTED = "exempted"  # an approver exempted the API from its alert (the service's exemption tag was written)
 
 
 class Coverage(StrEnum):
@@ -106,6 +108,7 @@ class WriteMode(StrEnum):
     OFF = "off"
     DRY_RUN = "dry-run"
     ON = "on"
+    APPROVE = "approve"  # MONITOR_AUTO_ONBOARD only: alerts carry signed Onboard / Exempt links for a person to decide
 
 
 class SelfHostedMode(StrEnum):

@@ -31,9 +31,12 @@ class OnboardRequest:
 
     api: ApiRef
     event_id: str
+    approved_by: str | None = None  # the approver whose decision queued it (MONITOR_AUTO_ONBOARD=approve)
 
     def to_message(self) -> str:
         body = {"v": 1, "kind": ONBOARD_MESSAGE, "api": self.api.resource_id, "event_id": self.event_id}
+        if self.approved_by:
+            body["approved_by"] = self.approved_by
         return json.dumps(body, separators=(",", ":"))
 
     @classmethod
@@ -44,9 +47,10 @@ class OnboardRequest:
             if body["v"] != 1 or body["kind"] != ONBOARD_MESSAGE:
                 raise ValueError(f"version {body['v']!r} of kind {body['kind']!r}")
             api, event_id = str(body["api"]), str(body.get("event_id") or "")
+            approved_by = str(body["approved_by"]) if body.get("approved_by") else None
         except (ValueError, KeyError, TypeError) as exc:
             raise EventError(f"onboarding message is not an onboarding request ({type(exc).__name__}: {exc})") from None
-        return cls(parse_api_id(api), event_id)
+        return cls(parse_api_id(api), event_id, approved_by)
 
 
 def open_queue(settings: Settings, name: str) -> QueueClient:

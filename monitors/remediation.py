@@ -1,11 +1,12 @@
 """Onboards not-onboarded APIs to Defender for APIs, with safety rails.
 
-Modes: ``off`` reports only, ``dry-run`` reports ``would_onboard``, ``on`` PUTs the apiCollection. Only APIs whose
-finding is ``not_onboarded`` are touched, which the rule order guarantees happens only when the plan is Standard and
-the API is a supported REST API. At most ``MONITOR_ONBOARD_MAX_PER_MINUTE`` onboardings per APIM service a minute,
-for all instances together when they share a state store, else per process (Microsoft warns that onboarding many APIs
-at once can overload an APIM instance). The result is verified: the finding is re-evaluated against the collection
-ARM returned. RBAC: ``Microsoft.Security/apiCollections/write``.
+Modes: ``off`` reports only, ``dry-run`` reports ``would_onboard``, ``approve`` reports ``awaiting_approval`` (the
+alert carries signed links; ``monitors.approval`` acts on a person's decision), ``on`` PUTs the apiCollection. Only
+APIs whose finding is ``not_onboarded`` are touched, which the rule order guarantees happens only when the plan is
+Standard and the API is a supported REST API. At most ``MONITOR_ONBOARD_MAX_PER_MINUTE`` onboardings per APIM service
+a minute, for all instances together when they share a state store, else per process (Microsoft warns that onboarding
+many APIs at once can overload an APIM instance). The result is verified: the finding is re-evaluated against the
+collection ARM returned. RBAC: ``Microsoft.Security/apiCollections/write``.
 """
 
 from __future__ import annotations
@@ -94,9 +95,12 @@ class Remediator:
         """True when the mode is ``on`` and the finding asks for an onboarding (the event path queues those)."""
         return finding.reason is Reason.NOT_ONBOARDED and self._settings.auto_onboard is WriteMode.ON
 
-    def remediate(self, finding: Finding, facts: ArmFacts | KnownFacts, today: dt.date) -> Finding:
-        """Return the finding after the mode's action; never raises for Azure errors (they become onboard_failed)."""
-        mode = self._settings.auto_onboard
+    def remediate(
+        self, finding: Finding, facts: ArmFacts | KnownFacts, today: dt.date, *, approved_by: str | None = None
+    ) -> Finding:
+        """Return the finding after the mode's action; never raises for Azure errors (they become onboard_failed).
+        ``approved_by`` names the person who approved this API's onboarding: it is onboarded whatever the mode."""
+        mode = WriteMode.ON if approved_by else self._settings.auto_onboard
         if finding.reason is not Reason.NOT_ONBOARDED or mode is WriteMode.OFF:
             return finding
         names = f"API '{facts.ref.api_id}' of APIM service '{facts.ref.service}'"
@@ -106,11 +110,14 @@ class Remediator:
                 Action.WOULD_ONBOARD,
                 f"{names} is not onboarded; would onboard it.",
             )
+        if mode is WriteMode.APPROVE:
+            detail = f"{names} is not onboarded; waiting for an approver to onboard or exempt it."
+            return rules.with_action(finding, Action.AWAITING_APPROVAL, detail)
         if not self._limiter.try_acquire(facts.ref.service_ref.resource_id.lower()):
             limit = self._settings.onboard_max_per_minute
             detail = f"{names} is not onboarded; onboarding deferred, {limit} per minute per service reached."
             return rules.with_action(finding, Action.ONBOARD_DEFERRED, detail)
-        return self._onboard(finding, facts, today, names)
+        return self._onboard(finding, facts, today, names, approved_by)
 
     def offboard(self, finding: Finding, ref: ApiRef) -> Finding:
         """Apply MONITOR_AUTO_OFFBOARD_ORPHANS to an orphaned collection; never raises for Azure errors.
@@ -132,7 +139,9 @@ class Remediator:
         detail = f"{names} had no API and was offboarded."
         return rules.with_action(finding, Action.OFFBOARDED, detail, status=Status.COMPLIANT)
 
-    def _onboard(self, finding: Finding, facts: ArmFacts | KnownFacts, today: dt.date, names: str) -> Finding:
+    def _onboard(
+        self, finding: Finding, facts: ArmFacts | KnownFacts, today: dt.date, names: str, approved_by: str | None
+    ) -> Finding:
         s = self._settings
         client = self._clients.security(facts.ref.subscription_id)
         try:
@@ -152,4 +161,5 @@ class Remediator:
             state = collection.provisioning_state
             detail = f"{names}: onboarding still {state} after {s.onboard_timeout_seconds:g} s; the next run verifies."
             return rules.with_action(finding, Action.ONBOARD_FAILED, detail)
-        return rules.with_action(verified, Action.ONBOARDED, f"{names} was onboarded to Defender for APIs.")
+        approval = f", approved by {approved_by}" if approved_by else ""
+        return rules.with_action(verified, Action.ONBOARDED, f"{names} was onboarded to Defender for APIs{approval}.")

@@ -149,7 +149,7 @@ class Runtime:
         """
         request = OnboardRequest.from_message(text)
         with _poison_logged(request.api.resource_id, dequeue_count, self.settings.onboard_queue):
-            finding = self.engine.check_api(request.api)
+            finding = self.engine.check_api(request.api, approved_by=request.approved_by)
             if finding.action is Action.ONBOARD_DEFERRED:
                 queue = self._queue(self.settings.onboard_queue)
                 send_messages(queue, [request.to_message()], delay_seconds=ONBOARD_DEFER_SECONDS)

@@ -147,7 +147,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         subscriptions=_subscriptions(env),
         client_id=env.get("AZURE_CLIENT_ID") or None,
         auto_onboard=_choice(env, "MONITOR_AUTO_ONBOARD", d.auto_onboard),
-        auto_offboard_orphans=_choice(env, "MONITOR_AUTO_OFFBOARD_ORPHANS", d.auto_offboard_orphans),
+        auto_offboard_orphans=_offboard_mode(env),
         onboard_max_per_minute=int(
             _number(env, "MONITOR_ONBOARD_MAX_PER_MINUTE", d.onboard_max_per_minute, minimum=1, whole=True)
         ),
@@ -290,6 +290,13 @@ def _choice(env: Mapping[str, str], name: str, default: _Mode) -> _Mode:
     except ValueError:
         allowed = ", ".join(m.value for m in type(default))
         raise SettingsError(f"{name}={raw[:40]!r}: expected one of {allowed}") from None
+
+
+def _offboard_mode(env: Mapping[str, str]) -> WriteMode:
+    mode = _choice(env, "MONITOR_AUTO_OFFBOARD_ORPHANS", _DEFAULTS.auto_offboard_orphans)
+    if mode is WriteMode.APPROVE:
+        raise SettingsError("MONITOR_AUTO_OFFBOARD_ORPHANS='approve': expected one of off, dry-run, on")
+    return mode
 
 
 def _on_off(env: Mapping[str, str], name: str, default: bool) -> bool:

@@ -46,6 +46,8 @@ ACTION_WORDS: dict[Action, str] = {
     Action.OFFBOARD_FAILED: "Offboarding was attempted and failed",
     Action.ONBOARD_QUEUED: "Onboarding is queued",
     Action.ONBOARD_DEFERRED: "Onboarding deferred by the per-service rate limit",
+    Action.AWAITING_APPROVAL: "Waiting for an approver to onboard or exempt it",
+    Action.EXEMPTED: "Exempted by an approver",
 }
 _KIND_RANK = {AlertKind.NEW: 0, AlertKind.RENOTIFY: 1, AlertKind.RESOLVED: 2, AlertKind.ONBOARDED: 2}
 _STATUS_RANK = {status: rank for rank, status in enumerate(STATUS_WORDS)}
