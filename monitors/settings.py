@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from monitors import ncrontab
+from monitors import ncrontab, routing
+from monitors.approval_token import MIN_KEY_BYTES
 from monitors.errors import SettingsError
 from monitors.model import SelfHostedMode, WriteMode, normalize_region
 from monitors.plans import DEFAULT_PLANS, PlanTier, parse_plan_table
-from monitors.urls import url_problem
+from monitors.urls import is_loopback, url_problem
 
 # Microsoft's prerequisites page for Defender for APIs (defender-for-apis-prepare), newest copy; EUAP canaries included.
 DEFAULT_SUPPORTED_REGIONS = (
@@ -74,7 +75,17 @@ class Settings:
     client_id: str | None = None
     auto_onboard: WriteMode = WriteMode.OFF
     auto_offboard_orphans: WriteMode = WriteMode.OFF
+    # Onboarding waves, per APIM service: at most onboard_wave_size onboardings a wave, waves onboard_wave_minutes
+    # apart, one token bucket per service for all instances (monitors.remediation). MONITOR_ONBOARD_MAX_PER_MINUTE is
+    # the older name for the wave size of one-minute waves: unset wave settings take it (its default, 10, is the
+    # default wave size), and once set it caps MONITOR_ONBOARD_WAVE_SIZE, since a wave onboards within its first
+    # minute. Before each wave the service's Capacity metric is read (once per wave, shared through the state store);
+    # above onboard_capacity_limit percent the service's onboarding pauses until a reading is at or below it again.
+    # 100 turns the capacity check off (no metric is read).
     onboard_max_per_minute: int = 10
+    onboard_wave_size: int = 10
+    onboard_wave_minutes: float = 1.0
+    onboard_capacity_limit: float = 70.0
     onboard_timeout_seconds: float = 120.0
     onboard_poll_seconds: float = 2.0
     exempt_tag: str = "defender-apis-exempt"
@@ -105,12 +116,21 @@ class Settings:
     plan_usage: bool = True
     plan_table: tuple[PlanTier, ...] = DEFAULT_PLANS
     plan_alert_share: float = 0.8
+    owner_tags: tuple[str, ...] = routing.DEFAULT_OWNER_TAGS
+    routes: tuple[routing.Route, ...] = ()  # each names the app setting holding its URL, never the URL
+    route_urls: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # (setting name, its URL): secrets
+    approval_url: str | None = None
+    approval_keys: tuple[bytes, ...] = field(default=(), repr=False)  # the current key first, then the previous one
+    approval_hours: float = 72.0
+    exempt_days: int = 30
+    approvers: tuple[str, ...] = ()
+    approval_local_user: str | None = None
 
     @property
     def alerting(self) -> bool:
         """True when at least one alert sink is configured."""
         sinks = (self.teams_webhook_url, self.slack_webhook_url, self.webhook_url, self.eventgrid_topic_endpoint)
-        return any(sinks)
+        return any(sinks) or bool(self.routes)
 
     def state_spec(self, *, in_azure: bool) -> str | None:
         """Where state lives: MONITOR_STATE, else the Functions storage account in Azure; None means none needed."""
@@ -142,6 +162,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     is logged as a warning naming the closest setting, so a typo does not pass silently."""
     env = _Reads(os.environ if environ is None else environ)
     d = _DEFAULTS
+    owner_tags = _owner_tags(env)
+    routes, route_urls = _routes(env, owner_tags)
     settings = Settings(
         arm_endpoint=_arm_endpoint(env),
         subscriptions=_subscriptions(env),
@@ -151,6 +173,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         onboard_max_per_minute=int(
             _number(env, "MONITOR_ONBOARD_MAX_PER_MINUTE", d.onboard_max_per_minute, minimum=1, whole=True)
         ),
+        onboard_wave_size=_wave_size(env),
+        onboard_wave_minutes=_number(env, "MONITOR_ONBOARD_WAVE_MINUTES", d.onboard_wave_minutes, minimum=1),
+        onboard_capacity_limit=_percent(env, "MONITOR_ONBOARD_CAPACITY_LIMIT", d.onboard_capacity_limit),
         onboard_timeout_seconds=_number(env, "MONITOR_ONBOARD_TIMEOUT_SECONDS", d.onboard_timeout_seconds, minimum=1),
         onboard_poll_seconds=_number(env, "MONITOR_ONBOARD_POLL_SECONDS", d.onboard_poll_seconds, minimum=0),
         exempt_tag=_exempt_tag(env),
@@ -188,7 +213,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         plan_usage=_on_off(env, "MONITOR_PLAN_USAGE", d.plan_usage),
         plan_table=_plan_table(env),
         plan_alert_share=_share(env, "MONITOR_PLAN_ALERT_SHARE", d.plan_alert_share, maximum=10),
+        owner_tags=owner_tags,
+        routes=routes,
+        route_urls=route_urls,
+        approval_url=_approval_url(env),
+        approval_keys=_approval_keys(env),
+        approval_hours=_number(env, "MONITOR_APPROVAL_HOURS", d.approval_hours, minimum=0.1),
+        exempt_days=int(_number(env, "MONITOR_EXEMPT_DAYS", d.exempt_days, minimum=1, whole=True)),
+        approvers=_approvers(env),
+        approval_local_user=_approval_local_user(env),
     )
+    _check_approval(settings)
     _warn_unknown(env)
     return settings
 
@@ -281,6 +316,42 @@ def _exempt_tag(env: Mapping[str, str]) -> str:
     return tag
 
 
+def _owner_tags(env: Mapping[str, str]) -> tuple[str, ...]:
+    """MONITOR_OWNER_TAGS: the tag names that name an owner, tried in order; each an Azure tag name."""
+    tags = [tag.lower() for tag in _csv(env, "MONITOR_OWNER_TAGS", "")] or list(_DEFAULTS.owner_tags)
+    for tag in tags:
+        if len(tag) > 512 or any(ch in _TAG_FORBIDDEN or unicodedata.category(ch) == "Cc" for ch in tag):
+            raise SettingsError(
+                f"MONITOR_OWNER_TAGS: {tag[:40]!r} is not an Azure tag name; expected comma-separated tag names of at"
+                " most 512 characters, without < > % & \\ ? / or control characters"
+            )
+    return tuple(dict.fromkeys(tags))
+
+
+def _routes(
+    env: Mapping[str, str], owner_tags: tuple[str, ...]
+) -> tuple[tuple[routing.Route, ...], tuple[tuple[str, str], ...]]:
+    """MONITOR_ROUTES, and the URL in each app setting a route names: set, and sound by the same rule as
+    MONITOR_TEAMS_WEBHOOK_URL (its error names that setting, never its value)."""
+    routes = routing.parse_routes(env.get("MONITOR_ROUTES", ""), owner_tags)
+    urls: dict[str, str] = {}
+    for route in routes:
+        url = env.get(route.url_setting, "").strip()
+        if not url:
+            raise SettingsError(
+                f"MONITOR_ROUTES: a route names the app setting {route.url_setting}, which is not set; it must hold the"
+                f" {route.kind} webhook URL (in Azure, a Key Vault reference)"
+            )
+        problem = url_problem(url, http_to_loopback=True)
+        if problem:
+            raise SettingsError(
+                f"MONITOR_ROUTES: the app setting {route.url_setting} that a route names {problem}: expected an https"
+                " URL (http only to loopback); value hidden, it is a secret"
+            )
+        urls[route.url_setting] = url
+    return routes, tuple(urls.items())
+
+
 def _choice(env: Mapping[str, str], name: str, default: _Mode) -> _Mode:
     raw = env.get(name, "").strip().lower()
     if not raw:
@@ -297,6 +368,72 @@ def _offboard_mode(env: Mapping[str, str]) -> WriteMode:
     if mode is WriteMode.APPROVE:
         raise SettingsError("MONITOR_AUTO_OFFBOARD_ORPHANS='approve': expected one of off, dry-run, on")
     return mode
+
+
+def _approval_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("MONITOR_APPROVAL_URL", "").strip()
+    if not raw:
+        return None
+    problem = url_problem(raw, http_to_loopback=True)
+    if problem or urlsplit(raw).query:
+        raise SettingsError(
+            f"MONITOR_APPROVAL_URL{_shown(raw)} {problem or 'has a query'}: expected the Approve function's https URL,"
+            " e.g. https://<app>.azurewebsites.net/api/approve (http only to loopback)"
+        )
+    return raw
+
+
+def _approval_keys(env: Mapping[str, str]) -> tuple[bytes, ...]:
+    keys = []
+    for name in ("MONITOR_APPROVAL_KEY", "MONITOR_APPROVAL_KEY_PREVIOUS"):
+        raw = env.get(name, "").strip()
+        if raw and len(raw.encode()) < MIN_KEY_BYTES:
+            raise SettingsError(
+                f"{name}: at least {MIN_KEY_BYTES} characters expected, e.g. 32 random bytes in base64 (value hidden)"
+            )
+        if raw:
+            keys.append(raw.encode())
+    if keys and not env.get("MONITOR_APPROVAL_KEY", "").strip():
+        raise SettingsError("MONITOR_APPROVAL_KEY_PREVIOUS is set without MONITOR_APPROVAL_KEY: set the current key")
+    return tuple(keys)
+
+
+def _approvers(env: Mapping[str, str]) -> tuple[str, ...]:
+    items = _csv(env, "MONITOR_APPROVERS", "")
+    for item in items:
+        kind, _, value = item.partition(":")
+        if kind not in ("role", "group") or not value.strip() or (kind == "group" and not _GUID.fullmatch(value)):
+            raise SettingsError(
+                f"MONITOR_APPROVERS: {item[:60]!r} is not 'role:<app role value>' or 'group:<group object id>'"
+            )
+    return tuple(items)
+
+
+def _approval_local_user(env: Mapping[str, str]) -> str | None:
+    raw = env.get("MONITOR_APPROVAL_LOCAL_USER", "").strip()
+    if raw and (len(raw) > 100 or any(unicodedata.category(ch) == "Cc" for ch in raw)):
+        raise SettingsError("MONITOR_APPROVAL_LOCAL_USER: expected a name of at most 100 characters")
+    return raw or None
+
+
+def _check_approval(s: Settings) -> None:
+    """MONITOR_AUTO_ONBOARD=approve needs somewhere to send people and a key to sign links with; the loopback-only
+    user is refused for an approval URL anyone else could reach."""
+    if s.approval_local_user and (not s.approval_url or not is_loopback(urlsplit(s.approval_url).hostname)):
+        raise SettingsError(
+            "MONITOR_APPROVAL_LOCAL_USER: allowed only when MONITOR_APPROVAL_URL is on loopback (127.0.0.1 or"
+            " localhost); in Azure, App Service authentication signs approvers in"
+        )
+    if s.auto_onboard is not WriteMode.APPROVE:
+        return
+    for name, value in (("MONITOR_APPROVAL_URL", s.approval_url), ("MONITOR_APPROVAL_KEY", s.approval_keys)):
+        if not value:
+            raise SettingsError(f"{name}: required when MONITOR_AUTO_ONBOARD=approve")
+    if not s.approvers and not s.approval_local_user:
+        raise SettingsError(
+            "MONITOR_APPROVERS: required when MONITOR_AUTO_ONBOARD=approve (e.g. role:Defender.Approver), or"
+            " MONITOR_APPROVAL_LOCAL_USER on loopback"
+        )
 
 
 def _on_off(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -319,6 +456,35 @@ def _share(env: Mapping[str, str], name: str, default: float, *, maximum: float)
         value = float("nan")
     if not 0 < value <= maximum:
         raise SettingsError(f"{name}={raw[:40]!r}: expected a number above 0 and at most {maximum:g} (0.8 = 80 %)")
+    return value
+
+
+def _wave_size(env: Mapping[str, str]) -> int:
+    """MONITOR_ONBOARD_WAVE_SIZE, else MONITOR_ONBOARD_MAX_PER_MINUTE (the wave size of one-minute waves); a wave
+    larger than a MONITOR_ONBOARD_MAX_PER_MINUTE that is set would break that cap, so it is refused."""
+    per_minute = int(
+        _number(env, "MONITOR_ONBOARD_MAX_PER_MINUTE", _DEFAULTS.onboard_max_per_minute, minimum=1, whole=True)
+    )
+    size = int(_number(env, "MONITOR_ONBOARD_WAVE_SIZE", per_minute, minimum=1, whole=True))
+    if env.get("MONITOR_ONBOARD_MAX_PER_MINUTE", "").strip() and size > per_minute:
+        raise SettingsError(
+            f"MONITOR_ONBOARD_WAVE_SIZE={size}: larger than MONITOR_ONBOARD_MAX_PER_MINUTE={per_minute}, which caps a"
+            " wave (it onboards within a minute); raise or unset MONITOR_ONBOARD_MAX_PER_MINUTE"
+        )
+    return size
+
+
+def _percent(env: Mapping[str, str], name: str, default: float) -> float:
+    """A percentage above 0 and at most 100."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw.removesuffix("%").strip())
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 100:
+        raise SettingsError(f"{name}={raw[:40]!r}: expected a percentage above 0 and at most 100 (100 turns it off)")
     return value
 
 

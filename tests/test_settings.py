@@ -42,6 +42,18 @@ def test_loopback_http_endpoint_means_emulator() -> None:
         pytest.param({"MONITOR_ONBOARD_MAX_PER_MINUTE": "ten"}, "MONITOR_ONBOARD_MAX_PER_MINUTE", id="not-number"),
         pytest.param({"MONITOR_ONBOARD_MAX_PER_MINUTE": "0"}, "MONITOR_ONBOARD_MAX_PER_MINUTE", id="zero"),
         pytest.param({"MONITOR_ONBOARD_MAX_PER_MINUTE": "2.5"}, "MONITOR_ONBOARD_MAX_PER_MINUTE", id="fraction"),
+        pytest.param({"MONITOR_ONBOARD_WAVE_SIZE": "0"}, "MONITOR_ONBOARD_WAVE_SIZE", id="wave-size-zero"),
+        pytest.param({"MONITOR_ONBOARD_WAVE_SIZE": "4.5"}, "MONITOR_ONBOARD_WAVE_SIZE", id="wave-size-fraction"),
+        pytest.param(
+            {"MONITOR_ONBOARD_MAX_PER_MINUTE": "5", "MONITOR_ONBOARD_WAVE_SIZE": "6"},
+            "MONITOR_ONBOARD_WAVE_SIZE",
+            id="wave-size-above-the-per-minute-cap",
+        ),
+        pytest.param({"MONITOR_ONBOARD_WAVE_MINUTES": "0.5"}, "MONITOR_ONBOARD_WAVE_MINUTES", id="wave-too-short"),
+        pytest.param({"MONITOR_ONBOARD_WAVE_MINUTES": "soon"}, "MONITOR_ONBOARD_WAVE_MINUTES", id="wave-minutes-word"),
+        pytest.param({"MONITOR_ONBOARD_CAPACITY_LIMIT": "0"}, "MONITOR_ONBOARD_CAPACITY_LIMIT", id="capacity-zero"),
+        pytest.param({"MONITOR_ONBOARD_CAPACITY_LIMIT": "101"}, "MONITOR_ONBOARD_CAPACITY_LIMIT", id="capacity-101"),
+        pytest.param({"MONITOR_ONBOARD_CAPACITY_LIMIT": "high"}, "MONITOR_ONBOARD_CAPACITY_LIMIT", id="capacity-word"),
         pytest.param({"MONITOR_CACHE_SECONDS": "nan"}, "MONITOR_CACHE_SECONDS", id="nan"),
         pytest.param({"MONITOR_ARM_ENDPOINT": "http://example.com"}, "MONITOR_ARM_ENDPOINT", id="plain-http"),
         pytest.param({"MONITOR_ARM_ENDPOINT": "ftp://x"}, "MONITOR_ARM_ENDPOINT", id="scheme"),
@@ -59,6 +71,33 @@ def test_bad_value_fails_with_one_line_naming_the_setting(env: dict[str, str], s
         load_settings(env)
     message = str(raised.value)
     assert message.startswith(setting) and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("env", "waves"),
+    [
+        pytest.param({}, (10, 1.0, 70.0), id="defaults: ten a minute, as before"),
+        pytest.param({"MONITOR_ONBOARD_MAX_PER_MINUTE": "3"}, (3, 1.0, 70.0), id="the old name: one-minute waves"),
+        pytest.param(
+            {"MONITOR_ONBOARD_WAVE_SIZE": "25", "MONITOR_ONBOARD_WAVE_MINUTES": "15"}, (25, 15.0, 70.0), id="waves"
+        ),
+        pytest.param(
+            {
+                "MONITOR_ONBOARD_MAX_PER_MINUTE": "10",
+                "MONITOR_ONBOARD_WAVE_SIZE": "4",
+                "MONITOR_ONBOARD_WAVE_MINUTES": "5",
+            },
+            (4, 5.0, 70.0),
+            id="a wave within the per-minute cap",
+        ),
+        pytest.param({"MONITOR_ONBOARD_CAPACITY_LIMIT": "85%"}, (10, 1.0, 85.0), id="capacity-percent-sign"),
+    ],
+)
+def test_onboarding_waves_and_the_per_minute_setting_are_one_limit(
+    env: dict[str, str], waves: tuple[int, float, float]
+) -> None:
+    s = load_settings(env)
+    assert (s.onboard_wave_size, s.onboard_wave_minutes, s.onboard_capacity_limit) == waves
 
 
 @pytest.mark.parametrize(
