@@ -4,6 +4,7 @@ interval apart, and the wait until the next wave is what a deferred onboarding w
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import pytest
 
@@ -18,7 +19,7 @@ def at(seconds: float) -> dt.datetime:
     return T0 + dt.timedelta(seconds=seconds)
 
 
-def onboard(bucket: Bucket, level: float, stamp: dt.datetime, times: list[float]) -> tuple[list[float], float]:
+def onboard(bucket: Bucket, level: float, stamp: dt.datetime, times: Sequence[float]) -> tuple[list[float], float]:
     """Try one take at each time; the times that got a token, and the level left."""
     granted = []
     for moment in times:
