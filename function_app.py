@@ -10,7 +10,8 @@ changed service to ``SweepWorker``. Malformed and irrelevant events are logged a
 (429, 5xx, timeouts), a broken identity, an unreachable state store and configuration errors raise so that Event Grid
 redelivers instead of dropping the event. ``SweepTimer`` inventories the estate on ``MONITOR_SWEEP_SCHEDULE`` and
 enqueues one message per APIM service; ``SweepWorker`` reconciles one service per message; ``DrainOutbox`` retries
-undelivered alerts every five minutes.
+undelivered alerts every five minutes. ``Approve`` serves the approval links of MONITOR_AUTO_ONBOARD=approve: a GET
+shows what the link would do, only the page's POST onboards or exempts the API.
 """
 
 from __future__ import annotations
@@ -18,18 +19,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import parse_qs
 
 import azure.functions as func
 
+from monitors.approval import ApprovalRequest
 from monitors.engine import EventOutcome
-from monitors.errors import EventError
+from monitors.errors import EventError, SettingsError
 from monitors.model import Status
+from monitors.reports.pages import HEADERS
 from monitors.runtime import LazyRuntime, build_runtime
 from monitors.settings import load_settings
 
 app = func.FunctionApp()
 log = logging.getLogger("monitors.function")
 T = TypeVar("T")
+TEXT = {"Content-Type": "text/plain; charset=utf-8"}
 
 
 # One runtime per warm instance: settings read once; clients, caches and the state store reused.
@@ -122,6 +127,29 @@ def _take(kind: str, msg: func.QueueMessage, use_case: Callable[[str, int], T]) 
     except EventError as exc:
         log.error("%s message %s dropped: %s", kind, msg.id, exc)
         return None
+
+
+@app.function_name(name="Approve")
+@app.route(route="approve", methods=["GET", "POST"], auth_level=func.AuthLevel.ANONYMOUS)
+def approve(req: func.HttpRequest) -> func.HttpResponse:
+    # Anonymous at the function level: the signed link and the approver's Entra sign-in (App Service authentication,
+    # X-MS-CLIENT-PRINCIPAL) are the gates, checked by the runtime. GET shows a confirmation and never acts.
+    token = req.params.get("t", "") if req.method == "GET" else _form_field(req, "t")
+    request = ApprovalRequest(req.method, req.url, token, dict(req.headers))
+    try:
+        page = RUNTIME.get().approve(request)
+    except SettingsError as exc:
+        log.error("approval link refused: %s", exc)
+        return func.HttpResponse("Approval links are not enabled on this app.", status_code=404, headers=TEXT)
+    headers = {**HEADERS, **({"Location": page.location} if page.location else {})}
+    return func.HttpResponse(page.html, status_code=page.status, headers=headers)
+
+
+def _form_field(req: func.HttpRequest, name: str) -> str:
+    """A field of an application/x-www-form-urlencoded POST body (the confirmation page's form); bounded."""
+    body = req.get_body()[:8192].decode("utf-8", "replace")
+    values = parse_qs(body, max_num_fields=10).get(name) or [""]
+    return values[0]
 
 
 @app.function_name(name="DrainOutbox")

@@ -8,6 +8,7 @@ services, in what order, and what becomes of the findings is the service's busin
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -117,6 +118,16 @@ class Engine:
         if queue_onboarding and self._remediator.wants_onboarding(finding):
             return rules.with_action(finding, Action.ONBOARD_QUEUED, f"{finding.detail} Onboarding is queued.")
         return self._remediator.remediate(finding, facts, today, approved_by=approved_by)
+
+    def assess_api(self, ref: ApiRef) -> Finding:
+        """The API's finding read fresh from ARM, service tags included, with no write whatever the onboarding mode:
+        what an approver's decision checks before it acts and reads after. The fresh service facts replace the cached
+        ones, so that this process's next event sees a tag the decision just wrote."""
+        facts = ArmFacts(ref, self.clients, FactCaches(0.0), with_gateways=self._with_gateways)
+        finding = rules.evaluate_api(facts, self.settings, self._today())
+        with contextlib.suppress(AzureError):
+            self._caches.services.put(ref.service_ref.resource_id.lower(), facts.service())
+        return finding
 
     @property
     def _with_gateways(self) -> bool:

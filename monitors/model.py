@@ -331,6 +331,7 @@ class Finding:
     defender: DefenderVerdict | None = None  # Defender's recommendation for the API, when the sweep read it
     disagreement: Disagreement | None = None  # where that verdict and the monitor's differ
     plan_usage: PlanUsage | None = None  # a plan finding's month of traffic, priced on the sub-plans
+    owner: str | None = None  # "tag=value": whose alerts these are (monitors.routing); None for the default route
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Finding:
@@ -355,6 +356,7 @@ class Finding:
             defender=_verdict(assessment := data.get("defender_assessment")),
             disagreement=_disagreement(assessment),
             plan_usage=PlanUsage.from_dict(usage) if isinstance(usage := data.get("plan_usage"), Mapping) else None,
+            owner=owner if isinstance(owner := data.get("owner"), str) and owner else None,
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -373,6 +375,8 @@ class Finding:
             extra["defender_assessment"] = self.defender.to_dict() | disagreement
         if self.plan_usage is not None:
             extra["plan_usage"] = self.plan_usage.to_dict()
+        if self.owner is not None:
+            extra["owner"] = self.owner
         base: dict[str, object] = {
             "kind": self.kind.value,
             "resource_id": self.resource_id,
@@ -487,3 +491,40 @@ class Meter:
     value: float
     stamp: dt.datetime
     etag: str | None = None
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """One approver's decision on an approval link, as the audit trail keeps it: who, what, on which API, when,
+    and what came of it. ``nonce`` is the link's, so a link has at most one record."""
+
+    nonce: str
+    decision: str  # onboard | exempt
+    api_id: str
+    approver: str
+    at: dt.datetime
+    result: str  # onboarded | queued | exempted | failed | changed | refused
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "nonce": self.nonce,
+            "decision": self.decision,
+            "api_id": self.api_id,
+            "approver": self.approver,
+            "at": self.at.isoformat(),
+            "result": self.result,
+            "detail": self.detail,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> DecisionRecord:
+        return cls(
+            nonce=str(data["nonce"]),
+            decision=str(data["decision"]),
+            api_id=str(data["api_id"]),
+            approver=str(data["approver"]),
+            at=dt.datetime.fromisoformat(str(data["at"])),
+            result=str(data["result"]),
+            detail=str(data["detail"]),
+        )

@@ -24,12 +24,13 @@ from monitors import rules
 from monitors.alerts.dispatch import DeliveryReport
 from monitors.alerts.notifier import Notifier
 from monitors.alerts.sink import build_sinks
+from monitors.approval import ApprovalRequest, Approvals, Page
 from monitors.azure.clients import ArmClients
 from monitors.engine import Engine, EventOutcome
 from monitors.errors import EventBusyError, MonitorError, SettingsError, StateError, TransientAzureError
 from monitors.events import ParsedEvent
 from monitors.inventory import Inventory, ServiceWork, subscriptions_in_scope, take_inventory
-from monitors.model import Action, ApiRef, EventClaim, Finding, OutboxItem, Status
+from monitors.model import Action, ApiRef, EventClaim, Finding, OutboxItem, Status, WriteMode
 from monitors.queues import OnboardRequest, open_queue, send_messages
 from monitors.settings import Settings
 from monitors.state import open_store
@@ -156,6 +157,25 @@ class Runtime:
                 return finding
             self._notify([finding], _AS_EVENT)
         return finding
+
+    def approve(self, request: ApprovalRequest) -> Page:
+        """The Approve function's job: show an approval link's confirmation (GET) or act on it (POST), announcing the
+        outcome. Raises SettingsError where approval links are not set up (MONITOR_AUTO_ONBOARD is not approve, or
+        there is no state store to spend links in)."""
+        if self.settings.auto_onboard is not WriteMode.APPROVE or self.store is None:
+            raise SettingsError("MONITOR_AUTO_ONBOARD: approval links need approve mode and a state store")
+
+        def enqueue(request: OnboardRequest) -> None:
+            send_messages(self._queue(self.settings.onboard_queue), [request.to_message()])
+
+        approvals = Approvals(
+            self.settings,
+            self.engine,
+            self.store,
+            announce=lambda findings: self._notify(findings, _AS_EVENT),
+            enqueue=enqueue if self.queue_onboarding else None,
+        )
+        return approvals.handle(request).page
 
     def start_sweep(self) -> int:
         """The timer's job: inventory every subscription in scope, report plan findings, enqueue one message per

@@ -25,6 +25,9 @@ PURE = [
     "severity.py",
     "exposure.py",
     "assessment.py",
+    "approval_token.py",
+    "approvers.py",
+    "reports/pages.py",
     "reports/__init__.py",
     "reports/_text.py",
     "reports/findings.py",
@@ -69,7 +72,14 @@ def test_only_settings_reads_the_environment() -> None:
 LAYERS = {
     "entry point": ("monitors.cli", "monitors.__main__"),
     "application service": ("monitors.runtime",),
-    "engine": ("monitors.engine", "monitors.remediation", "monitors.facts", "monitors.inventory", "monitors.usage"),
+    "engine": (
+        "monitors.engine",
+        "monitors.remediation",
+        "monitors.facts",
+        "monitors.inventory",
+        "monitors.usage",
+        "monitors.approval",
+    ),
     "adapters": ("monitors.azure", "monitors.alerts", "monitors.state", "monitors.reports", "monitors.queues"),
 }
 

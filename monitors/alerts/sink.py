@@ -12,16 +12,19 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from monitors.alerts.http import Poster
+from monitors.alerts.links import approval_links
 from monitors.alerts.slack import SlackSink
 from monitors.alerts.teams import TeamsSink
 from monitors.alerts.webhook import WebhookSink
 from monitors.errors import SettingsError
 from monitors.model import OutboxItem
+from monitors.routing import Route
 from monitors.settings import Settings
 
 
 class Sink(Protocol):
-    """One alert destination; ``name`` is the outbox's sink key: "teams", "slack", "webhook" or "eventgrid"."""
+    """One alert destination; ``name`` is the outbox's sink key: "teams", "slack", "webhook" or "eventgrid", or a
+    routed sink's ``<kind>@<setting>`` (``monitors.routing``)."""
 
     name: str
 
@@ -42,19 +45,56 @@ def build_sinks(settings: Settings) -> list[Sink]:
     """
     sinks: list[Sink] = []
     try:
+        links = approval_links(settings)
         if settings.teams_webhook_url:
-            sinks.append(TeamsSink(settings.teams_webhook_url, poster=Poster()))
+            sinks.append(TeamsSink(settings.teams_webhook_url, poster=Poster(), links=links))
         if settings.slack_webhook_url:
-            sinks.append(SlackSink(settings.slack_webhook_url, poster=Poster()))
+            sinks.append(SlackSink(settings.slack_webhook_url, poster=Poster(), links=links))
         if settings.webhook_url:
             if not settings.webhook_secret:
                 raise SettingsError("MONITOR_WEBHOOK_SECRET: required when MONITOR_WEBHOOK_URL is set")
             sinks.append(WebhookSink(settings.webhook_url, settings.webhook_secret, poster=Poster()))
         if settings.eventgrid_topic_endpoint:
             sinks.append(_eventgrid_sink(settings, settings.eventgrid_topic_endpoint))
+        sinks += _routed_sinks(settings)
     except BaseException:
         close_sinks(sinks)
         raise
+    return sinks
+
+
+class RoutedSink:
+    """A sink that MONITOR_ROUTES names: a Teams or Slack sink posting to the URL in the app setting a route names,
+    under its own outbox name (``teams@payments_teams_url``), so that its claims and retries are its own."""
+
+    def __init__(self, name: str, inner: Sink) -> None:
+        self.name = name
+        self._inner = inner
+
+    def send(self, item: OutboxItem) -> None:
+        self._inner.send(item)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def _routed_sinks(settings: Settings) -> list[Sink]:
+    """One sink per (kind, URL setting) the routes name, in route order; routes naming the same one share it, and
+    its every message mentions the people of all of them."""
+    urls = dict(settings.route_urls)
+    chosen: dict[str, list[Route]] = {}
+    for route in settings.routes:
+        chosen.setdefault(route.sink_name, []).append(route)
+    sinks: list[Sink] = []
+    for name, routes in chosen.items():
+        first = routes[0]
+        url = urls[first.url_setting]
+        if first.kind == "teams":
+            people = dict.fromkeys(mention for route in routes for mention in route.teams_mentions)
+            sinks.append(RoutedSink(name, TeamsSink(url, poster=Poster(), mentions=list(people))))
+        else:
+            groups = dict.fromkeys(mention for route in routes for mention in route.slack_mentions)
+            sinks.append(RoutedSink(name, SlackSink(url, poster=Poster(), mentions=list(groups))))
     return sinks
 
 

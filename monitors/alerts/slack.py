@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from monitors.alerts import digest
 from monitors.alerts.digest import Json
 from monitors.alerts.http import Poster
+from monitors.alerts.links import Link, Linker
 from monitors.model import Alert, OutboxItem
 from monitors.texts import REASON_TEXT, exposure_words
 
@@ -32,15 +33,18 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render_slack(alerts: Sequence[Alert], *, limit: int = digest.DIGEST_LIMIT) -> Json:
-    """The Slack message for one alert (full detail) or many (one digest: counts and the worst ``limit``)."""
+def render_slack(alerts: Sequence[Alert], *, limit: int = digest.DIGEST_LIMIT, links: Linker | None = None) -> Json:
+    """The Slack message for one alert (full detail) or many (one digest: counts and the worst ``limit``); ``links``
+    gives an alert awaiting approval its Onboard and Exempt links (plain links: buttons would need a Slack app)."""
     if len(alerts) == 1:
         alert = alerts[0]
         fallback = f"{digest.headline(alert)}: {digest.subject_name(alert.finding)}"
-        return {"text": _mrkdwn(fallback, MAX_SECTION_TEXT), "blocks": _alert_blocks(alert)}
+        found = links(alert) if links is not None else []
+        return {"text": _mrkdwn(fallback, MAX_SECTION_TEXT), "blocks": _alert_blocks(alert, found)}
     ordered = digest.order_alerts(alerts)
     fallback = f"{digest.digest_title(ordered)} ({digest.format_counts(ordered)})"
-    return {"text": _mrkdwn(fallback, MAX_SECTION_TEXT), "blocks": _digest_blocks(ordered, min(limit, _MAX_LISTED))}
+    blocks = _digest_blocks(ordered, min(limit, _MAX_LISTED), links)
+    return {"text": _mrkdwn(fallback, MAX_SECTION_TEXT), "blocks": blocks}
 
 
 class SlackSink:
@@ -58,9 +62,13 @@ class SlackSink:
         *,
         timeout: float = 10.0,
         poster: Poster | None = None,
+        links: Linker | None = None,
+        mentions: Sequence[str] = (),
     ) -> None:
         self._url = url
+        self._mentions = tuple(mentions)  # "<@U…>", "<!subteam^S…>": whom a routed sink's every message names
         self._poster = poster or Poster()
+        self._links = links
         self._min_interval = min_interval
         self._clock = clock
         self._sleep = sleep
@@ -71,7 +79,8 @@ class SlackSink:
     def send(self, item: OutboxItem) -> None:
         """Post the item's message no sooner than ``min_interval`` after the previous one; raises DeliveryError
         unless Slack accepted it."""
-        body = json.dumps(render_slack(item.alerts), separators=(",", ":"), ensure_ascii=False).encode()
+        message = with_mentions(render_slack(item.alerts, links=self._links), self._mentions)
+        body = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
         with self._lock:
             if self._last_sent is not None:
                 wait = self._last_sent + self._min_interval - self._clock()
@@ -121,7 +130,11 @@ def _link(url: str, label: str) -> str:
     return f"<{url}|{escape(digest.clip(label, 300))}>"
 
 
-def _alert_blocks(alert: Alert) -> list[Json]:
+def _link_line(links: Sequence[Link]) -> str:
+    return "  ·  ".join(f"<{link.url}|{escape(link.title)}>" for link in links)
+
+
+def _alert_blocks(alert: Alert, links: Sequence[Link] = ()) -> list[Json]:
     f = alert.finding
     reason = REASON_TEXT[f.reason]
     facts = [
@@ -142,6 +155,7 @@ def _alert_blocks(alert: Alert) -> list[Json]:
             [f"*{title}*\n{escape(value)}" for title, value in facts],
         ),
         _section(f"*What to do:* {escape(reason.remediation)}"),
+        *([_section(f"*Decide:* {_link_line(links)}")] if links else []),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": _mrkdwn(f"{alert.kind.value} · {stamp}", 300)}]},
         {
             "type": "actions",
@@ -153,15 +167,17 @@ def _alert_blocks(alert: Alert) -> list[Json]:
     ]
 
 
-def _digest_line(alert: Alert) -> str:
+def _digest_line(alert: Alert, links: Linker | None = None) -> str:
     f = alert.finding
     where = escape(digest.clip(f.service or f.subscription_id, 200))
     details = escape(f"{REASON_TEXT[f.reason].title} · {digest.ACTION_WORDS[f.action]}")
     kind = f"{digest.KIND_WORDS[alert.kind]}* · *{digest.severity_word(f)}"
-    return f"*{kind}* · {_link(digest.portal_url(f), digest.subject_name(f))} on {where}\n{details}"
+    line = f"*{kind}* · {_link(digest.portal_url(f), digest.subject_name(f))} on {where}\n{details}"
+    found = links(alert) if links is not None else []
+    return f"{line}\n{_link_line(found)}" if found else line
 
 
-def _digest_blocks(ordered: Sequence[Alert], shown: int) -> list[Json]:
+def _digest_blocks(ordered: Sequence[Alert], shown: int, links: Linker | None = None) -> list[Json]:
     counts = [*digest.count_kinds(ordered), *digest.count_statuses(ordered)]
     shown = min(shown, len(ordered))
     hidden = len(ordered) - shown
@@ -169,7 +185,21 @@ def _digest_blocks(ordered: Sequence[Alert], shown: int) -> list[Json]:
     return [
         {"type": "header", "text": _plain(digest.digest_title(ordered), MAX_HEADER_TEXT)},
         _section(f"*{escape(digest.format_counts(ordered))}*", [f"*{word}*\n{n}" for word, n in counts]),
-        *(_section(_digest_line(alert)) for alert in ordered[:shown]),
+        *(_section(_digest_line(alert, links)) for alert in ordered[:shown]),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": _mrkdwn(closing, 3000)}]},
         {"type": "actions", "elements": [_button("What this means", digest.docs_url(ordered[0].finding), "open_docs")]},
     ]
+
+
+def with_mentions(message: Json, mentions: Sequence[str]) -> Json:
+    """The message naming ``mentions`` (``<@U…>`` users, ``<!subteam^S…>`` groups, ``<!here>``; checked by
+    ``monitors.routing``, so not escaped) first in its notification text and in its first section, where Slack
+    notifies them."""
+    if not mentions:
+        return message
+    line = " ".join(mentions)
+    message["text"] = _cut(f"{line} {message['text']}", MAX_SECTION_TEXT)
+    section = next((block for block in message["blocks"] if block["type"] == "section"), None)
+    if section is not None:
+        section["text"]["text"] = _cut(f"{line}\n{section['text']['text']}", MAX_SECTION_TEXT)
+    return message

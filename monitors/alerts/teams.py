@@ -14,6 +14,7 @@ from typing import Any
 from monitors.alerts import digest
 from monitors.alerts.digest import Json
 from monitors.alerts.http import Poster
+from monitors.alerts.links import Link, Linker
 from monitors.escape import commonmark
 from monitors.model import Alert, AlertKind, OutboxItem, Status
 from monitors.texts import REASON_TEXT, exposure_words
@@ -25,12 +26,14 @@ _TEXT_LIMIT = 400
 _GOOD = (AlertKind.RESOLVED, AlertKind.ONBOARDED)
 
 
-def render_teams(alerts: Sequence[Alert], *, limit: int = digest.DIGEST_LIMIT) -> Json:
-    """The Teams message for one alert (a full card) or many (one digest card: counts and the worst ``limit``)."""
+def render_teams(alerts: Sequence[Alert], *, limit: int = digest.DIGEST_LIMIT, links: Linker | None = None) -> Json:
+    """The Teams message for one alert (a full card) or many (one digest card: counts and the worst ``limit``);
+    ``links`` gives an alert awaiting approval its Onboard and Exempt links."""
+    found = _links_of(alerts, links)
     if len(alerts) == 1:
-        return _message(_alert_card(alerts[0]))
+        return _message(_alert_card(alerts[0], found.get(alerts[0].alert_id, [])))
     ordered = digest.order_alerts(alerts)
-    return _message(_digest_card(ordered, _fitting(ordered, min(limit, len(ordered)))))
+    return _message(_digest_card(ordered, _fitting(ordered, min(limit, len(ordered)), found), found))
 
 
 def serialize(message: Json) -> bytes:
@@ -44,14 +47,24 @@ class TeamsSink:
 
     name = "teams"
 
-    def __init__(self, url: str, *, timeout: float = 10.0, poster: Poster | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 10.0,
+        poster: Poster | None = None,
+        links: Linker | None = None,
+        mentions: Sequence[tuple[str, str]] = (),
+    ) -> None:
         self._url = url
+        self._mentions = tuple(mentions)  # (id, name shown): the people a routed sink's every message names
         self._timeout = timeout
         self._poster = poster or Poster()
+        self._links = links
 
     def send(self, item: OutboxItem) -> None:
         """Post the item's card; raises DeliveryError unless Teams accepted it."""
-        body = serialize(render_teams(item.alerts))
+        body = serialize(with_mentions(render_teams(item.alerts, links=self._links), self._mentions))
         self._poster.post(self._url, body, {"content-type": "application/json"}, sink=self.name, timeout=self._timeout)
 
     def close(self) -> None:
@@ -83,7 +96,14 @@ def _color(alert: Alert) -> str:
     return "Attention" if alert.finding.status in (Status.NONCOMPLIANT, Status.ERROR) else "Default"
 
 
-def _alert_card(alert: Alert) -> Json:
+def _links_of(alerts: Sequence[Alert], links: Linker | None) -> dict[str, list[Link]]:
+    """Each alert's approval links, minted once per message (a digest that is sized twice keeps its tokens)."""
+    if links is None:
+        return {}
+    return {alert.alert_id: found for alert in alerts if (found := links(alert))}
+
+
+def _alert_card(alert: Alert, links: Sequence[Link] = ()) -> Json:
     f = alert.finding
     reason = REASON_TEXT[f.reason]
     facts = [
@@ -104,11 +124,12 @@ def _alert_card(alert: Alert) -> Json:
         {"type": "FactSet", "facts": [{"title": t, "value": digest.clip(v, _TEXT_LIMIT)} for t, v in facts]},
         _text(f"**What to do:** {reason.remediation}"),
     ]
-    actions = [_open_url("Open in Azure portal", digest.portal_url(f)), _open_url("What this means", reason.docs_url)]
+    actions = [_open_url(link.title, link.url) for link in links]
+    actions += [_open_url("Open in Azure portal", digest.portal_url(f)), _open_url("What this means", reason.docs_url)]
     return _card(body, actions)
 
 
-def _digest_item(alert: Alert) -> Json:
+def _digest_item(alert: Alert, links: Sequence[Link] = ()) -> Json:
     f = alert.finding
     subject = commonmark(digest.subject_name(f, name_limit=80))
     first = f"**{digest.KIND_WORDS[alert.kind]}** · {digest.severity_word(f)} · {subject}"
@@ -117,16 +138,26 @@ def _digest_item(alert: Alert) -> Json:
     return {
         "type": "Container",
         "separator": True,
-        "items": [_text(first, color=_color(alert)), _text(second, isSubtle=True, spacing="None")],
+        "items": [
+            _text(first, color=_color(alert)),
+            _text(second, isSubtle=True, spacing="None"),
+            *([_link_line(links)] if links else []),
+        ],
         "selectAction": _open_url("Open in Azure portal", digest.portal_url(f)),
     }
 
 
-def _fitting(ordered: Sequence[Alert], most: int) -> int:
+def _link_line(links: Sequence[Link]) -> Json:
+    # Not through _text: its clip would cut a signed URL; a token is base64url and the URL ours, nothing to escape.
+    text = " · ".join(f"[{link.title}]({link.url})" for link in links)
+    return {"type": "TextBlock", "text": text, "wrap": True, "spacing": "None"}
+
+
+def _fitting(ordered: Sequence[Alert], most: int, links: dict[str, list[Link]]) -> int:
     """The largest number of listed alerts, up to ``most``, whose digest stays under the size cap (binary search)."""
 
     def fits(shown: int) -> bool:
-        return len(serialize(_message(_digest_card(ordered, shown)))) <= MAX_MESSAGE_BYTES
+        return len(serialize(_message(_digest_card(ordered, shown, links)))) <= MAX_MESSAGE_BYTES
 
     low, high = 0, most
     while low < high:
@@ -138,15 +169,32 @@ def _fitting(ordered: Sequence[Alert], most: int) -> int:
     return low
 
 
-def _digest_card(ordered: Sequence[Alert], shown: int) -> Json:
+def _digest_card(ordered: Sequence[Alert], shown: int, links: dict[str, list[Link]]) -> Json:
     counts = [*digest.count_kinds(ordered), *digest.count_statuses(ordered)]
     body: list[Json] = [
         _text(digest.digest_title(ordered), size="Large", weight="Bolder"),
         {"type": "FactSet", "facts": [{"title": word, "value": str(n)} for word, n in counts]},
-        *(_digest_item(alert) for alert in ordered[:shown]),
+        *(_digest_item(alert, links.get(alert.alert_id, [])) for alert in ordered[:shown]),
     ]
     hidden = len(ordered) - shown
     if hidden:
         body.append(_text(digest.more_line(hidden), isSubtle=True, separator=True))
     top = ordered[0].finding
     return _card(body, [_open_url("What this means", digest.docs_url(top))])
+
+
+def with_mentions(message: Json, mentions: Sequence[tuple[str, str]]) -> Json:
+    """The message with its card naming ``mentions`` ((id, name) pairs: a Teams user id, Entra object id or UPN, and
+    the name shown): a TextBlock of ``<at>name</at>`` first, and one ``msteams.entities`` mention per person, as
+    Microsoft's "Format cards in Teams" shows. The names are the route's, checked by ``monitors.routing``."""
+    if not mentions:
+        return message
+    card = message["attachments"][0]["content"]
+    tags = [f"<at>{name}</at>" for _, name in mentions]
+    entities = [
+        {"type": "mention", "text": tag, "mentioned": {"id": mention_id, "name": name}}
+        for tag, (mention_id, name) in zip(tags, mentions, strict=True)
+    ]
+    card["body"] = [{"type": "TextBlock", "text": " ".join(tags), "wrap": True}, *card["body"]]
+    card["msteams"] = {**card.get("msteams", {}), "entities": entities}
+    return message

@@ -1,5 +1,5 @@
 """The state layer's contract: last known status per API, processed event ids, the alert outbox, which alert each
-sink has been sent, and shared meters.
+sink has been sent, shared meters, and the approvers' decisions (the audit trail).
 
 ``StateStore`` is the one interface the engine, the notifier and the shared ARM request budget use; both backends
 (``sqlite``, ``tables``) satisfy it structurally and import nothing from here. Both use optimistic concurrency: every
@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
-from monitors.model import EventClaim, Meter, OutboxItem, StatusRecord
+from monitors.model import DecisionRecord, EventClaim, Meter, OutboxItem, StatusRecord
 
 
 class StateStore(Protocol):
@@ -86,6 +86,19 @@ class StateStore(Protocol):
 
     def put_meter(self, meter: Meter) -> bool:
         """Insert (etag None, only if absent) or replace (only if the stored etag matches); False on conflict."""
+        ...
+
+    def record_decision(self, record: DecisionRecord) -> None:
+        """Keep an approver's decision in the audit trail (one record per link nonce; recording it again keeps the
+        first)."""
+        ...
+
+    def decision(self, nonce: str) -> DecisionRecord | None:
+        """The decision recorded for a link's nonce, or None."""
+        ...
+
+    def decisions(self) -> list[DecisionRecord]:
+        """Every recorded decision, oldest first."""
         ...
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ row's ``version`` as text.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 import threading
 import time
@@ -19,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from monitors.errors import StateError
-from monitors.model import EventClaim, Meter, OutboxItem, Reason, Status, StatusRecord
+from monitors.model import DecisionRecord, EventClaim, Meter, OutboxItem, Reason, Status, StatusRecord
 from monitors.state._codec import clip_error, decode_alerts, encode_alerts, format_time, parse_time, stored_digest
 
 _SCHEMA = """
@@ -34,6 +35,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     next_attempt_at TEXT NOT NULL, attempts INTEGER NOT NULL, last_error TEXT, parked INTEGER NOT NULL,
     version INTEGER NOT NULL, digest INTEGER);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (parked, next_attempt_at);
+CREATE TABLE IF NOT EXISTS decisions (nonce TEXT PRIMARY KEY, at TEXT NOT NULL, record_json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meters (
     key TEXT PRIMARY KEY, value REAL NOT NULL, stamp TEXT NOT NULL, version INTEGER NOT NULL);
 """
@@ -234,6 +236,24 @@ class SqliteStateStore:
                 sql = "UPDATE meters SET value = ?, stamp = ?, version = version + 1 WHERE key = ? AND version = ?"
                 cursor = self._conn.execute(sql, (*values, meter.key, _version(meter.etag)))
         return cursor.rowcount == 1
+
+    def record_decision(self, record: DecisionRecord) -> None:
+        body = json.dumps(record.to_dict(), separators=(",", ":"))
+        with _guard("record_decision"), self._lock:
+            self._conn.execute(
+                "INSERT OR IGNORE INTO decisions (nonce, at, record_json) VALUES (?, ?, ?)",
+                (record.nonce, format_time(record.at), body),
+            )
+
+    def decision(self, nonce: str) -> DecisionRecord | None:
+        with _guard("decision"), self._lock:
+            row = self._conn.execute("SELECT record_json FROM decisions WHERE nonce = ?", (nonce,)).fetchone()
+        return None if row is None else DecisionRecord.from_dict(json.loads(row["record_json"]))
+
+    def decisions(self) -> list[DecisionRecord]:
+        with _guard("decisions"), self._lock:
+            rows = self._conn.execute("SELECT record_json FROM decisions ORDER BY at, nonce").fetchall()
+        return [DecisionRecord.from_dict(json.loads(row["record_json"])) for row in rows]
 
     def close(self) -> None:
         with self._lock, _guard("close"):

@@ -35,7 +35,7 @@ from azure.data.tables import TableClient, TableEntity, TableServiceClient, Tabl
 
 from monitors.azure.data_plane import table_service
 from monitors.errors import SettingsError, StateError
-from monitors.model import EventClaim, Meter, OutboxItem, Reason, Status, StatusRecord
+from monitors.model import DecisionRecord, EventClaim, Meter, OutboxItem, Reason, Status, StatusRecord
 from monitors.state._codec import (
     BAD_SPEC,
     clip_error,
@@ -55,6 +55,7 @@ _T = TypeVar("_T")
 log = logging.getLogger(__name__)
 _EVENT_PARTITION = "event"
 _METER_PARTITION = "meter"
+_DECISION_PARTITION = "decision"  # the approvers' audit trail, beside the events (no table of its own to create)
 _CLAIM_PARTITION = "claim"  # claims live beside the events they are about, in the same table
 _DELIVERY_PARTITION = "delivery"  # one row per (sink, alert): claimed while sending, then sent
 _TABLE_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9]{0,56}")
@@ -251,6 +252,20 @@ class TableStateStore:
                 with self._lock:
                     self._tables.pop(kind, None)
             return work(self._table(kind))
+
+    def record_decision(self, record: DecisionRecord) -> None:
+        entity = {"PartitionKey": _DECISION_PARTITION, "RowKey": _row_key(record.nonce), **record.to_dict()}
+        self._run("record_decision", EVENTS, lambda t: _insert(t, entity))
+
+    def decision(self, nonce: str) -> DecisionRecord | None:
+        entity = self._run("decision", EVENTS, lambda t: _get(t, _DECISION_PARTITION, _row_key(nonce)))
+        return None if entity is None else DecisionRecord.from_dict(entity)
+
+    def decisions(self) -> list[DecisionRecord]:
+        query = f"PartitionKey eq '{_DECISION_PARTITION}'"
+        entities = self._run("decisions", EVENTS, lambda t: list(t.query_entities(query)))
+        records = [DecisionRecord.from_dict(entity) for entity in entities]
+        return sorted(records, key=lambda r: (r.at, r.nonce))
 
     def close(self) -> None:
         self._service.close()
