@@ -148,6 +148,16 @@ class SubscriptionSpec:
     state: str = "Enabled"
     pricings: Mapping[str, PricingSpec] = field(default_factory=dict)
     services: tuple[ServiceSpec, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+    resource_groups: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # name -> its tags
+
+    def group_tags(self) -> dict[str, tuple[str, Mapping[str, str]]]:
+        """Every resource group (declared, or holding a service) by lower-cased name: its name as first written,
+        and its tags."""
+        groups = {name.lower(): (name, tags) for name, tags in self.resource_groups.items()}
+        for service in self.services:
+            groups.setdefault(service.resource_group.lower(), (service.resource_group, {}))
+        return groups
 
 
 @dataclass(frozen=True)
@@ -221,7 +231,7 @@ def _checked_name(obj: Mapping[str, Any], key: str, path: str, pattern: re.Patte
 
 def _parse_subscription(data: object, path: str) -> SubscriptionSpec:
     obj = as_object(data, path)
-    check_keys(obj, ("id", "displayName", "state", "pricings", "services"), path)
+    check_keys(obj, ("id", "displayName", "state", "pricings", "services", "tags", "resourceGroups"), path)
     sub_id = _checked_name(obj, "id", path, _SEGMENT)
     services = as_list(obj.get("services", []), f"{path}.services")
     parsed = tuple(_parse_service(item, f"{path}.services[{i}]") for i, item in enumerate(services))
@@ -232,7 +242,25 @@ def _parse_subscription(data: object, path: str) -> SubscriptionSpec:
         state=opt_choice(obj, "state", path, SUBSCRIPTION_STATES, "Enabled"),
         pricings=_parse_pricings(obj.get("pricings", {}), f"{path}.pricings"),
         services=parsed,
+        tags=opt_str_map(obj, "tags", path),
+        resource_groups=_parse_resource_groups(obj, path),
     )
+
+
+def _parse_resource_groups(obj: Mapping[str, Any], path: str) -> dict[str, dict[str, str]]:
+    """``"resourceGroups": {"<name>": {"tags": {...}}}``: resource groups and their tags (served by Resource Graph's
+    resourcecontainers); a group holding a service needs no entry unless it has tags."""
+    groups = as_object(obj.get("resourceGroups", {}), f"{path}.resourceGroups")
+    reject_duplicates((name.lower() for name in groups), f"{path}.resourceGroups", "resource group")
+    parsed = {}
+    for name, value in groups.items():
+        where = f"{path}.resourceGroups.{name}"
+        if not _SEGMENT.match(name):
+            raise fail(where, f"{name!r} is not a valid resource group name")
+        group = as_object(value, where)
+        check_keys(group, ("tags",), where)
+        parsed[name] = opt_str_map(group, "tags", where)
+    return parsed
 
 
 def _parse_pricings(data: object, path: str) -> dict[str, PricingSpec]:

@@ -1,21 +1,23 @@
-"""The three Resource Graph queries the emulator recognises, and the rows each one returns.
+"""The four Resource Graph queries the emulator recognises, and the rows each one returns.
 
 This is not a KQL engine. A query is recognised by its leading `<table> | where type =~ '<type>'` (case-insensitive,
-any whitespace, either quote); the rest of the query (`project`, `order by`) is not parsed: the rows always carry the
+any whitespace, either quote), or for the containers by `resourcecontainers | where type in~ (<the subscription and
+resource group types>)`; the rest of the query (`project`, `order by`) is not parsed: the rows always carry the
 product's projected columns, ordered by `id` (ordinal string order). Kept quirks of the real service: `location` is
-the region code ("eastus", not "East US") and `resourceGroup` is lower-cased (the `id` keeps the original casing).
+the region code ("eastus", not "East US") and `resourceGroup` is lower-cased (the `id` keeps the original casing); a
+subscription's container row has the display name as `name` and an empty `resourceGroup`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from emulator.ids import collection_id
-from emulator.store import ESTATE_ENABLEMENT_TIME, CollectionState, ServiceState
+from emulator.store import ESTATE_ENABLEMENT_TIME, CollectionState, ServiceState, SubscriptionState
 from emulator.wire import collection_body, location_code
 
 Row = dict[str, Any]
@@ -93,6 +95,52 @@ def _assessment_entries(services: Iterable[ServiceState]) -> list[Entry]:
     return entries
 
 
+SUBSCRIPTION_TYPE = "microsoft.resources/subscriptions"
+RESOURCE_GROUP_TYPE = "microsoft.resources/subscriptions/resourcegroups"
+
+
+def subscription_row(sub: SubscriptionState) -> Row:
+    """`resourcecontainers | where type in~ (...) | project id, name, type, subscriptionId, resourceGroup, tags`: a
+    subscription's row, as Microsoft's "resourcecontainers" samples show it."""
+    spec = sub.spec
+    return {
+        "id": f"/subscriptions/{spec.id}",
+        "name": spec.display_name,
+        "type": SUBSCRIPTION_TYPE,
+        "subscriptionId": spec.id,
+        "resourceGroup": "",
+        "tags": dict(spec.tags),
+    }
+
+
+def resource_group_row(sub: SubscriptionState, name: str, tags: Mapping[str, str]) -> Row:
+    """The same query's row for one resource group (`resourceGroup` lower-cased, `id` as written)."""
+    return {
+        "id": f"/subscriptions/{sub.spec.id}/resourceGroups/{name}",
+        "name": name,
+        "type": RESOURCE_GROUP_TYPE,
+        "subscriptionId": sub.spec.id,
+        "resourceGroup": name.lower(),
+        "tags": dict(tags),
+    }
+
+
+def _container_entries(subs: Iterable[SubscriptionState]) -> list[Entry]:
+    entries: list[Entry] = []
+    for sub in subs:
+        entries.append((f"/subscriptions/{sub.spec.id}", partial(subscription_row, sub)))
+        entries += [
+            (f"/subscriptions/{sub.spec.id}/resourceGroups/{name}", partial(resource_group_row, sub, name, tags))
+            for name, tags in sub.spec.group_tags().values()
+        ]
+    return entries
+
+
+def _services_of(entries: Callable[[Iterable[ServiceState]], list[Entry]]) -> Callable[..., list[Entry]]:
+    """A table of service-level rows, fed the services of the subscriptions in scope."""
+    return lambda subs: entries([service for sub in subs for service in sub.services.values()])
+
+
 def _service_entries(services: Iterable[ServiceState]) -> list[Entry]:
     return [(service.id, partial(service_row, service)) for service in services]
 
@@ -112,11 +160,11 @@ class GraphTable:
     name: str
     marker: re.Pattern[str]
     columns: tuple[tuple[str, str], ...]
-    entries: Callable[[Iterable[ServiceState]], list[Entry]]
+    entries: Callable[[Iterable[SubscriptionState]], list[Entry]]
 
-    def rows(self, services: Iterable[ServiceState]) -> list[Entry]:
-        """The row entries of `services`, ordered by id ascending."""
-        return sorted(self.entries(services), key=lambda entry: entry[0])
+    def rows(self, subscriptions: Iterable[SubscriptionState]) -> list[Entry]:
+        """The row entries of the subscriptions in scope, ordered by id ascending."""
+        return sorted(self.entries(subscriptions), key=lambda entry: entry[0])
 
 
 SERVICES = GraphTable(
@@ -133,13 +181,13 @@ SERVICES = GraphTable(
         ("publicNetworkAccess", "string"),
         ("virtualNetworkType", "string"),
     ),
-    _service_entries,
+    _services_of(_service_entries),
 )
 COLLECTIONS = GraphTable(
     "securityresources",
     _marker("securityresources", "microsoft.security/apicollections"),
     (("id", "string"), ("name", "string"), ("subscriptionId", "string"), ("properties", "object")),
-    _collection_entries,
+    _services_of(_collection_entries),
 )
 ASSESSMENTS = GraphTable(
     "securityresources",
@@ -158,9 +206,30 @@ ASSESSMENTS = GraphTable(
         ("status", "string"),
         ("statusChangeDate", "string"),
     ),
-    _assessment_entries,
+    _services_of(_assessment_entries),
 )
-TABLES = (SERVICES, COLLECTIONS, ASSESSMENTS)
+_QUOTED = r"(?:'{0}'|\"{0}\")"
+CONTAINERS = GraphTable(
+    "resourcecontainers",
+    re.compile(
+        r"^\s*resourcecontainers\s*\|\s*where\s+type\s+in~\s*\(\s*"
+        + _QUOTED.format(re.escape(SUBSCRIPTION_TYPE))
+        + r"\s*,\s*"
+        + _QUOTED.format(re.escape(RESOURCE_GROUP_TYPE))
+        + r"\s*\)",
+        re.IGNORECASE,
+    ),
+    (
+        ("id", "string"),
+        ("name", "string"),
+        ("type", "string"),
+        ("subscriptionId", "string"),
+        ("resourceGroup", "string"),
+        ("tags", "object"),
+    ),
+    _container_entries,
+)
+TABLES = (SERVICES, COLLECTIONS, ASSESSMENTS, CONTAINERS)
 
 
 def recognise(query: str) -> GraphTable | None:

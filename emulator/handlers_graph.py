@@ -1,7 +1,7 @@
 """Azure Resource Graph: `POST /providers/Microsoft.ResourceGraph/resources?api-version=2021-03-01`.
 
 The body is the SDK's QueryRequest: `{"subscriptions": [...], "query": "...", "options": {"$top", "$skip",
-"$skipToken", "resultFormat", "allowPartialScopes"}}`. Only the product's two queries are recognised (see
+"$skipToken", "resultFormat", "allowPartialScopes"}}`. Only the product's four queries are recognised (see
 `graph_tables`); any other answers 400 InvalidQuery. The scope is the `subscriptions` list (case-insensitive; ids not
 in the estate add no rows), or the whole estate when it is absent or empty. A page holds min($top, graph page size)
 rows; `$skipToken` (opaque: base64 of the next offset, page size and a digest of query and scope) is present while
@@ -23,7 +23,7 @@ from typing import Any
 from emulator.config import Env
 from emulator.graph_tables import GraphTable, Row, recognise
 from emulator.protocol import ArmError, Call, Reply, bad_request, ok
-from emulator.store import ServiceState
+from emulator.store import SubscriptionState
 
 GRAPH_API_VERSION = "2021-03-01"
 MAX_TOP = 1000
@@ -81,13 +81,15 @@ def query_resources(call: Call, env: Env) -> Reply:
             "InvalidQuery",
             f"The emulator does not recognise the query {request.query!r}: it answers only "
             "\"resources | where type =~ 'microsoft.apimanagement/service' ...\", "
-            "\"securityresources | where type =~ 'microsoft.security/apicollections' ...\" and "
-            "\"securityresources | where type =~ 'microsoft.security/assessments' | where name =~ '<key>' ...\".",
+            "\"securityresources | where type =~ 'microsoft.security/apicollections' ...\", "
+            "\"securityresources | where type =~ 'microsoft.security/assessments' | where name =~ '<key>' ...\" and "
+            "\"resourcecontainers | where type in~ ('microsoft.resources/subscriptions', "
+            "'microsoft.resources/subscriptions/resourcegroups') ...\".",
         )
     scope = _scope_digest(table, request.subscriptions)
     skip, size = _window(request, scope, env.settings.graph_page_size)
     with env.store.lock:
-        entries = table.rows(_services(env, request.subscriptions))
+        entries = table.rows(_in_scope(env, request.subscriptions))
         page = [render() for _, render in entries[skip : skip + size]]
     body: dict[str, Any] = {"totalRecords": len(entries), "count": len(page), "resultTruncated": "false"}
     if skip + len(page) < len(entries):
@@ -174,14 +176,9 @@ def _window(request: GraphRequest, scope: str, page_size: int) -> tuple[int, int
     return skip, max(1, min(top, page_size))
 
 
-def _services(env: Env, subscriptions: Sequence[str]) -> list[ServiceState]:
+def _in_scope(env: Env, subscriptions: Sequence[str]) -> list[SubscriptionState]:
     wanted = {sub.lower() for sub in subscriptions}
-    return [
-        service
-        for sub in env.store.subscriptions()
-        if not wanted or sub.spec.id.lower() in wanted
-        for service in sub.services.values()
-    ]
+    return [sub for sub in env.store.subscriptions() if not wanted or sub.spec.id.lower() in wanted]
 
 
 def _table_data(table: GraphTable, rows: list[Row]) -> dict[str, Any]:
