@@ -14,6 +14,7 @@ from emulator import handlers_apim as apim
 from emulator import handlers_defender as defender
 from emulator import handlers_graph as graph
 from emulator import handlers_metrics as metrics
+from emulator import handlers_tags as tags
 from emulator import onboarding
 from emulator.config import Env
 from emulator.protocol import ArmError, Call, Reply, error_reply
@@ -24,6 +25,7 @@ PRICINGS_API_VERSION = "2024-01-01"
 SUBSCRIPTIONS_API_VERSION = "2022-12-01"
 GRAPH_API_VERSION = graph.GRAPH_API_VERSION
 METRICS_API_VERSION = "2023-10-01"
+TAGS_API_VERSION = "2021-04-01"
 
 Handler = Callable[[Call, Env], Reply]
 
@@ -100,6 +102,8 @@ ROUTES: tuple[Route, ...] = (
     _route("PUT", f"{_PRICINGS}/{{name}}", PRICINGS_API_VERSION, defender.put_pricing),
     _route("POST", "providers/Microsoft.ResourceGraph/resources", GRAPH_API_VERSION, graph.query_resources),
     _route("GET", "subscriptions/{sub}/providers/Microsoft.Insights/metrics", METRICS_API_VERSION, metrics.get_metrics),
+    _route("GET", f"{_SVC}/providers/Microsoft.Insights/metrics", METRICS_API_VERSION, metrics.get_service_metrics),
+    _route("PATCH", f"{_SVC}/providers/Microsoft.Resources/tags/default", TAGS_API_VERSION, tags.patch_service_tags),
 )
 
 

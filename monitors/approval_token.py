@@ -1,10 +1,10 @@
 """Signed approval tokens: what an Onboard or Exempt link in an alert carries (pure; no I/O, no clock).
 
-A token is ``<payload>.<signature>``, both base64url without padding: the payload is compact JSON naming the action,
-the API, the expiry (Unix seconds), a random nonce, the fingerprint of what the alert said about the API and, for an
-exemption, its days; the signature is HMAC-SHA256 over the payload's text with the approval key. The payload also
-names its key by ``kid`` (the first 8 hex digits of the key's SHA-256), so that after a rotation a link signed with
-the previous key still verifies until it expires, and no other key is ever tried.
+A token is ``<kid>.<payload>.<signature>``: ``kid`` names the key (the first 8 hex digits of its SHA-256), so that
+after a rotation a link signed with the previous key still verifies until it expires and no other key is ever tried;
+the payload is base64url compact JSON naming the action, the API, the expiry (Unix seconds), a random nonce, the
+fingerprint of what the alert said about the API and, for an exemption, its days; the signature is base64url
+HMAC-SHA256 over ``<kid>.<payload>`` with the approval key. Nothing in the payload is read before it verifies.
 
 What a token proves: that this monitor minted it for this action on this API, not after ``exp``. What it does not
 prove: who clicks it. A link forwarded to anyone still needs an approver's sign-in (``monitors.approvers``), and a
@@ -57,7 +57,7 @@ class ApprovalToken:
     fingerprint: str  # of what the alert said about the API (fingerprint()); a changed API no longer matches
     days: int = 0  # an exemption's length
 
-    def payload(self, kid: str) -> dict[str, object]:
+    def payload(self) -> dict[str, object]:
         body: dict[str, object] = {
             "v": 1,
             "a": self.decision.value,
@@ -65,7 +65,6 @@ class ApprovalToken:
             "exp": self.expires,
             "n": self.nonce,
             "fp": self.fingerprint,
-            "k": kid,
         }
         if self.decision is Decision.EXEMPT:
             body["d"] = self.days
@@ -86,34 +85,31 @@ def fingerprint(finding: Finding) -> str:
 
 
 def sign(token: ApprovalToken, key: bytes) -> str:
-    payload = json.dumps(token.payload(key_id(key)), separators=(",", ":"), sort_keys=True).encode()
-    signature = hmac.new(key, payload, hashlib.sha256).digest()
-    return f"{_b64(payload)}.{_b64(signature)}"
+    kid = key_id(key)
+    payload = _b64(json.dumps(token.payload(), separators=(",", ":"), sort_keys=True).encode())
+    signed = f"{kid}.{payload}"
+    return f"{signed}.{_b64(hmac.new(key, signed.encode(), hashlib.sha256).digest())}"
 
 
 def verify(text: str, keys: tuple[bytes, ...], now: int) -> ApprovalToken:
     """The token ``text`` carries, if one of ``keys`` signed it and it has not expired at ``now`` (Unix seconds).
 
     Raises TokenError: MALFORMED for anything that is not a token of ours, TAMPERED for a signature or key that does
-    not match (an edited payload, a key rotated out), EXPIRED after ``exp``. The signature is checked before the
-    payload is read, in constant time.
+    not match (an edited payload, a key rotated out), EXPIRED after ``exp``. The signature is checked, in constant
+    time, before the payload is read.
     """
-    if not text or len(text) > MAX_TOKEN_CHARS or text.count(".") != 1:
+    parts = text.split(".") if text and len(text) <= MAX_TOKEN_CHARS else []
+    if len(parts) != 3:
         raise TokenError(TokenProblem.MALFORMED, _NOT_OURS)
-    head, tail = text.split(".")
-    try:
-        payload, signature = _unb64(head), _unb64(tail)
-        body = json.loads(payload)
-        kid = body["k"] if isinstance(body, dict) else None
-    except (ValueError, KeyError, binascii.Error):
-        raise TokenError(TokenProblem.MALFORMED, _NOT_OURS) from None
+    kid, payload, signature = parts
     key = next((k for k in keys if key_id(k) == kid), None)
-    expected = hmac.new(key or b"", payload, hashlib.sha256).digest()
-    if key is None or not hmac.compare_digest(expected, signature):
+    expected = _b64(hmac.new(key or b"", f"{kid}.{payload}".encode(), hashlib.sha256).digest())
+    if key is None or not hmac.compare_digest(expected.encode(), signature.encode()):
         raise TokenError(
             TokenProblem.TAMPERED, "the link's signature does not match: it was altered or its key retired"
         )
     try:
+        body = json.loads(_unb64(payload))
         token = ApprovalToken(
             decision=Decision(body["a"]),
             api_id=str(body["api"]),
@@ -122,7 +118,7 @@ def verify(text: str, keys: tuple[bytes, ...], now: int) -> ApprovalToken:
             fingerprint=str(body["fp"]),
             days=int(body.get("d", 0)),
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, binascii.Error):
         raise TokenError(TokenProblem.MALFORMED, "the link's token is not one this version can read") from None
     if now >= token.expires:
         raise TokenError(TokenProblem.EXPIRED, "the link has expired; the next alert about this API carries a new one")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 THREADPOOL_THREADS = 8  # what the worker uses when PYTHON_THREADPOOL_THREAD_COUNT asks for it
 WORKER_LIBRARY = sys.version_info >= (3, 13)  # azure-functions 2.x and azure-functions-runtime (requirements-dev.txt)
@@ -62,6 +63,21 @@ def timer_payload(*, past_due: bool = False) -> Payload:
     return Payload("timerTrigger", ("json", json.dumps(info)))
 
 
+def http_payload(
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    body: bytes = b"",
+    params: Mapping[str, str] | None = None,
+) -> Payload:
+    """One HTTP request as the host hands it over (RpcHttp): method, URL, headers, the query parsed into ``query``,
+    the route's parameters and the body as bytes. ``params`` defaults to the URL's own query."""
+    query = dict(params) if params is not None else dict(parse_qsl(urlsplit(url).query))
+    http = {"method": method, "url": url, "headers": dict(headers or {}), "query": query, "params": {}, "body": body}
+    return Payload("httpTrigger", ("http", http))
+
+
 def decode(payload: Payload) -> Any:
     """The trigger argument the function receives for ``payload``."""
     if WORKER_LIBRARY:
@@ -72,7 +88,29 @@ def decode(payload: Payload) -> Any:
 
     converter = get_binding_registry().get(payload.binding)
     metadata = {key: meta.Datum(type=kind, value=value) for key, (kind, value) in payload.metadata.items()}
-    return converter.decode(meta.Datum(type=payload.data[0], value=payload.data[1]), trigger_metadata=metadata)
+    kind, value = payload.data
+    if kind == "http":  # the worker turns RpcHttp into a mapping of Datums (its from_incoming_proto)
+        value = {
+            "method": meta.Datum(type="string", value=value["method"]),
+            "url": meta.Datum(type="string", value=value["url"]),
+            "headers": {k: meta.Datum(type="string", value=v) for k, v in value["headers"].items()},
+            "query": {k: meta.Datum(type="string", value=v) for k, v in value["query"].items()},
+            "params": {k: meta.Datum(type="string", value=v) for k, v in value["params"].items()},
+            "body": meta.Datum(type="bytes", value=value["body"]),
+        }
+    return converter.decode(meta.Datum(type=kind, value=value), trigger_metadata=metadata)
+
+
+def decode_http(
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    body: bytes = b"",
+    params: Mapping[str, str] | None = None,
+) -> Any:
+    """The HTTP trigger argument (``func.HttpRequest``) for one request, as the worker builds it from RpcHttp."""
+    return decode(http_payload(method, url, headers=headers, body=body, params=params))
 
 
 def decode_event_grid(host_json: str | dict[str, Any]) -> Any:
