@@ -17,6 +17,7 @@ from monitors.alerts.digest import DIGEST_PART, order_alerts
 from monitors.alerts.dispatch import DeliveryReport, Dispatcher
 from monitors.alerts.sink import Sink, close_sinks
 from monitors.model import DIGEST_ID_MARK, Alert, Finding, OutboxItem
+from monitors.routing import destinations
 from monitors.settings import Settings
 from monitors.state.contract import StateStore
 from monitors.transitions import decide, subject_key
@@ -43,6 +44,10 @@ class Notifier:
     ) -> None:
         self._store = store
         self._sinks = list(sinks)
+        self._routes = settings.routes
+        routed = {route.sink_name for route in settings.routes}
+        self._default = [sink.name for sink in self._sinks if sink.name not in routed]  # the default route
+        self._known = {sink.name for sink in self._sinks}
         self._renotify = dt.timedelta(hours=settings.renotify_hours)
         self._clock = clock or _utcnow
         self._dispatcher = dispatcher or Dispatcher(
@@ -60,7 +65,8 @@ class Notifier:
         event_id: str | None = None,
         hold: dt.timedelta = dt.timedelta(0),
     ) -> list[Alert]:
-        """Store the findings' transitions and queue their alerts: one message per alert, or one digest per sink.
+        """Store the findings' transitions and queue their alerts: one message per alert, or one digest per sink, each
+        alert to the sinks of its owner's route (``monitors.routing``), else to the default route.
 
         Alerts are queued before the statuses that would silence them are written. A digest ``hold`` keeps it in
         the outbox that long, so that the digests of a sweep's many workers leave together, merged.
@@ -69,10 +75,16 @@ class Notifier:
         decisions = [(f, decide(self._store.get_status(subject_key(f)), f, now, self._renotify)) for f in findings]
         alerts = [d.alert for _, d in decisions if d.alert is not None]
         if digest and alerts:
-            self._enqueue(alerts, now, now + hold, digest=True)
+            routed: dict[str, list[Alert]] = {}
+            for alert in alerts:
+                for sink in self._sinks_of(alert):
+                    routed.setdefault(sink, []).append(alert)
+            for sink in (s.name for s in self._sinks if s.name in routed):
+                self._enqueue(sink, routed[sink], now, now + hold, digest=True)
         elif alerts:
             for alert in alerts:
-                self._enqueue([alert], now, now, digest=False)
+                for sink in self._sinks_of(alert):
+                    self._enqueue(sink, [alert], now, now, digest=False)
         for finding, decision in decisions:
             if decision.record is not None and not self._store.put_status(decision.record):
                 self._settle(finding, now)
@@ -101,21 +113,24 @@ class Notifier:
                 return
         log.warning("status of %s kept changing; the next run re-evaluates it", finding.resource_id)
 
-    def _enqueue(self, alerts: list[Alert], now: dt.datetime, due: dt.datetime, *, digest: bool) -> None:
-        """One outbox item per sink: an alert under its own id (the event path), or a digest, split worst-first into
-        parts that fit one table entity, marked as digests, which the dispatcher merges per sink."""
+    def _sinks_of(self, alert: Alert) -> list[str]:
+        """The names of the configured sinks the alert goes to: its owner's routes', else the default route's."""
+        names = destinations(self._routes, alert.finding.owner, self._default)
+        return [name for name in names if name in self._known]
+
+    def _enqueue(self, sink: str, alerts: list[Alert], now: dt.datetime, due: dt.datetime, *, digest: bool) -> None:
+        """The sink's outbox items: an alert under its own id (the event path), or a digest of the alerts routed to
+        it, split worst-first into parts that fit one table entity, marked as digests, which the dispatcher merges
+        per sink. Ids derive from the alerts alone, so a retry or a racing instance writes the same rows."""
         if not digest:
             parts = [(alerts[0].alert_id, alerts)]
         else:
             ordered, base = order_alerts(alerts), _digest_id(alerts)
             chunks = [ordered[i : i + DIGEST_PART] for i in range(0, len(ordered), DIGEST_PART)]
             parts = [(f"{base}-{n}of{len(chunks)}", chunk) for n, chunk in enumerate(chunks, 1)]
-        for sink in self._sinks:
-            for batch, part in parts:
-                item = OutboxItem(
-                    f"{sink.name}-{batch}", sink.name, tuple(part), created_at=now, next_attempt_at=due, digest=digest
-                )
-                self._store.enqueue(item)
+        for batch, part in parts:
+            item = OutboxItem(f"{sink}-{batch}", sink, tuple(part), created_at=now, next_attempt_at=due, digest=digest)
+            self._store.enqueue(item)
 
 
 def _digest_id(alerts: Sequence[Alert]) -> str:
