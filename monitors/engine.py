@@ -19,8 +19,8 @@ from monitors import events, rules, usage
 from monitors.assessment import DefenderVerdict
 from monitors.azure import apim, defender
 from monitors.azure.clients import ArmClients
-from monitors.errors import ArmRequestError, AzureError, EventError, TransientAzureError
-from monitors.facts import ArmFacts, FactCaches, KnownFacts
+from monitors.errors import ArmRequestError, AzureError, CredentialError, EventError, TransientAzureError
+from monitors.facts import ArmFacts, FactCaches, KnownFacts, Owners
 from monitors.inventory import ServiceWork, UsageReader
 from monitors.model import (
     Action,
@@ -101,6 +101,8 @@ class Engine:
         self._subscriptions = frozenset(sub.lower() for sub in settings.subscriptions)
         self._usage_cache = usage.usage_cache()
         self.usage = UsageReader(self._read_usage, settings.plan_alert_share) if settings.plan_usage else None
+        # Owners are looked up only where MONITOR_ROUTES routes by them: otherwise they would cost reads for nothing.
+        self._owners = Owners(clients, settings.owner_tags, settings.cache_seconds, clock) if settings.routes else None
 
     def check_api(
         self, ref: ApiRef, *, deleted: bool = False, queue_onboarding: bool = False, approved_by: str | None = None
@@ -117,7 +119,8 @@ class Engine:
         finding = evaluate(facts, self.settings, today)
         if queue_onboarding and self._remediator.wants_onboarding(finding):
             return rules.with_action(finding, Action.ONBOARD_QUEUED, f"{finding.detail} Onboarding is queued.")
-        return self._remediator.remediate(finding, facts, today, approved_by=approved_by)
+        finding = self._remediator.remediate(finding, facts, today, approved_by=approved_by)
+        return self._owned([finding], ref.service_ref, lambda: facts.service().tags)[0]
 
     def assess_api(self, ref: ApiRef) -> Finding:
         """The API's finding read fresh from ARM, service tags included, with no write whatever the onboarding mode:
@@ -227,7 +230,23 @@ class Engine:
             if name not in listed:
                 ref = ApiRef(svc.subscription_id, svc.resource_group, svc.service, collection.api_id)
                 findings.append(self._remediator.offboard(rules.orphan_collection(ref, collection), ref))
-        return self._with_verdicts(findings, work.assessments or {}, svc)
+        return self._owned(self._with_verdicts(findings, work.assessments or {}, svc), svc, lambda: service.tags)
+
+    def _owned(
+        self, findings: list[Finding], svc: ServiceRef, service_tags: Callable[[], Mapping[str, str]]
+    ) -> list[Finding]:
+        """The findings with their service's owner (``monitors.routing``), when MONITOR_ROUTES is set. Error findings
+        keep none: what the monitor could not read is the platform's to fix, so they take the default route."""
+        if self._owners is None or all(f.status is Status.ERROR for f in findings):
+            return findings
+        try:
+            tags: Mapping[str, str] | None = service_tags()
+        except CredentialError:
+            raise
+        except AzureError:
+            tags = None  # the resource group's or subscription's owner, if any, still answers
+        owner = self._owners.owner_of(svc, tags)
+        return [f if f.status is Status.ERROR else replace(f, owner=owner) for f in findings]
 
     def _service_gone(self, svc: ServiceRef) -> bool:
         """True only when ARM answers 404 for the APIM service itself."""

@@ -4,17 +4,20 @@ in a warm instance); ``KnownFacts`` holds facts that are already known, from a s
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from monitors.azure import apim, defender
+from monitors import routing
+from monitors.azure import apim, defender, graph
 from monitors.azure.clients import ArmClients
-from monitors.errors import AzureError
-from monitors.model import ApiFacts, ApiRef, CollectionFacts, PlanFacts, ServiceFacts
+from monitors.errors import AzureError, CredentialError
+from monitors.model import ApiFacts, ApiRef, CollectionFacts, PlanFacts, ServiceFacts, ServiceRef
 
+log = logging.getLogger(__name__)
 K = TypeVar("K")
 V = TypeVar("V")
 _UNSET = object()
@@ -57,6 +60,49 @@ class FactCaches:
     def __post_init__(self) -> None:
         self.services = TtlCache(self.ttl, self.clock)
         self.plans = TtlCache(self.ttl, self.clock)
+
+
+class Owners:
+    """Whose a service is: an owner tag on the service itself, else on its resource group, else on its subscription.
+
+    The containers' tags come from one Resource Graph read per subscription, cached for ``ttl`` seconds and read once
+    however many threads ask at the same time, so a whole service's findings (or a sweep worker's many services) cost
+    one read. A read that fails is logged and not cached: the finding keeps what the service's own tags say, or no
+    owner (the default route); an alert is never held up by it.
+    """
+
+    def __init__(
+        self, clients: ArmClients, tag_names: Sequence[str], ttl: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._clients = clients
+        self._tag_names = tuple(tag_names)
+        self._containers: TtlCache[str, dict[str, dict[str, str]]] = TtlCache(ttl, clock)
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def owner_of(self, svc: ServiceRef, service_tags: Mapping[str, str] | None) -> str | None:
+        own = routing.owner_from(self._tag_names, service_tags)
+        if own is not None:
+            return own  # the service says: nothing to read
+        containers = self._container_tags(svc.subscription_id)
+        subscription = f"/subscriptions/{svc.subscription_id}".lower()
+        group = f"{subscription}/resourcegroups/{svc.resource_group.lower()}"
+        return routing.owner_from(self._tag_names, containers.get(group), containers.get(subscription))
+
+    def _container_tags(self, subscription_id: str) -> dict[str, dict[str, str]]:
+        key = subscription_id.lower()
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            try:
+                return self._containers.get_or_load(
+                    key, lambda: graph.query_container_tags(self._clients.graph(), [subscription_id])
+                )
+            except CredentialError:
+                raise
+            except AzureError as exc:
+                log.warning("owner tags of subscription %s could not be read; default route: %s", subscription_id, exc)
+                return {}
 
 
 class ArmFacts:

@@ -40,6 +40,12 @@ ASSESSMENTS_QUERY = (
     "status = tostring(properties.status.code), "
     "statusChangeDate = tostring(properties.status.statusChangeDate) | order by id asc"
 )
+# The subscriptions and resource groups (Microsoft's "resourcecontainers" table), for their owner tags.
+CONTAINERS_QUERY = (
+    "resourcecontainers | where type in~ ('microsoft.resources/subscriptions', "
+    "'microsoft.resources/subscriptions/resourcegroups') "
+    "| project id, name, type, subscriptionId, resourceGroup, tags | order by id asc"
+)
 _SCOPE = "/providers/Microsoft.ResourceGraph/resources"
 
 
@@ -134,3 +140,15 @@ def _assessed_api(row: dict[str, Any]) -> tuple[str, str] | None:
         return None
     ref = f"/subscriptions/{sub}/resourcegroups/{group}/providers/microsoft.apimanagement/service/{service}"
     return ref.lower(), split_revision(api)[0].lower()
+
+
+def query_container_tags(client: ResourceGraphClient, subscriptions: Sequence[str]) -> dict[str, dict[str, str]]:
+    """The tags of every subscription and resource group in the subscriptions, keyed by lower-cased id
+    (``/subscriptions/<id>`` and ``/subscriptions/<id>/resourcegroups/<name>``); containers without tags are left
+    out."""
+    tags: dict[str, dict[str, str]] = {}
+    for row in _rows(client, CONTAINERS_QUERY, subscriptions):
+        value = row.get("tags")
+        if isinstance(value, dict) and value:
+            tags[str(row["id"]).lower()] = {str(k): str(v) for k, v in value.items()}
+    return tags
