@@ -64,6 +64,14 @@ def test_loopback_http_endpoint_means_emulator() -> None:
         pytest.param({"MONITOR_PLAN_ALERT_SHARE": "nan"}, "MONITOR_PLAN_ALERT_SHARE", id="share-nan"),
         pytest.param({"MONITOR_PLAN_ALERT_SHARE": "80%"}, "MONITOR_PLAN_ALERT_SHARE", id="share-percent"),
         pytest.param({"MONITOR_PLAN_TABLE": "P1=lots"}, "MONITOR_PLAN_TABLE", id="table"),
+        pytest.param({"MONITOR_OWNER_TAGS": "team,a/b"}, "MONITOR_OWNER_TAGS", id="owner-tag"),
+        pytest.param({"MONITOR_ROUTES": "team=payments"}, "MONITOR_ROUTES", id="route-grammar"),
+        pytest.param({"MONITOR_ROUTES": "team=p -> teams:NOT_SET_ANYWHERE"}, "MONITOR_ROUTES", id="route-url-unset"),
+        pytest.param(
+            {"MONITOR_ROUTES": "team=p -> slack:P_URL", "P_URL": "http://example.com/x"},
+            "MONITOR_ROUTES",
+            id="route-url",
+        ),
     ],
 )
 def test_bad_value_fails_with_one_line_naming_the_setting(env: dict[str, str], setting: str) -> None:
