@@ -14,6 +14,22 @@ from monitors.errors import SettingsError
 from monitors.model import WriteMode
 from monitors.settings import KNOWN_REGIONS, KNOWN_TIERS, Settings, load_settings
 
+_APPROVE = {
+    "MONITOR_AUTO_ONBOARD": "approve",
+    "MONITOR_APPROVAL_URL": "https://monitor.example/api/approve",
+    "MONITOR_APPROVAL_KEY": "k" * 40,
+    "MONITOR_APPROVERS": "role:Defender.Approver",
+}
+
+
+def test_approve_mode_takes_its_settings_and_a_loopback_user_only_on_loopback() -> None:
+    settings = load_settings(_APPROVE)
+    assert (settings.approval_hours, settings.exempt_days) == (72.0, 30)
+    assert settings.approvers == ("role:Defender.Approver",)
+    assert "k" * 40 not in repr(settings)
+    local = {**_APPROVE, "MONITOR_APPROVERS": "", "MONITOR_APPROVAL_URL": "http://127.0.0.1:7071/api/approve"}
+    assert load_settings({**local, "MONITOR_APPROVAL_LOCAL_USER": "me"}).approval_local_user == "me"
+
 
 def test_defaults_are_safe() -> None:
     s = load_settings({})
@@ -64,6 +80,23 @@ def test_loopback_http_endpoint_means_emulator() -> None:
         pytest.param({"MONITOR_PLAN_ALERT_SHARE": "nan"}, "MONITOR_PLAN_ALERT_SHARE", id="share-nan"),
         pytest.param({"MONITOR_PLAN_ALERT_SHARE": "80%"}, "MONITOR_PLAN_ALERT_SHARE", id="share-percent"),
         pytest.param({"MONITOR_PLAN_TABLE": "P1=lots"}, "MONITOR_PLAN_TABLE", id="table"),
+        pytest.param({"MONITOR_AUTO_OFFBOARD_ORPHANS": "approve"}, "MONITOR_AUTO_OFFBOARD_ORPHANS", id="offboard"),
+        pytest.param({**_APPROVE, "MONITOR_APPROVAL_URL": ""}, "MONITOR_APPROVAL_URL", id="approve-without-url"),
+        pytest.param({**_APPROVE, "MONITOR_APPROVAL_KEY": ""}, "MONITOR_APPROVAL_KEY", id="approve-without-key"),
+        pytest.param({**_APPROVE, "MONITOR_APPROVAL_KEY": "short"}, "MONITOR_APPROVAL_KEY", id="approval-key-short"),
+        pytest.param({**_APPROVE, "MONITOR_APPROVERS": ""}, "MONITOR_APPROVERS", id="approve-without-approvers"),
+        pytest.param({**_APPROVE, "MONITOR_APPROVERS": "ana"}, "MONITOR_APPROVERS", id="approver-kind"),
+        pytest.param({**_APPROVE, "MONITOR_APPROVERS": "group:team"}, "MONITOR_APPROVERS", id="approver-group"),
+        pytest.param(
+            {**_APPROVE, "MONITOR_APPROVAL_URL": "http://monitor.example/api/approve"},
+            "MONITOR_APPROVAL_URL",
+            id="approval-url-http",
+        ),
+        pytest.param(
+            {**_APPROVE, "MONITOR_APPROVAL_LOCAL_USER": "me"}, "MONITOR_APPROVAL_LOCAL_USER", id="local-user-in-azure"
+        ),
+        pytest.param({**_APPROVE, "MONITOR_APPROVAL_HOURS": "0"}, "MONITOR_APPROVAL_HOURS", id="approval-hours"),
+        pytest.param({**_APPROVE, "MONITOR_EXEMPT_DAYS": "1.5"}, "MONITOR_EXEMPT_DAYS", id="exempt-days"),
         pytest.param({"MONITOR_OWNER_TAGS": "team,a/b"}, "MONITOR_OWNER_TAGS", id="owner-tag"),
         pytest.param({"MONITOR_ROUTES": "team=payments"}, "MONITOR_ROUTES", id="route-grammar"),
         pytest.param({"MONITOR_ROUTES": "team=p -> teams:NOT_SET_ANYWHERE"}, "MONITOR_ROUTES", id="route-url-unset"),
