@@ -13,6 +13,8 @@ POST /_emulator/paging            {"page_size": 100, "graph_page_size": 1000} (e
 POST /_emulator/graph             {"enabled": false}: Resource Graph queries answer 403 AuthorizationFailed
 POST /_emulator/throttling        {"enabled": true, "bucket": 250, "refill_per_second": 25}: ARM's read bucket per
                                    subscription (defaults ARM's own); empty, reads answer 429 + Retry-After
+POST /_emulator/capacity          {"service": <ARM id, or a name one subscription has>, "percent": 85}: the service's
+                                   Azure Monitor Capacity metric from now on (null: the metric has no data)
 POST /_emulator/state             {"action": "add_api" | "delete_api" | "add_collection" | "remove_collection" |
                                    "set_pricing", "subscription": ..., "resourceGroup": ..., "service": ...,
                                    "api": <name, or an estate API object for add_api>, "workspace": ..., "tier": ...}
@@ -25,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from emulator.config import EmulatorConfig, LroMode
+from emulator.handlers_metrics import capacity_of, set_capacity
 from emulator.protocol import ArmError, Reply, error_body, error_reply, ok
 from emulator.requestlog import RequestRecord
 from emulator.store import Store
@@ -190,6 +193,14 @@ def _throttling(server: ControlledServer, body: Mapping[str, Any]) -> Reply:
     return ok({"enabled": settings.enabled, "bucket": settings.bucket, "refill_per_second": settings.refill_per_second})
 
 
+def _capacity(server: ControlledServer, body: Mapping[str, Any]) -> Reply:
+    percent = body["percent"]
+    if percent is not None and not isinstance(percent, int | float):
+        raise ValueError("'percent' must be a number from 0 to 100, or null for no data")
+    svc = set_capacity(server.state, str(body["service"]), percent)
+    return ok({"service": svc.id, "percent": capacity_of(svc)})
+
+
 def _state(server: ControlledServer, body: Mapping[str, Any]) -> Reply:
     action = body.get("action")
     store = server.state
@@ -221,5 +232,6 @@ _ACTIONS: dict[tuple[str, str], _Control] = {
     ("POST", "/paging"): _paging,
     ("POST", "/graph"): _graph,
     ("POST", "/throttling"): _throttling,
+    ("POST", "/capacity"): _capacity,
     ("POST", "/state"): _state,
 }

@@ -11,6 +11,16 @@ a missing region (the spec's own error example, "Missing required region params"
 aggregation, interval or filter, a malformed `top`, or a missing or malformed time span is a 400 BadRequest. A caller
 without permission is emulated with a fault: `server.add_fault("GET", "/providers/Microsoft.Insights/metrics",
 status=403)` (for one subscription, put `/subscriptions/{id}` before that path).
+
+`GET {service id}/providers/Microsoft.Insights/metrics?api-version=2023-10-01&metricnames=Capacity
+&aggregation=Average,Maximum&interval=PT1M&timespan={start}/{end}` (Metrics_List, resource-scoped) answers the spec's
+GetMetric.json shape: one `Capacity` metric (unit Percent) with one time series without metadata values and one data
+point per minute of the time span, each with the aggregations asked for (Average and/or Maximum; no other is served).
+Every point's `average` is the service's capacity; its `maximum` is the same on Premium and 0 on every other tier, as
+Microsoft's metric reference says of that metric ("For skus other than Premium, 'Max' aggregation will show the value
+as 0"). The capacity is `DEFAULT_CAPACITY` until set mid-run with `set_capacity` (the control API's
+`POST /_emulator/capacity`); a capacity of None is a metric without data: points with only their `timeStamp`. A
+restored estate starts at the default again. At most a day of minutes is served.
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ from typing import Any
 
 from emulator.config import Env
 from emulator.protocol import Call, Reply, bad_request, ok
-from emulator.store import ServiceState
+from emulator.store import ServiceState, Store
 from emulator.wire import location_code
 
 NAMESPACE = "microsoft.apimanagement/service"
@@ -31,6 +41,98 @@ FILTER = "Microsoft.ResourceId eq '*'"
 DEFAULT_TOP = 10
 _DAY = dt.timedelta(days=1)
 _MAX_SPAN = dt.timedelta(days=93)  # Azure Monitor keeps platform metrics 93 days
+
+
+CAPACITY = "Capacity"
+CAPACITY_AGGREGATIONS = ("average", "maximum")
+CAPACITY_INTERVAL = "PT1M"
+CAPACITY_DESCRIPTION = (
+    "Utilization metric for ApiManagement service. Note: For skus other than Premium, 'Max' aggregation will show "
+    "the value as 0."
+)
+DEFAULT_CAPACITY = 10.0
+_CAPACITY_ATTRIBUTE = "emulated_capacity"  # kept on the service's state, so that restoring the estate resets it
+_MINUTE = dt.timedelta(minutes=1)
+_MAX_CAPACITY_SPAN = dt.timedelta(days=1)
+
+
+def capacity_of(svc: ServiceState) -> float | None:
+    """The service's emulated Capacity percentage (None: the metric has no data)."""
+    value: float | None = getattr(svc, _CAPACITY_ATTRIBUTE, DEFAULT_CAPACITY)
+    return value
+
+
+def set_capacity(store: Store, service: str, percent: float | None) -> ServiceState:
+    """Set the Capacity metric of ``service`` (its ARM id, or a name only one subscription has) from now on; None
+    makes the metric answer without data. Raises ValueError for an unknown or ambiguous service or a bad percent."""
+    if percent is not None and (isinstance(percent, bool) or not 0 <= float(percent) <= 100):
+        raise ValueError(f"'percent' must be a number from 0 to 100, or null for no data; got {percent!r}")
+    with store.lock:
+        found = [
+            svc
+            for sub in store.subscriptions()
+            for svc in store.services(sub.spec.id)
+            if service.lower() in (svc.id.lower(), svc.spec.name.lower())
+        ]
+        if len(found) != 1:
+            raise ValueError(f"'service' {service!r} names {len(found)} services; give its ARM id")
+        setattr(found[0], _CAPACITY_ATTRIBUTE, None if percent is None else float(percent))
+        return found[0]
+
+
+def get_service_metrics(call: Call, env: Env) -> Reply:
+    """GET {service id}/providers/Microsoft.Insights/metrics: the service's Capacity metric, per minute."""
+    _expect(call, "metricnames", CAPACITY, "metric")
+    _expect(call, "interval", CAPACITY_INTERVAL, "interval (time grain)")
+    namespace = call.query.get("metricnamespace")
+    if namespace is not None and namespace.lower() != NAMESPACE:
+        _expect(call, "metricnamespace", NAMESPACE, "metric namespace")
+    asked = [part.strip().lower() for part in (call.query.get("aggregation") or "").split(",") if part.strip()]
+    if not asked or any(part not in CAPACITY_AGGREGATIONS for part in asked):
+        raise bad_request(
+            "BadRequest",
+            f"The emulator serves only the Average and Maximum aggregations of {CAPACITY}; "
+            f"aggregation {call.query.get('aggregation')!r} is not supported.",
+        )
+    start, end = _timespan(call.query.get("timespan"))
+    if end - start > _MAX_CAPACITY_SPAN:
+        raise bad_request("BadRequest", "The emulator serves at most a day of the Capacity metric per minute.")
+    with env.store.lock:
+        svc = env.store.service(call.param("sub"), call.param("rg"), call.param("svc"))
+        return ok(capacity_body(svc, asked, start, end))
+
+
+def capacity_body(svc: ServiceState, aggregations: list[str], start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """The Metrics_List answer for the service's Capacity: one series, one point a minute from `start` to `end`."""
+    percent = capacity_of(svc)
+    premium = svc.spec.sku.lower() == "premium"
+    values = {"average": percent, "maximum": percent if premium else 0.0}
+    minutes = []
+    moment = start.replace(second=0, microsecond=0)
+    while moment < end:
+        point: dict[str, Any] = {"timeStamp": _text(moment)}
+        if percent is not None:
+            point |= {name: float(values[name] or 0.0) for name in aggregations}
+        minutes.append(point)
+        moment += _MINUTE
+    return {
+        "cost": len(minutes),
+        "timespan": f"{_text(start)}/{_text(end)}",
+        "interval": CAPACITY_INTERVAL,
+        "value": [
+            {
+                "id": f"{svc.id}/providers/Microsoft.Insights/metrics/{CAPACITY}",
+                "type": "Microsoft.Insights/metrics",
+                "name": {"value": CAPACITY, "localizedValue": CAPACITY},
+                "displayDescription": CAPACITY_DESCRIPTION,
+                "unit": "Percent",
+                "timeseries": [{"metadatavalues": [], "data": minutes}],
+                "errorCode": "Success",
+            }
+        ],
+        "namespace": NAMESPACE,
+        "resourceregion": location_code(svc.spec.location),
+    }
 
 
 def get_metrics(call: Call, env: Env) -> Reply:

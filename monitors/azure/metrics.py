@@ -17,6 +17,16 @@ in that region, or series beyond the tenth would be cut. Sent through an ARM cli
 request budget) as plain JSON, so no monitor SDK is needed. Needs ``Microsoft.Insights/metrics/read`` on the
 subscription's services (Monitoring Reader or Reader); without it ARM answers 403 AuthorizationFailed, raised as
 AzurePermissionError.
+
+The onboarding waves (``monitors.remediation``) also read one service's gateway load, the ``Capacity`` metric
+(Percent; aggregations Average and Maximum; grain PT1M), with Azure Monitor's resource-scoped query
+``{service id}/providers/Microsoft.Insights/metrics`` (operation Metrics_List of the same spec file, whose parameters
+are ``timespan`` "startDateTime_ISO/endDateTime_ISO", ``interval`` an ISO 8601 duration, ``metricnames`` and
+``aggregation`` comma-separated lists; the answer is shaped like its GetMetric.json example: one metric, one time
+series without metadata values when nothing splits it, a data point per minute holding one field per aggregation).
+Microsoft's metric reference says of Capacity "For skus other than Premium, 'Max' aggregation will show the value as
+0" (learn.microsoft.com/azure/azure-monitor/reference/supported-metrics/microsoft-apimanagement-service-metrics), so
+both aggregations are asked for and each minute counts the larger: the Maximum on Premium, the Average elsewhere.
 """
 
 from __future__ import annotations
@@ -37,6 +47,12 @@ AGGREGATION = "Total"
 INTERVAL = "P1D"
 EVERY_RESOURCE = "Microsoft.ResourceId eq '*'"
 RESOURCE_ID_DIMENSION = "microsoft.resourceid"
+
+
+CAPACITY_METRIC = "Capacity"
+CAPACITY_AGGREGATION = "Average,Maximum"
+CAPACITY_INTERVAL = "PT1M"
+CAPACITY_WINDOW = dt.timedelta(minutes=15)
 
 
 def metrics_path(subscription_id: str, region: str, start: dt.datetime, end: dt.datetime, top: int) -> str:
@@ -76,6 +92,43 @@ def requests_by_service(
     return requests_in(body, scope)
 
 
+def capacity_path(service_id: str, start: dt.datetime, end: dt.datetime) -> str:
+    """The request path of a service's Capacity metric, per minute, from ``start`` to ``end`` (aware datetimes)."""
+    timespan = quote(f"{_utc(start)}/{_utc(end)}", safe="")
+    return (
+        f"{service_id}/providers/Microsoft.Insights/metrics?api-version={API_VERSION}"
+        f"&metricnames={CAPACITY_METRIC}&aggregation={quote(CAPACITY_AGGREGATION, safe='')}"
+        f"&interval={CAPACITY_INTERVAL}&timespan={timespan}"
+    )
+
+
+def service_capacity(client: Any, service_id: str, *, now: dt.datetime) -> float | None:
+    """The service's latest Capacity reading (percent) of the quarter hour before ``now``, or None when Azure Monitor
+    has no value in it (a new service, or the metric is late). ``client`` is any ARM SDK client of the service's
+    subscription. Raises AzurePermissionError on a 403, the other AzureError types on other failures."""
+    path = capacity_path(service_id, now - CAPACITY_WINDOW, now)
+    with arm_call("read the Capacity metric of", service_id):
+        body = send_json(client, "GET", path)
+    return latest_capacity(body, service_id)
+
+
+def latest_capacity(body: Mapping[str, Any], scope: str) -> float | None:
+    """The value of the latest minute that has one, in a Metrics_List body of the Capacity metric: the larger of its
+    ``average`` and ``maximum`` (see the module's note on non-Premium tiers). None when no minute has a value; a metric
+    that failed inside the 200 raises ArmRequestError, as in ``requests_in``."""
+    latest: tuple[str, float] | None = None
+    for metric in body.get("value") or []:
+        _raise_failed(metric, CAPACITY_METRIC, scope)
+        for series in metric.get("timeseries") or []:
+            for point in series.get("data") or []:
+                values = [point.get(k) for k in ("average", "maximum")]
+                numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+                stamp = str(point.get("timeStamp") or "")
+                if numbers and (latest is None or stamp >= latest[0]):
+                    latest = (stamp, max(numbers))
+    return None if latest is None else latest[1]
+
+
 def requests_in(body: Mapping[str, Any], scope: str) -> dict[str, int]:
     """Each resource's sum of ``total`` over the data points of its time series in a Metrics_ListAtSubscriptionScope
     body, keyed by its lower-cased ``microsoft.resourceid`` metadata value. A series naming no resource is skipped; a
@@ -84,10 +137,7 @@ def requests_in(body: Mapping[str, Any], scope: str) -> dict[str, int]:
     as "no traffic"."""
     totals: dict[str, float] = {}
     for metric in body.get("value") or []:
-        code = metric.get("errorCode")
-        if code not in (None, "Success"):
-            message = " ".join(str(metric.get("errorMessage") or "").split())[:200]
-            raise ArmRequestError(f"read the Requests metric of {scope}: {code}: {message}", resource_id=scope)
+        _raise_failed(metric, METRIC, scope)
         for series in metric.get("timeseries") or []:
             resource = _resource_id(series)
             if resource is None:
@@ -99,6 +149,13 @@ def requests_in(body: Mapping[str, Any], scope: str) -> dict[str, int]:
                     total += value
             totals[resource] = total
     return {resource: round(total) for resource, total in totals.items()}
+
+
+def _raise_failed(metric: Mapping[str, Any], name: str, scope: str) -> None:
+    code = metric.get("errorCode")
+    if code not in (None, "Success"):
+        message = " ".join(str(metric.get("errorMessage") or "").split())[:200]
+        raise ArmRequestError(f"read the {name} metric of {scope}: {code}: {message}", resource_id=scope)
 
 
 def _resource_id(series: Mapping[str, Any]) -> str | None:
