@@ -41,11 +41,12 @@ param armEndpoint string = ''
 @description('MONITOR_SUBSCRIPTIONS: comma list of subscriptions to sweep; empty = every subscription the identity can read.')
 param monitorSubscriptions string = ''
 
-@description('MONITOR_AUTO_ONBOARD: off, dry-run or on. Also decides whether the onboarding role is granted (subscription.bicep).')
+@description('MONITOR_AUTO_ONBOARD: off, dry-run, on or approve (a person approves each onboarding from the alert; see the approval parameters). Also decides which write roles subscription.bicep grants.')
 @allowed([
   'off'
   'dry-run'
   'on'
+  'approve'
 ])
 param autoOnboard string = 'off'
 
@@ -59,6 +60,15 @@ param autoOffboardOrphans string = 'off'
 
 @description('MONITOR_ONBOARD_MAX_PER_MINUTE: onboardings per APIM service per minute.')
 param onboardMaxPerMinute string = '10'
+
+@description('MONITOR_ONBOARD_WAVE_SIZE: onboardings per wave and APIM service; empty = MONITOR_ONBOARD_MAX_PER_MINUTE.')
+param onboardWaveSize string = ''
+
+@description('MONITOR_ONBOARD_WAVE_MINUTES: minutes between two waves; empty = derived from MONITOR_ONBOARD_MAX_PER_MINUTE (one-minute waves).')
+param onboardWaveMinutes string = ''
+
+@description('MONITOR_ONBOARD_CAPACITY_LIMIT: a service whose Capacity metric is above this percentage pauses its onboarding; 100 turns the check off.')
+param onboardCapacityLimit string = '70'
 
 @description('MONITOR_ONBOARD_TIMEOUT_SECONDS: how long to wait for an onboarding to finish.')
 param onboardTimeoutSeconds string = '120'
@@ -132,6 +142,35 @@ param sweepQueue string = 'apim-sweep'
 @description('MONITOR_ONBOARD_QUEUE: Storage queue the event path hands onboardings to (created in the function storage account).')
 param onboardQueue string = 'apim-onboard'
 
+@description('MONITOR_OWNER_TAGS: tag names that name an API\'s owner, tried in order on the service, its resource group and its subscription.')
+param ownerTags string = 'owner,team'
+
+@description('MONITOR_ROUTES: owner routes (tag=value -> teams:SETTING ...); empty = every alert goes to the default sinks. A route names another app setting holding the URL.')
+param routes string = ''
+
+// ---- Approvals (MONITOR_AUTO_ONBOARD=approve): README.md, "Approvals in Azure" ----
+
+@description('MONITOR_APPROVAL_URL: public URL of the Approve function; empty = https://<the function app\'s default host name>/api/approve when autoOnboard is approve. Set it when the app is reached under another name.')
+param approvalUrl string = ''
+
+@description('MONITOR_APPROVAL_HOURS: how long an Onboard or Exempt link stays valid.')
+param approvalHours string = '72'
+
+@description('MONITOR_EXEMPT_DAYS: how long an exemption granted from an alert lasts.')
+param exemptDays string = '30'
+
+@description('MONITOR_APPROVERS: who may approve, as role:<app role value> or group:<group object id>, comma-separated (role:Defender.Approver). Required with approve.')
+param approvers string = ''
+
+@description('Application (client) id of the Entra app registration that signs approvers in (App Service authentication). Required with approve.')
+param approvalClientId string = ''
+
+@description('Entra tenant of that app registration; empty = the tenant of this deployment.')
+param approvalTenantId string = ''
+
+@description('OpenID issuer of that app registration; empty = <this cloud\'s login endpoint><approvalTenantId>/v2.0.')
+param approvalIssuer string = ''
+
 @description('Most instances the Flex Consumption app may scale out to (functionAppConfig.scaleAndConcurrency.maximumInstanceCount).')
 @minValue(1)
 @maxValue(1000)
@@ -168,6 +207,14 @@ param eventGridTopicKey string = ''
 @description('MONITOR_STATE: leave empty in Azure (Azure Tables in the function storage account, with the identity); it may hold a connection string.')
 param state string = ''
 
+@secure()
+@description('MONITOR_APPROVAL_KEY: the key that signs approval links (at least 32 characters: 32 random bytes in base64). Required with approve; the azd preprovision hook generates one.')
+param approvalKey string = ''
+
+@secure()
+@description('MONITOR_APPROVAL_KEY_PREVIOUS: the key before the last rotation; links it signed still verify until they expire. Empty after MONITOR_APPROVAL_HOURS.')
+param approvalKeyPrevious string = ''
+
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().name, environmentName))
 var tags = {
   'azd-env-name': environmentName
@@ -186,6 +233,29 @@ var deadLetterContainerName = 'deadletter'
 // (https://learn.microsoft.com/azure/azure-resource-manager/bicep/bicep-functions-deployment#environment): no
 // public-cloud literal, so sovereign clouds get theirs.
 var cloudArmEndpoint = endsWith(environment().resourceManager, '/') ? take(environment().resourceManager, length(environment().resourceManager) - 1) : environment().resourceManager
+// MONITOR_AUTO_ONBOARD=approve: alerts carry signed Onboard / Exempt links to the Approve function (route approve,
+// anonymous function level), and App Service authentication signs approvers in with Entra
+// (modules/approval-signin.bicep).
+var approvalEnabled = autoOnboard == 'approve'
+// The app's default host name is <name>.<the App Service domain of its cloud>. The regional
+// <name>-<hash>.<region>-01 form is an option at creation ("newly created App Service apps will have the option to
+// generate a unique default hostname",
+// https://github.com/MicrosoftDocs/azure-docs/blob/main/articles/app-service/includes/regionalization-note.md), set
+// with autoGeneratedDomainNameLabelScope, which this template does not set. The site's own defaultHostName cannot
+// feed its app settings (a cycle), so the name is computed here, approvalUrl overrides it, and the output
+// AZURE_FUNCTION_APP_HOST_NAME is the real one to compare with. Domains per cloud: "Azure Web Apps
+// (Microsoft.Web/sites)" in https://learn.microsoft.com/azure/private-link/private-endpoint-dns.
+var appServiceDomains = {
+  AzureCloud: 'azurewebsites.net'
+  AzureUSGovernment: 'azurewebsites.us'
+  AzureChinaCloud: 'chinacloudsites.cn'
+}
+var appServiceDomain = contains(appServiceDomains, environment().name) ? appServiceDomains[environment().name] : appServiceDomains.AzureCloud
+var defaultApprovalUrl = approvalEnabled ? 'https://${functionAppName}.${appServiceDomain}/api/approve' : ''
+// Issuer of a single-tenant Entra registration: <login endpoint><tenant id>/v2.0
+// (https://learn.microsoft.com/azure/app-service/configure-authentication-provider-aad, "Issuer Url"); loginEndpoint
+// ends with a slash (https://learn.microsoft.com/azure/azure-resource-manager/bicep/bicep-functions-deployment#environment).
+var approvalIssuerUrl = empty(approvalIssuer) ? '${environment().authentication.loginEndpoint}${empty(approvalTenantId) ? tenant().tenantId : approvalTenantId}/v2.0' : approvalIssuer
 // ARM evaluates the scope of a module even when its condition is false: never split an empty id.
 var alertTopicParts = split(empty(alertTopicResourceId) ? '${subscription().id}/resourceGroups/unused/providers/Microsoft.EventGrid/topics/unused' : alertTopicResourceId, '/')
 
@@ -221,6 +291,14 @@ var secretValues = {
       name: 'monitor-state'
       value: state
     }
+    {
+      name: 'monitor-approval-key'
+      value: approvalKey
+    }
+    {
+      name: 'monitor-approval-key-previous'
+      value: approvalKeyPrevious
+    }
   ]
 }
 
@@ -231,6 +309,9 @@ var monitorSettings = {
   MONITOR_AUTO_ONBOARD: autoOnboard
   MONITOR_AUTO_OFFBOARD_ORPHANS: autoOffboardOrphans
   MONITOR_ONBOARD_MAX_PER_MINUTE: onboardMaxPerMinute
+  MONITOR_ONBOARD_WAVE_SIZE: onboardWaveSize
+  MONITOR_ONBOARD_WAVE_MINUTES: onboardWaveMinutes
+  MONITOR_ONBOARD_CAPACITY_LIMIT: onboardCapacityLimit
   MONITOR_ONBOARD_TIMEOUT_SECONDS: onboardTimeoutSeconds
   MONITOR_ONBOARD_POLL_SECONDS: onboardPollSeconds
   MONITOR_EXEMPT_TAG: exemptTag
@@ -252,6 +333,14 @@ var monitorSettings = {
   MONITOR_SWEEP_SCHEDULE: sweepSchedule
   MONITOR_SWEEP_QUEUE: sweepQueue
   MONITOR_ONBOARD_QUEUE: onboardQueue
+  MONITOR_OWNER_TAGS: ownerTags
+  MONITOR_ROUTES: routes
+  MONITOR_APPROVAL_URL: empty(approvalUrl) ? defaultApprovalUrl : approvalUrl
+  MONITOR_APPROVAL_HOURS: approvalHours
+  MONITOR_EXEMPT_DAYS: exemptDays
+  MONITOR_APPROVERS: approvers
+  // Never in Azure: it names a local approver without sign-in, and the code accepts it only on loopback.
+  MONITOR_APPROVAL_LOCAL_USER: ''
   MONITOR_TEAMS_WEBHOOK_URL: empty(teamsWebhookUrl) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/monitor-teams-webhook-url/)'
   MONITOR_SLACK_WEBHOOK_URL: empty(slackWebhookUrl) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/monitor-slack-webhook-url/)'
   MONITOR_WEBHOOK_URL: empty(webhookUrl) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/monitor-webhook-url/)'
@@ -259,6 +348,8 @@ var monitorSettings = {
   MONITOR_EVENTGRID_TOPIC_ENDPOINT: empty(eventGridTopicEndpoint) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/monitor-eventgrid-topic-endpoint/)'
   MONITOR_EVENTGRID_TOPIC_KEY: empty(eventGridTopicKey) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/monitor-eventgrid-topic-key/)'
   MONITOR_STATE: empty(state) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/monitor-state/)'
+  MONITOR_APPROVAL_KEY: empty(approvalKey) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/monitor-approval-key/)'
+  MONITOR_APPROVAL_KEY_PREVIOUS: empty(approvalKeyPrevious) ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.uri}secrets/monitor-approval-key-previous/)'
 }
 
 // Nested deployment names carry resourceToken: two environments sharing a resource group keep theirs apart.
@@ -327,6 +418,16 @@ module functionApp 'modules/functionapp.bicep' = {
   }
 }
 
+// Approvers sign in with Entra (App Service authentication); only with MONITOR_AUTO_ONBOARD=approve.
+module approvalSignIn 'modules/approval-signin.bicep' = if (approvalEnabled) {
+  name: 'approval-signin-${resourceToken}'
+  params: {
+    siteName: functionApp.outputs.name
+    clientId: approvalClientId
+    issuer: approvalIssuerUrl
+  }
+}
+
 module alertTopicAccess 'modules/alert-topic-access.bicep' = if (!empty(alertTopicResourceId)) {
   name: 'apimdef-alert-topic-access-${resourceToken}'
   scope: resourceGroup(alertTopicParts[2], alertTopicParts[4])
@@ -339,6 +440,7 @@ module alertTopicAccess 'modules/alert-topic-access.bicep' = if (!empty(alertTop
 // main.bicep forwards these to azd; the postdeploy hook passes them to subscription.bicep.
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output AZURE_FUNCTION_APP_ID string = functionApp.outputs.id
+output AZURE_FUNCTION_APP_HOST_NAME string = functionApp.outputs.defaultHostName
 output AZURE_MONITOR_PRINCIPAL_ID string = identity.outputs.principalId
 output AZURE_MONITOR_CLIENT_ID string = identity.outputs.clientId
 output AZURE_DEADLETTER_STORAGE_ACCOUNT_ID string = storage.outputs.id

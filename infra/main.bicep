@@ -46,11 +46,12 @@ param armEndpoint string = ''
 @description('MONITOR_SUBSCRIPTIONS: comma list of subscriptions to sweep; empty = every subscription the identity can read.')
 param monitorSubscriptions string = ''
 
-@description('MONITOR_AUTO_ONBOARD: off, dry-run or on. Also decides whether the onboarding role is granted (subscription.bicep).')
+@description('MONITOR_AUTO_ONBOARD: off, dry-run, on or approve (a person approves each onboarding from the alert; see the approval parameters). Also decides which write roles subscription.bicep grants.')
 @allowed([
   'off'
   'dry-run'
   'on'
+  'approve'
 ])
 param autoOnboard string = 'off'
 
@@ -64,6 +65,15 @@ param autoOffboardOrphans string = 'off'
 
 @description('MONITOR_ONBOARD_MAX_PER_MINUTE: onboardings per APIM service per minute.')
 param onboardMaxPerMinute string = '10'
+
+@description('MONITOR_ONBOARD_WAVE_SIZE: onboardings per wave and APIM service; empty = MONITOR_ONBOARD_MAX_PER_MINUTE.')
+param onboardWaveSize string = ''
+
+@description('MONITOR_ONBOARD_WAVE_MINUTES: minutes between two waves; empty = derived from MONITOR_ONBOARD_MAX_PER_MINUTE (one-minute waves).')
+param onboardWaveMinutes string = ''
+
+@description('MONITOR_ONBOARD_CAPACITY_LIMIT: a service whose Capacity metric is above this percentage pauses its onboarding; 100 turns the check off.')
+param onboardCapacityLimit string = '70'
 
 @description('MONITOR_ONBOARD_TIMEOUT_SECONDS: how long to wait for an onboarding to finish.')
 param onboardTimeoutSeconds string = '120'
@@ -136,6 +146,33 @@ param sweepQueue string = 'apim-sweep'
 @description('MONITOR_ONBOARD_QUEUE: Storage queue the event path hands onboardings to (created in the function storage account).')
 param onboardQueue string = 'apim-onboard'
 
+@description('MONITOR_OWNER_TAGS: tag names that name an API\'s owner, tried in order on the service, its resource group and its subscription.')
+param ownerTags string = 'owner,team'
+
+@description('MONITOR_ROUTES: owner routes (tag=value -> teams:SETTING ...); empty = every alert goes to the default sinks. A route names another app setting holding the URL.')
+param routes string = ''
+
+@description('MONITOR_APPROVAL_URL: public URL of the Approve function; empty = https://<the function app\'s default host name>/api/approve when autoOnboard is approve. Set it when the app is reached under another name.')
+param approvalUrl string = ''
+
+@description('MONITOR_APPROVAL_HOURS: how long an Onboard or Exempt link stays valid.')
+param approvalHours string = '72'
+
+@description('MONITOR_EXEMPT_DAYS: how long an exemption granted from an alert lasts.')
+param exemptDays string = '30'
+
+@description('MONITOR_APPROVERS: who may approve, as role:<app role value> or group:<group object id>, comma-separated (role:Defender.Approver). Required with approve.')
+param approvers string = ''
+
+@description('Application (client) id of the Entra app registration that signs approvers in (App Service authentication). Required with approve.')
+param approvalClientId string = ''
+
+@description('Entra tenant of that app registration; empty = the tenant of this deployment.')
+param approvalTenantId string = ''
+
+@description('OpenID issuer of that app registration; empty = <this cloud\'s login endpoint><approvalTenantId>/v2.0.')
+param approvalIssuer string = ''
+
 @description('Most instances the Flex Consumption app may scale out to (functionAppConfig.scaleAndConcurrency.maximumInstanceCount).')
 @minValue(1)
 @maxValue(1000)
@@ -169,6 +206,14 @@ param eventGridTopicKey string = ''
 @description('MONITOR_STATE: leave empty in Azure (Azure Tables in the function storage account, with the identity); it may hold a connection string.')
 param state string = ''
 
+@secure()
+@description('MONITOR_APPROVAL_KEY: the key that signs approval links (at least 32 characters: 32 random bytes in base64). Required with approve; the azd preprovision hook generates one.')
+param approvalKey string = ''
+
+@secure()
+@description('MONITOR_APPROVAL_KEY_PREVIOUS: the key before the last rotation; links it signed still verify until they expire. Empty after MONITOR_APPROVAL_HOURS.')
+param approvalKeyPrevious string = ''
+
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: empty(resourceGroupName) ? 'rg-${environmentName}' : resourceGroupName
   location: location
@@ -194,6 +239,9 @@ module app 'app.bicep' = {
     autoOnboard: autoOnboard
     autoOffboardOrphans: autoOffboardOrphans
     onboardMaxPerMinute: onboardMaxPerMinute
+    onboardWaveSize: onboardWaveSize
+    onboardWaveMinutes: onboardWaveMinutes
+    onboardCapacityLimit: onboardCapacityLimit
     onboardTimeoutSeconds: onboardTimeoutSeconds
     onboardPollSeconds: onboardPollSeconds
     exemptTag: exemptTag
@@ -215,6 +263,15 @@ module app 'app.bicep' = {
     sweepSchedule: sweepSchedule
     sweepQueue: sweepQueue
     onboardQueue: onboardQueue
+    ownerTags: ownerTags
+    routes: routes
+    approvalUrl: approvalUrl
+    approvalHours: approvalHours
+    exemptDays: exemptDays
+    approvers: approvers
+    approvalClientId: approvalClientId
+    approvalTenantId: approvalTenantId
+    approvalIssuer: approvalIssuer
     maximumInstanceCount: maximumInstanceCount
     teamsWebhookUrl: teamsWebhookUrl
     slackWebhookUrl: slackWebhookUrl
@@ -223,6 +280,8 @@ module app 'app.bicep' = {
     eventGridTopicEndpoint: eventGridTopicEndpoint
     eventGridTopicKey: eventGridTopicKey
     state: state
+    approvalKey: approvalKey
+    approvalKeyPrevious: approvalKeyPrevious
   }
 }
 
@@ -232,6 +291,7 @@ output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = app.outputs.AZURE_FUNCTION_APP_NAME
 output AZURE_FUNCTION_APP_ID string = app.outputs.AZURE_FUNCTION_APP_ID
+output AZURE_FUNCTION_APP_HOST_NAME string = app.outputs.AZURE_FUNCTION_APP_HOST_NAME
 output AZURE_MONITOR_PRINCIPAL_ID string = app.outputs.AZURE_MONITOR_PRINCIPAL_ID
 output AZURE_MONITOR_CLIENT_ID string = app.outputs.AZURE_MONITOR_CLIENT_ID
 output AZURE_DEADLETTER_STORAGE_ACCOUNT_ID string = app.outputs.AZURE_DEADLETTER_STORAGE_ACCOUNT_ID

@@ -83,10 +83,10 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 }
 
 resource site 'Microsoft.Web/sites@2024-04-01' = {
-  //checkov:skip=CKV_AZURE_222:Event Grid delivers to OnApiEvent over the app's public endpoint (authorised by the Functions system key); this deployment has no VNet or private endpoint.
-  //checkov:skip=CKV_AZURE_17:Event Grid presents no client certificate, so requiring one would reject every delivery; the app has no HTTP routes of its own.
+  //checkov:skip=CKV_AZURE_222:Event Grid delivers to OnApiEvent over the app's public endpoint (authorised by the Functions system key), and approvers' browsers open the Approve links there; this deployment has no VNet or private endpoint.
+  //checkov:skip=CKV_AZURE_17:Neither Event Grid nor an approver's browser presents a client certificate, so requiring one would reject every delivery and every approval; approvers sign in with Entra instead (authsettingsV2).
   //checkov:skip=CKV_AZURE_212:Flex Consumption scales out per execution; always-ready instances are an optional cost, and an event that meets a cold start is only delayed (Event Grid retries for 24 hours).
-  //checkov:skip=CKV_AZURE_213:The app serves no HTTP endpoint to probe: its triggers are Event Grid, timers and a Storage queue, and failures surface as retries and in Application Insights.
+  //checkov:skip=CKV_AZURE_213:No side-effect-free HTTP endpoint to probe: the triggers are Event Grid, timers and a Storage queue, the one HTTP route (Approve) needs a signed link, and failures surface as retries and in Application Insights.
   //checkov:skip=CKV_AZURE_78:Flex Consumption rejects siteConfig.ftpsState (ARM error 51021, see the header); FTP stays off through the ftp basicPublishingCredentialsPolicies resource (allow false).
   name: name
   location: location

@@ -1,4 +1,5 @@
-// Key Vault for the alert sinks' secrets (webhook URLs, the webhook signing secret, the Event Grid topic key).
+// Key Vault for the alert sinks' secrets (webhook URLs, the webhook signing secret, the Event Grid topic key) and the
+// keys that sign approval links.
 // RBAC authorization only (no access policies), soft delete and purge protection on. The function app reads the
 // secrets through Key Vault references resolved with its user-assigned identity (Key Vault Secrets User); only
 // secrets that were given a value are created, so an unset sink stays an empty app setting.
@@ -55,7 +56,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
 }
 
 resource secret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = [for entry in configuredSecrets: {
-  //checkov:skip=CKV_AZURE_41:Webhook URLs and signing secrets have no natural expiry; they are rotated by the owner of the receiving sink, and an expired reference would silently stop alerts.
+  //checkov:skip=CKV_AZURE_41:Webhook URLs and signing secrets have no natural expiry; they are rotated by the owner of the receiving sink (the approval key by the README's rotation steps), and an expired reference would silently stop alerts and approvals.
   parent: vault
   name: entry.name
   properties: {

@@ -29,6 +29,14 @@ KEY_VAULT_REFERENCE = re.compile(
 # reason; a test fails as soon as the code reads one, so the list empties itself. Keep it empty when it can be.
 AHEAD_OF_THE_CODE: dict[str, str] = {}
 
+# Settings the template pins to one value in Azure instead of offering a parameter, with the reason.
+PINNED_IN_AZURE: dict[str, tuple[str, str]] = {
+    "MONITOR_APPROVAL_LOCAL_USER": (
+        "",
+        "names a local approver without sign-in; in Azure, App Service authentication signs approvers in",
+    ),
+}
+
 
 def _string_literals(path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -128,7 +136,13 @@ def test_the_code_finds_its_queues_and_tables_through_the_template_storage_setti
 
 def test_every_monitor_setting_is_a_parameter_or_a_key_vault_reference():
     monitor = set(variable(APP, "monitorSettings"))
-    assert monitor - set(_parameter_backed()) - set(_key_vault_backed()) == set()
+    assert monitor - set(_parameter_backed()) - set(_key_vault_backed()) - set(PINNED_IN_AZURE) == set()
+
+
+@pytest.mark.parametrize("setting", sorted(PINNED_IN_AZURE))
+def test_pinned_settings_have_their_value_and_no_parameter(setting):
+    value, _reason = PINNED_IN_AZURE[setting]
+    assert (variable(APP, "monitorSettings")[setting], setting in _parameter_backed()) == (value, False)
 
 
 def test_secret_settings_are_exactly_the_ones_the_code_keeps_secret():
@@ -159,6 +173,7 @@ def test_secret_values_reach_the_vault_module_only():
 def test_template_defaults_are_the_code_defaults():
     params = template(APP)["parameters"]
     env = {setting: params[param]["default"] for setting, param in _parameter_backed().items()}
+    env |= {setting: value for setting, (value, _reason) in PINNED_IN_AZURE.items()}
     assert load_settings(env) == load_settings({})
 
 
