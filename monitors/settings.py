@@ -224,6 +224,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         approval_local_user=_approval_local_user(env),
     )
     _check_approval(settings)
+    _check_default_route(settings)
     _warn_unknown(env)
     return settings
 
@@ -350,6 +351,17 @@ def _routes(
             )
         urls[route.url_setting] = url
     return routes, tuple(urls.items())
+
+
+def _check_default_route(s: Settings) -> None:
+    """Routes need a default route: alerts whose owner no route names, plan and error findings go there, and without
+    one they would be recorded and never sent."""
+    default = (s.teams_webhook_url, s.slack_webhook_url, s.webhook_url, s.eventgrid_topic_endpoint)
+    if s.routes and not any(default):
+        raise SettingsError(
+            "MONITOR_ROUTES: needs a default route too, for alerts no route takes: set MONITOR_TEAMS_WEBHOOK_URL,"
+            " MONITOR_SLACK_WEBHOOK_URL, MONITOR_WEBHOOK_URL or MONITOR_EVENTGRID_TOPIC_ENDPOINT"
+        )
 
 
 def _choice(env: Mapping[str, str], name: str, default: _Mode) -> _Mode:

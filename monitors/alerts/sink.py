@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from monitors.alerts.http import Poster
-from monitors.alerts.links import approval_links
+from monitors.alerts.links import Linker, approval_links
 from monitors.alerts.slack import SlackSink
 from monitors.alerts.teams import TeamsSink
 from monitors.alerts.webhook import WebhookSink
@@ -56,7 +56,7 @@ def build_sinks(settings: Settings) -> list[Sink]:
             sinks.append(WebhookSink(settings.webhook_url, settings.webhook_secret, poster=Poster()))
         if settings.eventgrid_topic_endpoint:
             sinks.append(_eventgrid_sink(settings, settings.eventgrid_topic_endpoint))
-        sinks += _routed_sinks(settings)
+        sinks += _routed_sinks(settings, links)
     except BaseException:
         close_sinks(sinks)
         raise
@@ -78,9 +78,10 @@ class RoutedSink:
         self._inner.close()
 
 
-def _routed_sinks(settings: Settings) -> list[Sink]:
+def _routed_sinks(settings: Settings, links: Linker | None) -> list[Sink]:
     """One sink per (kind, URL setting) the routes name, in route order; routes naming the same one share it, and
-    its every message mentions the people of all of them."""
+    its every message mentions the people of all of them. An owner's alert awaiting approval carries the same
+    Onboard and Exempt links as on the default route: the owner is who decides."""
     urls = dict(settings.route_urls)
     chosen: dict[str, list[Route]] = {}
     for route in settings.routes:
@@ -91,10 +92,10 @@ def _routed_sinks(settings: Settings) -> list[Sink]:
         url = urls[first.url_setting]
         if first.kind == "teams":
             people = dict.fromkeys(mention for route in routes for mention in route.teams_mentions)
-            sinks.append(RoutedSink(name, TeamsSink(url, poster=Poster(), mentions=list(people))))
+            sinks.append(RoutedSink(name, TeamsSink(url, poster=Poster(), links=links, mentions=list(people))))
         else:
             groups = dict.fromkeys(mention for route in routes for mention in route.slack_mentions)
-            sinks.append(RoutedSink(name, SlackSink(url, poster=Poster(), mentions=list(groups))))
+            sinks.append(RoutedSink(name, SlackSink(url, poster=Poster(), links=links, mentions=list(groups))))
     return sinks
 
 

@@ -142,11 +142,28 @@ def test_owner_tags_default_and_order() -> None:
     )
 
 
-def test_routes_keep_their_urls_out_of_repr_and_count_as_alerting() -> None:
+def test_routes_keep_their_urls_out_of_repr() -> None:
     settings = load_settings(
-        {"MONITOR_ROUTES": "team=payments -> teams:PAY_URL", "PAY_URL": "https://example.webhook.office.com/XXSECRETXX"}
+        {
+            "MONITOR_ROUTES": "team=payments -> teams:PAY_URL",
+            "PAY_URL": "https://example.webhook.office.com/XXSECRETXX",
+            "MONITOR_SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/XXDEFAULTXX",
+        }
     )
-    assert ("XXSECRETXX" in repr(settings), "PAY_URL" in repr(settings), settings.alerting) == (False, True, True)
+    assert ("XXSECRETXX" in repr(settings), "XXDEFAULTXX" in repr(settings), "PAY_URL" in repr(settings)) == (
+        False,
+        False,
+        True,
+    )
+
+
+def test_routes_need_a_default_route_for_the_alerts_no_route_takes() -> None:
+    env = {"MONITOR_ROUTES": "team=payments -> teams:PAY_URL", "PAY_URL": "https://example.webhook.office.com/x"}
+    with pytest.raises(SettingsError, match=r"^MONITOR_ROUTES: needs a default route too[^\n]*$"):
+        load_settings(env)
+    assert load_settings(
+        env | {"MONITOR_EVENTGRID_TOPIC_ENDPOINT": "https://t.eastus-1.eventgrid.azure.net/api/events"}
+    )
 
 
 ROUTES = parse_routes(
@@ -358,3 +375,30 @@ def test_the_owner_survives_the_outbox_and_the_findings_json(tmp_path, receiver,
     assert [(f.owner, Finding.from_dict(f.to_dict()).owner, f.to_dict()["owner"]) for f in kept] == [
         ("team=other", "team=other", "team=other")
     ]
+
+
+def test_an_owner_s_alert_awaiting_approval_reaches_the_owner_with_the_links_and_the_mention(
+    tmp_path, receiver, payments
+) -> None:
+    from monitors.model import Action
+
+    approve = {
+        "MONITOR_AUTO_ONBOARD": "approve",
+        "MONITOR_APPROVAL_URL": "https://monitor.example/api/approve",
+        "MONITOR_APPROVAL_KEY": "approval-key-for-the-routing-tests-0123456789",
+        "MONITOR_APPROVERS": "role:Defender.Approver",
+    }
+    notifier, store = routed_notifier(tmp_path, receiver, payments, PAYMENTS_ROUTE, **approve)
+    waiting = dataclasses.replace(owned("pay-1", "team=payments"), action=Action.AWAITING_APPROVAL)
+    notifier.record([waiting], digest=False)
+    notifier.deliver()
+    notifier.close()
+    store.close()
+    (message,) = posted(payments)
+    content = message["attachments"][0]["content"]
+    titles = [action["title"] for action in content["actions"]]
+    assert (titles[:2], content["body"][0]["text"], posted(receiver)) == (
+        ["Onboard", "Exempt for 30 days"],
+        "<at>Ana Diaz</at>",
+        [],
+    )

@@ -85,7 +85,11 @@ class Ticks:
 def make_engine(server: EmulatorServer, routes: str | None = ROUTE, clock: Ticks | None = None) -> Engine:
     env = {"MONITOR_ARM_ENDPOINT": server.url, "MONITOR_PLAN_USAGE": "off"}
     if routes is not None:
-        env |= {"MONITOR_ROUTES": routes, "PAYMENTS_TEAMS_URL": "https://example.webhook.office.com/XXSECRETXX"}
+        env |= {
+            "MONITOR_ROUTES": routes,
+            "PAYMENTS_TEAMS_URL": "https://example.webhook.office.com/XXSECRETXX",
+            "MONITOR_TEAMS_WEBHOOK_URL": "https://example.webhook.office.com/default",
+        }
     settings = load_settings(env)
     return Engine(settings, ArmClients(settings), clock=clock or Ticks())
 
