@@ -21,11 +21,12 @@ param deadLetterStorageAccountId string
 @description('Dead-letter blob container in that account.')
 param deadLetterContainerName string = 'deadletter'
 
-@description('MONITOR_AUTO_ONBOARD of the central app; on grants apiCollections/write.')
+@description('MONITOR_AUTO_ONBOARD of the central app; on grants apiCollections/write, approve also Microsoft.Resources/tags/write (exemptions).')
 @allowed([
   'off'
   'dry-run'
   'on'
+  'approve'
 ])
 param autoOnboard string = 'off'
 

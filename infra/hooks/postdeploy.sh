@@ -13,7 +13,8 @@
 #                                that MONITORED_SUBSCRIPTION_IDS does not list is an error: a typo would otherwise
 #                                widen the grant to the whole intended subscription.
 #   MONITORED_EVENTS_RESOURCE_GROUP   resource group for a new system topic; default rg-apim-defender-events
-#   MONITOR_AUTO_ONBOARD, MONITOR_AUTO_OFFBOARD_ORPHANS   the app's modes; "on" grants the write/delete roles
+#   MONITOR_AUTO_ONBOARD, MONITOR_AUTO_OFFBOARD_ORPHANS   the app's modes; "on" grants the write/delete roles,
+#                                "approve" the onboarding role and the exemption role (tags/write)
 # What exists is looked up with az and referenced, never re-created: the subscription's system topic for its own
 # events (at most one per subscription; it must have its system-assigned identity on, which dead-letters) and the
 # events resource group. The deployment is named per environment, app and region (at most 64 characters).
