@@ -1,4 +1,5 @@
-"""``python -m monitors``: scan, handle-event and alerts, through the same application service as the function app.
+"""``python -m monitors``: scan, handle-event, alerts and approvals, through the application service the function
+app uses.
 
 Exit codes (as the README lists them): 0 all compliant / not applicable / exempt; 1 a noncompliant finding (with
 ``--fail-on noncompliant``, the default), or a finding of at least the severity given (``--fail-on high``); 2 usage or
@@ -20,6 +21,7 @@ from monitors import events, reports, severity
 from monitors.errors import AzureError, EventError, SettingsError, StateError
 from monitors.escape import terminal
 from monitors.model import Finding, Severity, Status
+from monitors.reports.decisions import format_decisions
 from monitors.runtime import Runtime, Scope, build_runtime
 from monitors.settings import Settings, load_settings
 
@@ -48,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     shown.add_argument("--pending", action="store_true", help="every undelivered alert, waiting or parked (default)")
     shown.add_argument("--parked", action="store_true", help="only alerts parked after their last attempt")
     alerts.add_argument("--deliver", action="store_true", help="try to deliver due alerts now")
+    approvals = commands.add_parser("approvals", help="show the approvers' decisions, the audit trail (MONITOR_STATE)")
+    approvals.add_argument("--json", action="store_true", help="print JSON instead of one line per decision")
     return parser
 
 
@@ -126,6 +130,9 @@ def run(args: argparse.Namespace, settings: Settings, stdout: TextIO, stderr: Te
     try:
         if args.command == "alerts":
             return _alerts(args, runtime, stdout)
+        if args.command == "approvals":
+            print(format_decisions(runtime.decisions(), as_json=args.json), file=stdout)
+            return EXIT_OK
         use_case = _scan if args.command == "scan" else _handle_event
         findings = use_case(args, runtime, stderr)
     finally:

@@ -30,8 +30,9 @@ from monitors.engine import Engine, EventOutcome
 from monitors.errors import EventBusyError, MonitorError, SettingsError, StateError, TransientAzureError
 from monitors.events import ParsedEvent
 from monitors.inventory import Inventory, ServiceWork, subscriptions_in_scope, take_inventory
-from monitors.model import Action, ApiRef, EventClaim, Finding, OutboxItem, Status, WriteMode
+from monitors.model import Action, ApiRef, DecisionRecord, EventClaim, Finding, OutboxItem, Status, WriteMode
 from monitors.queues import OnboardRequest, open_queue, send_messages
+from monitors.remediation import Waves, capacity_finding
 from monitors.settings import Settings
 from monitors.state import open_store
 from monitors.state.contract import StateStore
@@ -46,7 +47,9 @@ MAX_DEQUEUE_COUNT = 5
 # reaching its 5-minute step, so a crashed invocation's event is taken over by a later redelivery.
 EVENT_CLAIM_LEASE = dt.timedelta(minutes=2)
 EVENT_DELIVERIES_PER_SINK = 2
-ONBOARD_DEFER_SECONDS = 60  # MONITOR_ONBOARD_MAX_PER_MINUTE is a one-minute window
+# A deferred onboarding waits for its service's next wave, which the shared store knows; without a store (the waves
+# then live in each process) it waits this long.
+ONBOARD_DEFER_SECONDS = 60
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (services done, services in all)
 
@@ -144,18 +147,26 @@ class Runtime:
     def onboard_message(self, text: str, dequeue_count: int) -> Finding:
         """The onboarding worker's job: check the API afresh, onboard it and wait for ARM, record and alert.
 
-        An onboarding the per-service rate limit defers goes back on the queue for a minute, unrecorded, so that the
-        API still alerts once, with the outcome. Raises EventError for a message it cannot read, AzureError /
-        StateError for the queue to retry (on the last attempt, the log says the message goes to the poison queue).
+        An onboarding the service's waves defer (its wave is full, or its gateway's capacity pauses it) goes back on
+        the queue until the service's next wave, unrecorded, so that the API still alerts once, with the outcome. The
+        service's capacity finding (``onboarding_paused``) is recorded beside it: a pause alerts once, and the first
+        onboarding after it resolves it. Raises EventError for a message it cannot read, AzureError / StateError for
+        the queue to retry (on the last attempt, the log says the message goes to the poison queue).
         """
         request = OnboardRequest.from_message(text)
+        service = request.api.service_ref
         with _poison_logged(request.api.resource_id, dequeue_count, self.settings.onboard_queue):
             finding = self.engine.check_api(request.api, approved_by=request.approved_by)
+            waves = Waves(self.settings, self.clients, self.store)  # the engine's waves, through the shared store
+            reading = waves.last_reading(service) if waves.watches_capacity and self.store is not None else None
+            capacity = capacity_finding(service, reading, self.settings) if reading is not None else None
             if finding.action is Action.ONBOARD_DEFERRED:
-                queue = self._queue(self.settings.onboard_queue)
-                send_messages(queue, [request.to_message()], delay_seconds=ONBOARD_DEFER_SECONDS)
+                delay = round(waves.next_wave_in(service)) if self.store is not None else ONBOARD_DEFER_SECONDS
+                send_messages(self._queue(self.settings.onboard_queue), [request.to_message()], delay_seconds=delay)
+                if capacity is not None and capacity.status is Status.NONCOMPLIANT:
+                    self._notify([capacity], _AS_EVENT)
                 return finding
-            self._notify([finding], _AS_EVENT)
+            self._notify([finding, *([capacity] if capacity is not None else [])], _AS_EVENT)
         return finding
 
     def approve(self, request: ApprovalRequest) -> Page:
@@ -275,6 +286,13 @@ class Runtime:
             raise SettingsError("MONITOR_STATE: not set and no alert sink configured, so there is no outbox to show")
         report = self.deliver_outbox() if deliver else None
         return report, self.store.outbox(parked=parked)
+
+    def decisions(self) -> list[DecisionRecord]:
+        """``approvals``: every approver's decision on an approval link, oldest first. Raises SettingsError where
+        there is no state store (nothing was ever recorded)."""
+        if self.store is None:
+            raise SettingsError("MONITOR_STATE: not set and no alert sink configured, so no decisions are recorded")
+        return self.store.decisions()
 
     def _notify(self, findings: list[Finding], notice: _Notice, *, event_id: str | None = None) -> None:
         """The one last step of every use case: record the findings' transitions (marking ``event_id`` processed in

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -68,7 +69,7 @@ def test_any_text_is_refused_with_a_token_error_only(text: str) -> None:
         verify(text, (KEY,), NOW)
 
 
-def finding(**changes: object) -> Finding:
+def finding(**changes: Any) -> Finding:
     base = Finding(
         kind=Kind.API,
         resource_id=API,

@@ -5,10 +5,13 @@ and kept in the audit trail."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 from typing import Any
 
 from emulator.receiver import Receiver
 from monitors.approval_token import ApprovalToken, Decision, sign
+from monitors.cli import main
 from monitors.settings import load_settings
 from monitors.state import open_store
 from tests.approval.conftest import (
@@ -125,7 +128,9 @@ def test_a_post_from_another_site_is_refused(app: App, receiver: Receiver) -> No
     assert app.post(token, APPROVER).status_code == 202  # the link was not spent
 
 
-def test_exempt_writes_the_tag_with_its_expiry_and_announces_it(app: App, receiver: Receiver, storage: Any) -> None:
+def test_exempt_writes_the_tag_with_its_expiry_and_announces_it(
+    app: App, receiver: Receiver, storage: Any, approve_env: Any
+) -> None:
     token = token_of(alert_links(app, receiver)["Exempt for 30 days"])
     answer = app.post(token, APPROVER)
     assert answer.status_code == 200, page(answer)
@@ -136,6 +141,11 @@ def test_exempt_writes_the_tag_with_its_expiry_and_announces_it(app: App, receiv
     assert any("approved by ana@contoso.example" in text for text in card_texts(receiver))
     [record] = decisions(storage)
     assert (record.decision, record.result) == ("exempt", "exempted")
+    approve_env.setenv("MONITOR_STATE", f"tables:{storage.connection_string}")
+    out = io.StringIO()
+    assert main(["approvals", "--json"], stdout=out, stderr=io.StringIO()) == 0
+    [shown] = json.loads(out.getvalue())
+    assert (shown["approver"], shown["decision"], shown["result"]) == ("ana@contoso.example", "exempt", "exempted")
     app.event("orders", event_id="6b1f0000-0000-4000-8000-000000000002")  # the next event reads the tag: no alert
     assert len(receiver.requests) == 2
 
