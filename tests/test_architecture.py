@@ -28,6 +28,7 @@ PURE = [
     "approval_token.py",
     "approvers.py",
     "reports/pages.py",
+    "reports/decisions.py",
     "reports/__init__.py",
     "reports/_text.py",
     "reports/findings.py",
