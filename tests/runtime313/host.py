@@ -4,9 +4,9 @@ The proxy worker that runs beside the host only relays: it wraps each gRPC ``Str
 ``WorkerRequest`` (with the generated ``protos`` module) and awaits the library's handler for it. This module does
 the same in process, without gRPC: at host start ``worker_init_request`` (which imports function_app.py and indexes
 it), ``functions_metadata_request`` (the raw binding JSON the host reads) and ``function_load_request``; per trigger
-``invocation_request``, whose inputs the library converts itself (``bindings.meta.from_incoming_proto`` over
-azure-functions' binding registry) before running the function on its thread pool. The messages are compiled from
-protocol/FunctionRpc.proto with grpcio-tools' protoc.
+``invocation_request`` (an HTTP request arrives as ``RpcHttp`` in TypedData.http), whose inputs the library
+converts itself (``bindings.meta.from_incoming_proto`` over azure-functions' binding registry) before running the
+function on its thread pool. The messages are compiled from protocol/FunctionRpc.proto with grpcio-tools' protoc.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import json
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -58,9 +58,25 @@ def protos() -> ModuleType:
 
 
 def typed_data(kind_and_value: tuple[str, Any]) -> Any:
-    """One ``TypedData`` message from (field, value), e.g. ("json", "{...}")."""
+    """One ``TypedData`` message from (field, value), e.g. ("json", "{...}"); ("http", {...}) is an ``RpcHttp``."""
     kind, value = kind_and_value
+    if kind == "http":
+        return protos().TypedData(http=rpc_http(value))
     return protos().TypedData(**{kind: value})
+
+
+def rpc_http(request: Mapping[str, Any]) -> Any:
+    """The ``RpcHttp`` the host sends for one request (tests.worker.http_payload's mapping). The library tells the
+    host RpcHttpBodyOnly, RawHttpBodyBytes and RpcHttpTriggerMetadataRemoved at init: the body comes as bytes, no
+    rawBody, and the request is in RpcHttp alone (headers, query and route params), not in trigger metadata."""
+    return protos().RpcHttp(
+        method=request["method"],
+        url=request["url"],
+        headers=request["headers"],
+        query=request["query"],
+        params=request["params"],
+        body=protos().TypedData(bytes=request["body"]),
+    )
 
 
 def decode(payload: Payload, *, function_name: str = "test") -> Any:

@@ -44,6 +44,17 @@ RAW_BINDINGS = {
             "connection": "AzureWebJobsStorage",
         }
     ],
+    "Approve": [
+        {
+            "direction": "IN",
+            "type": "httpTrigger",
+            "name": "req",
+            "methods": ["GET", "POST"],
+            "authLevel": "ANONYMOUS",
+            "route": "approve",
+        },
+        {"direction": "OUT", "type": "http", "name": "$return"},
+    ],
     "DrainOutbox": [
         {
             "direction": "IN",

@@ -1,6 +1,7 @@
 """Invocations through the real Python 3.13 worker library: the host's payloads (Event Grid deliveries in both
-schemas, queue messages with their trigger metadata, timer ticks) converted by the library itself and run on its
-thread pool against the ARM emulator and Azurite. A failed invocation is what makes the host retry."""
+schemas, queue messages with their trigger metadata, timer ticks, HTTP requests as RpcHttp) converted by the library
+itself and run on its thread pool against the ARM emulator and Azurite, and what the library answers the host (an
+HTTP function's response encoded as RpcHttp). A failed invocation is what makes the host retry."""
 
 from __future__ import annotations
 
@@ -20,13 +21,14 @@ import azure.functions as func
 from monitors.inventory import ServiceWork
 from monitors.runtime import MAX_DEQUEUE_COUNT
 from tests.conftest import PROD
-from tests.runtime313.host import decode, status_name
-from tests.worker import event_grid_payload, queue_payload, timer_payload
+from tests.runtime313.host import decode, protos, status_name
+from tests.worker import event_grid_payload, http_payload, queue_payload, timer_payload
 
 EVENTS = Path(__file__).parent.parent / "data" / "events"
 SINGLE_EVENTS = sorted(p.name for p in EVENTS.glob("*.json") if not p.name.startswith("batch."))
 CLOUD_EVENTS = [name for name in SINGLE_EVENTS if "cloud-events" in name]
 GRID_EVENTS = [name for name in SINGLE_EVENTS if "event-grid" in name]
+APPROVE_URL = "http://127.0.0.1:7071/api/approve"
 SVC = f"/subscriptions/{PROD}/resourceGroups/rg-apis/providers/Microsoft.ApiManagement/service/apim-prod"
 
 
@@ -162,3 +164,62 @@ def test_malformed_queue_message_is_acknowledged(worker, sweep_queue, caplog) ->
 
 def test_outbox_timer_runs(worker, app_env) -> None:
     assert outcome(worker.invoke("DrainOutbox", timer_payload(past_due=True))) == ("Success", "")
+
+
+# --- HTTP ----------------------------------------------------------------------------------------------------------
+
+
+def test_http_request_is_converted_to_an_http_request() -> None:
+    request = decode(
+        http_payload(
+            "POST",
+            f"{APPROVE_URL}?t=link",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            body=b"t=form",
+        )
+    )
+    assert (
+        isinstance(request, func.HttpRequest),
+        request.method,
+        request.url,
+        request.params.get("t"),
+        request.headers.get("content-type"),
+        request.get_body(),
+    ) == (True, "POST", f"{APPROVE_URL}?t=link", "link", "application/x-www-form-urlencoded", b"t=form")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param(http_payload("GET", f"{APPROVE_URL}?t=link"), id="GET"),
+        pytest.param(
+            http_payload(
+                "POST",
+                APPROVE_URL,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                body=b"t=link",
+            ),
+            id="POST",
+        ),
+    ],
+)
+def test_approve_without_approval_links_answers_the_host_404(worker, app_env, caplog, payload) -> None:
+    app_env.delenv("MONITOR_AUTO_ONBOARD", raising=False)
+    with caplog.at_level(logging.ERROR, logger="monitors.function"):
+        response = worker.invoke("Approve", payload)
+    # The worker's HttpResponse encoding (the function's $return, an "http" output): RpcHttp with the status as a
+    # string, the headers, no cookies, content negotiation off and the body as bytes.
+    expected = protos().TypedData(
+        http=protos().RpcHttp(
+            status_code="404",
+            headers={"Content-Type": "text/plain; charset=utf-8"},
+            enable_content_negotiation=False,
+            body=protos().TypedData(bytes=b"Approval links are not enabled on this app."),
+        )
+    )
+    assert (outcome(response), response.return_value, list(response.output_data)) == (
+        ("Success", ""),
+        expected,
+        [],
+    )
+    assert "approval link refused: MONITOR_AUTO_ONBOARD" in caplog.text
