@@ -3,7 +3,9 @@
 ``GET`` only shows what would happen (chat clients, link unfurlers and mail scanners fetch links on their own), so it
 never writes. ``POST`` acts, in this order:
 1. the token verifies (``approval_token``: signature, key, expiry) and names an API;
-2. the signed-in user may approve (``approvers``); without a user, a GET is sent to sign in first;
+2. the signed-in user may approve (``approvers``); without a user, a GET is sent to sign in first. The user is read
+   from App Service authentication's header only while WEBSITE_AUTH_ENABLED says it is on (else a client could send
+   the header itself); locally, MONITOR_APPROVAL_LOCAL_USER stands in, on loopback only;
 3. the Origin, when the browser sends one, is this page's own (another site cannot post a form here);
 4. the link's nonce is claimed in the state store (an etag-checked insert, so of two concurrent POSTs exactly one
    goes on; the other is told the link is in use, then spent);
@@ -102,6 +104,9 @@ class Approvals:
         except EventError:
             return _refused(400, _TOKEN_TITLES[TokenProblem.MALFORMED], "the link names no API this monitor knows")
         subject = self._subject(token, ref)
+        if not self._settings.easy_auth and not self._settings.approval_local_user:
+            message = "App Service authentication is off on this app (WEBSITE_AUTH_ENABLED), so nobody can sign in."
+            return _refused(503, "Sign-in is not set up", message, subject)
         principal = self._principal(request)
         if principal is None:
             if request.method == "GET" and not self._settings.approval_local_user:
@@ -217,7 +222,8 @@ class Approvals:
             log.warning("approval link %s: claim kept until its lease ends (%s)", key, exc)
 
     def _principal(self, request: ApprovalRequest) -> Principal | None:
-        user = signed_in(request.headers)
+        # The header is App Service authentication's only while it is on: it then removes one a client sends.
+        user = signed_in(request.headers) if self._settings.easy_auth else None
         if user is not None:
             return user
         local = self._settings.approval_local_user

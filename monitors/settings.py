@@ -125,6 +125,7 @@ class Settings:
     exempt_days: int = 30
     approvers: tuple[str, ...] = ()
     approval_local_user: str | None = None
+    easy_auth: bool = False  # WEBSITE_AUTH_ENABLED: App Service authentication is on (only then is its header trusted)
 
     @property
     def alerting(self) -> bool:
@@ -222,6 +223,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         exempt_days=int(_number(env, "MONITOR_EXEMPT_DAYS", d.exempt_days, minimum=1, whole=True)),
         approvers=_approvers(env),
         approval_local_user=_approval_local_user(env),
+        easy_auth=env.get("WEBSITE_AUTH_ENABLED", "").strip().lower() == "true",
     )
     _check_approval(settings)
     _check_default_route(settings)

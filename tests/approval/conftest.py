@@ -114,6 +114,7 @@ def approve_env(monkeypatch: pytest.MonkeyPatch, emulator_env: dict[str, str], r
         "MONITOR_APPROVAL_KEY": KEY,
         "MONITOR_APPROVERS": f"role:{ROLE}",
         "MONITOR_TEAMS_WEBHOOK_URL": receiver.url,
+        "WEBSITE_AUTH_ENABLED": "True",  # App Service sets it when authentication is on; the tests stand in for it
     }.items():
         monkeypatch.setenv(key, value)
     return monkeypatch

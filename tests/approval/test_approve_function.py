@@ -9,6 +9,7 @@ import io
 import json
 from typing import Any
 
+import function_app
 from emulator.receiver import Receiver
 from monitors.approval_token import ApprovalToken, Decision, sign
 from monitors.cli import main
@@ -156,6 +157,17 @@ def test_a_link_for_an_api_that_changed_meanwhile_does_nothing(app: App, receive
     answer = app.post(token_of(links["Onboard"]), APPROVER)  # the other link of the same alert
     assert answer.status_code == 409 and "changed since the alert" in page(answer)
     assert app.run_onboard_worker() == 0 and app.collection_puts() == []
+
+
+def test_without_app_service_authentication_the_principal_header_is_not_trusted(
+    app: App, receiver: Receiver, approve_env: Any
+) -> None:
+    token = token_of(alert_links(app, receiver)["Onboard"])
+    approve_env.delenv("WEBSITE_AUTH_ENABLED")
+    function_app.RUNTIME.close()  # settings are read afresh at the next invocation, as after an app restart
+    for answer in (app.get(f"{APPROVE_URL}?t={token}", APPROVER), app.post(token, APPROVER)):
+        assert answer.status_code == 503 and "authentication is off" in page(answer)
+    assert app.run_onboard_worker() == 0
 
 
 def test_approve_links_are_off_unless_the_mode_is_approve(app: App, approve_env: Any) -> None:
