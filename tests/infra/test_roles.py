@@ -11,12 +11,16 @@ cannot reach go in ``UNREACHED_BY_WORKLOAD`` with the reason, and a test checks 
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
 from emulator.config import LroMode
+from monitors.approval import ApprovalRequest, Approvals
+from monitors.approval_token import ApprovalToken, Decision, fingerprint, sign
 from monitors.inventory import list_subscriptions, take_inventory
 from monitors.model import ApiRef
+from monitors.state.sqlite import SqliteStateStore
 from tests.conftest import PROD, SUB_DEV, scan, service_of
 from tests.infra.bicep import INFRA, module, render, resource, template, variable
 
@@ -58,13 +62,12 @@ ACTIONS_BY_REQUEST = [
     ("GET", SUB + "/providers/Microsoft.Security/pricings", "Microsoft.Security/pricings/read"),
     ("GET", SUB + "/providers/Microsoft.Security/pricings/{name}", "Microsoft.Security/pricings/read"),
     ("GET", SUB + "/providers/Microsoft.Insights/metrics", "Microsoft.Insights/metrics/read"),
+    ("GET", SVC + "/providers/Microsoft.Insights/metrics", "Microsoft.Insights/metrics/read"),
     ("PATCH", SVC + "/providers/Microsoft.Resources/tags/default", "Microsoft.Resources/tags/write"),
 ]
 
 # Actions of code paths the emulator workload below does not reach, with the reason. Keep it empty when it can be.
-UNREACHED_BY_WORKLOAD: dict[str, str] = {
-    "Microsoft.Resources/tags/write": "the Approve function's Exempt (issue 12) lands in parallel",
-}
+UNREACHED_BY_WORKLOAD: dict[str, str] = {}
 
 # With resource-group scopes, these reads must still be granted at the subscription (see roles.bicep).
 SUBSCRIPTION_LEVEL_ACTIONS = {
@@ -113,7 +116,27 @@ def requests_made(arm, make_engine):
     arm.set_lro_mode(LroMode.CREATED)  # 201 + Location, then polling: Defender's usual answer
     make_engine(auto_onboard="on").check_api(ApiRef(PROD, "rg-apis", "apim-prod", "orders"))
     scan(make_engine(auto_offboard_orphans="on"), PROD)  # apim-prod has an orphan collection, "ghost"
+    _exempt_from_an_approval_link(make_engine)  # writes the exemption tag on apim-prod
     return sorted({f"{r.method} {r.path}" for r in arm.requests})
+
+
+def _exempt_from_an_approval_link(make_engine) -> None:
+    """The Approve function's Exempt, decided by the loopback-only local user."""
+    key = "k" * 40
+    engine = make_engine(
+        auto_onboard="approve",
+        approval_url="http://127.0.0.1:7071/api/approve",
+        approval_key=key,
+        approval_local_user="roles-test",
+    )
+    ref = ApiRef(PROD, "rg-apis", "apim-prod", "billing")  # "orders" was onboarded above
+    expires = int(time.time()) + 3600
+    token = ApprovalToken(Decision.EXEMPT, ref.resource_id, expires, "roles", fingerprint(engine.assess_api(ref)), 1)
+    store = SqliteStateStore(":memory:")
+    approvals = Approvals(engine.settings, engine, store, announce=lambda findings: None, enqueue=None)
+    page = approvals.handle(ApprovalRequest("POST", "http://127.0.0.1:7071/api/approve", sign(token, key.encode())))
+    store.close()
+    assert page.page.status == 200, page.page.html
 
 
 def test_every_request_of_the_workload_maps_to_an_arm_action(requests_made):
