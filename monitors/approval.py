@@ -232,9 +232,9 @@ class Approvals:
         return None
 
     def _subject(self, token: ApprovalToken, ref: ApiRef) -> pages.Subject:
-        action = (
-            "Onboard to Defender for APIs" if token.decision is Decision.ONBOARD else f"Exempt for {token.days} days"
-        )
+        # The exemption tag is the service's (MONITOR_EXEMPT_TAG): it exempts every API of the service, and says so.
+        exempt = f"Exempt every API of APIM service '{ref.service}' for {token.days} days"
+        action = "Onboard to Defender for APIs" if token.decision is Decision.ONBOARD else exempt
         expires = dt.datetime.fromtimestamp(token.expires, dt.UTC).isoformat(timespec="minutes")
         return pages.Subject(ref.api_id, ref.service, ref.resource_group, ref.subscription_id, action, expires)
 
