@@ -43,6 +43,7 @@ class Reason(StrEnum):
     ARM_ERROR = "arm_error"
     ASSESSMENT_WITHOUT_API = "assessment_without_api"  # Defender's recommendation lists an API APIM no longer has
     PLAN_CALLS_NEAR_INCLUDED = "plan_calls_near_included"  # the month's calls reach MONITOR_PLAN_ALERT_SHARE
+    ONBOARDING_PAUSED = "onboarding_paused"  # a service's gateway Capacity is above MONITOR_ONBOARD_CAPACITY_LIMIT
 
 
 class Action(StrEnum):

@@ -92,6 +92,12 @@ REASON_TEXT: dict[Reason, ReasonText] = {
         "(Defender for Cloud > Environment settings > Defender for APIs), before overage bills.",
         f"{_DOCS}/defender-for-apis-deploy",
     ),
+    Reason.ONBOARDING_PAUSED: ReasonText(
+        "Onboarding paused: the APIM gateway's capacity is above the limit",
+        "Nothing to do unless it lasts: onboarding resumes when the Capacity metric is at or below "
+        "MONITOR_ONBOARD_CAPACITY_LIMIT. If the metric cannot be read, grant Microsoft.Insights/metrics/read.",
+        "https://learn.microsoft.com/azure/api-management/api-management-capacity",
+    ),
     Reason.PERMISSION_DENIED: ReasonText(
         "Permission denied",
         "Grant the monitor's identity read access to APIM and Defender for Cloud (see infra/).",
