@@ -109,3 +109,38 @@ def test_rate_limit_holds_across_instances_sharing_a_store(arm, make_settings, t
     for store in stores:
         store.close()
     assert len(puts(arm)) == 5
+
+
+class Ticks:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_without_a_store_the_waves_live_in_the_process_on_the_engines_clock(arm, make_settings) -> None:
+    names = [f"wave-api-{n}" for n in range(3)]
+    for name in names:
+        arm.state.add_api(PROD, "rg-apis", "apim-prod", {"name": name, "displayName": name, "path": name})
+    settings = make_settings(auto_onboard="on", onboard_wave_size="2", onboard_wave_minutes="10")
+    ticks = Ticks()
+    engine = Engine(settings, ArmClients(settings), clock=ticks)
+    try:
+        first = [engine.check_api(ApiRef(PROD, "rg-apis", "apim-prod", name)) for name in names]
+        ticks.now += 599
+        early = engine.check_api(ApiRef(PROD, "rg-apis", "apim-prod", names[2]))
+        ticks.now += 1
+        late = engine.check_api(ApiRef(PROD, "rg-apis", "apim-prod", names[2]))
+    finally:
+        engine.clients.close()
+    assert ([f.action for f in first], early.action, late.action) == (
+        [Action.ONBOARDED, Action.ONBOARDED, Action.ONBOARD_DEFERRED],
+        Action.ONBOARD_DEFERRED,
+        Action.ONBOARDED,
+    )
+    assert "this wave's 2 onboardings for the service are taken (one wave every 10 min" in early.detail
+    metrics = [r for r in arm.requests if r.path.endswith("/apim-prod/providers/Microsoft.Insights/metrics")]
+    assert len(metrics) == 2  # one Capacity reading a wave
