@@ -30,7 +30,7 @@ from monitors.errors import SettingsError
 
 DEFAULT_OWNER_TAGS = ("owner", "team")
 KINDS = ("teams", "slack")
-MAX_MENTIONS = 10  # per route: a Teams card keeps about 4 KB of headroom under its size cap for them
+MAX_MENTIONS = 10  # per route
 ALSO_DEFAULT = "+default"
 GRAMMAR = "expected 'tag=value -> teams:SETTING [@id|Name ...] [+default]' or 'tag=value -> slack:SETTING [<@U…> ...]'"
 
@@ -38,7 +38,11 @@ _SETTING = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 _SINK = re.compile(r"(?P<kind>[A-Za-z]+):(?P<setting>\S*)")
 _SLACK_MENTION = re.compile(r"<@[UW][A-Z0-9]{2,20}>|<!subteam\^S[A-Z0-9]{2,20}>|<!here>|<!channel>")
 _GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_TEAMS_ID = re.compile(rf"29:[A-Za-z0-9_-]{{2,200}}|8:orgid:{_GUID}|{_GUID}|[A-Za-z0-9._%+'-]{{1,64}}@[A-Za-z0-9.-]+")
+_TEAMS_ID = re.compile(
+    rf"29:[A-Za-z0-9_-]{{2,97}}|8:orgid:{_GUID}|{_GUID}|[A-Za-z0-9._%+'-]{{1,64}}@[A-Za-z0-9.-]{{3,63}}"
+)
+# Ten mentions of the longest id and name add under 3.5 KB: within the 4 KB a Teams card keeps under Teams' cap.
+_ID_LIMIT, _NAME_LIMIT = 100, 48
 # A name runs to the next " @", " <" or " +default", or to the end; it may not hold what would end it early.
 _TEAMS_MENTION = re.compile(r"@(?P<id>[^\s|]+)\|(?P<name>[^@<>|;+]+?)(?=\s+[@<+]|\s*$)")
 
@@ -152,9 +156,12 @@ def _items(rest: str, kind: str, number: int) -> tuple[tuple[str, ...], tuple[tu
             slack.append(mention[0])
             position = mention.end()
         elif kind == "teams" and (mention := _TEAMS_MENTION.match(rest, position)):
-            if not _TEAMS_ID.fullmatch(mention["id"]):
+            if len(mention["id"]) > _ID_LIMIT or not _TEAMS_ID.fullmatch(mention["id"]):
                 raise _fail(number, "has a Teams mention whose id is not 29:..., an Entra object id or a UPN")
-            teams.append((mention["id"], " ".join(mention["name"].split())))
+            name = " ".join(mention["name"].split())
+            if len(name) > _NAME_LIMIT:
+                raise _fail(number, f"has a Teams mention whose name is longer than {_NAME_LIMIT} characters")
+            teams.append((mention["id"], name))
             position = mention.end()
         else:
             hint = "@id|Name" if kind == "teams" else "<@U…>, <!subteam^S…>, <!here> or <!channel>"

@@ -93,6 +93,9 @@ def test_good_routes_parse(raw: str, expected: list[Route]) -> None:
         pytest.param("team=payments -> slack:PAY @29:abc|Ana", id="teams-mention-on-slack"),
         pytest.param("team=payments -> teams:PAY @not-an-id|Ana", id="bad-teams-id"),
         pytest.param("team=payments -> teams:PAY @29:abc|", id="teams-mention-without-name"),
+        pytest.param("team=payments -> teams:PAY @29:abc|" + "N" * 49, id="teams-name-too-long"),
+        pytest.param("team=payments -> teams:PAY @29:" + "a" * 98 + "|Ana", id="teams-id-too-long"),
+        pytest.param("team=payments -> teams:PAY @" + "a" * 60 + "@" + "b" * 40 + ".com|Ana", id="teams-upn-too-long"),
         pytest.param("team=payments -> slack:PAY <@u0123>", id="lower-case-slack-id"),
         pytest.param("team=payments -> slack:PAY XXSECRETXX", id="junk-after-sink"),
         pytest.param("team=payments -> slack:PAY " + " ".join(f"<@U{i:04d}>" for i in range(11)), id="too-many"),
@@ -401,4 +404,29 @@ def test_an_owner_s_alert_awaiting_approval_reaches_the_owner_with_the_links_and
         ["Onboard", "Exempt for 30 days"],
         "<at>Ana Diaz</at>",
         [],
+    )
+
+
+def test_ten_of_the_longest_teams_mentions_fit_the_headroom_a_teams_card_keeps_under_its_cap() -> None:
+    from monitors.alerts.links import ApprovalLinks
+    from monitors.alerts.teams import MAX_MESSAGE_BYTES, serialize
+    from monitors.model import Action
+    from tests.alerts.factories import NOW, many_alerts
+
+    (route,) = parse_routes(
+        "team=p -> teams:PAY " + " ".join(f"@29:{'a' * 96}{i}|{'N' * 47}{i}" for i in range(10)), TAGS
+    )
+    waiting = [
+        dataclasses.replace(a, finding=dataclasses.replace(a.finding, action=Action.AWAITING_APPROVAL))
+        for a in many_alerts(400)
+    ]
+    links = ApprovalLinks("https://monitor.example/api/approve", b"k" * 32, hours=72, exempt_days=30, now=lambda: NOW)
+    largest = render_teams(waiting, links=links, limit=400)  # as many listed as fit MAX_MESSAGE_BYTES
+    before = len(serialize(largest))
+    after = len(serialize(teams_mentions(largest, route.teams_mentions)))
+    assert (len(route.teams_mentions), before <= MAX_MESSAGE_BYTES, after - before < 3584, after <= 28 * 1024) == (
+        10,
+        True,
+        True,
+        True,
     )
