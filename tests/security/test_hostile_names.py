@@ -40,6 +40,7 @@ def test_every_request_of_an_onboarding_addresses_the_named_api(arm, make_engine
         f"{SVC}/providers/Microsoft.Security/apiCollections/orders".lower(),
         f"{SVC}/apis/orders".lower(),
         SVC.lower(),
+        f"{SVC}/providers/Microsoft.Insights/metrics".lower(),  # the service's Capacity, before its onboarding wave
         f"/subscriptions/{PROD}/providers/Microsoft.Security/pricings".lower(),  # the list of Api and CloudPosture
     }
     assert targets <= named
