@@ -14,7 +14,7 @@ from typing import Generic, TypeVar
 from monitors import routing
 from monitors.azure import apim, defender, graph
 from monitors.azure.clients import ArmClients
-from monitors.errors import AzureError, CredentialError
+from monitors.errors import AzureError, CredentialError, TransientAzureError
 from monitors.model import ApiFacts, ApiRef, CollectionFacts, PlanFacts, ServiceFacts, ServiceRef
 
 log = logging.getLogger(__name__)
@@ -67,8 +67,9 @@ class Owners:
 
     The containers' tags come from one Resource Graph read per subscription, cached for ``ttl`` seconds and read once
     however many threads ask at the same time, so a whole service's findings (or a sweep worker's many services) cost
-    one read. A read that fails is logged and not cached: the finding keeps what the service's own tags say, or no
-    owner (the default route); an alert is never held up by it.
+    one read. A read that fails leaves the finding what the service's own tags say, or no owner (the default route);
+    an alert is never held up by it. A refusal (no Resource Graph access) is remembered like an answer, so it costs
+    one request and one warning per subscription and ``ttl``; a transient failure is tried again next time.
     """
 
     def __init__(
@@ -102,6 +103,8 @@ class Owners:
                 raise
             except AzureError as exc:
                 log.warning("owner tags of subscription %s could not be read; default route: %s", subscription_id, exc)
+                if not isinstance(exc, TransientAzureError):
+                    self._containers.put(key, {})
                 return {}
 
 

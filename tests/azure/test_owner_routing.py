@@ -82,8 +82,8 @@ class Ticks:
         return self.now
 
 
-def make_engine(server: EmulatorServer, routes: str | None = ROUTE, clock: Ticks | None = None) -> Engine:
-    env = {"MONITOR_ARM_ENDPOINT": server.url, "MONITOR_PLAN_USAGE": "off"}
+def make_engine(server: EmulatorServer, routes: str | None = ROUTE, clock: Ticks | None = None, **extra: str) -> Engine:
+    env = {"MONITOR_ARM_ENDPOINT": server.url, "MONITOR_PLAN_USAGE": "off"} | extra
     if routes is not None:
         env |= {
             "MONITOR_ROUTES": routes,
@@ -161,12 +161,27 @@ def test_without_graph_the_service_tag_still_names_the_owner_and_the_rest_take_t
     engine = make_engine(server)
     try:
         bob = engine.check_api(ApiRef(SUB, "RG-Pay", "apim-bob", "bob-1"))
-        pay = engine.check_api(ApiRef(SUB, "RG-Pay", "apim-pay", "pay-1"))
+        pay = [engine.check_api(ApiRef(SUB, "RG-Pay", "apim-pay", f"pay-{i}")) for i in range(1, 4)]
     finally:
         server.set_graph_enabled(True)
         engine.clients.close()
-    assert (bob.owner, pay.owner, pay.status.value) == ("owner=bob", None, "noncompliant")
-    assert "owner tags of subscription" in caplog.text
+    assert (bob.owner, [f.owner for f in pay], pay[0].status.value) == ("owner=bob", [None] * 3, "noncompliant")
+    # the refusal is remembered for the cache's life: one request and one warning, not one per finding
+    assert (graph_reads(server), caplog.text.count("owner tags of subscription")) == (1, 1)
+
+
+def test_a_transient_graph_failure_is_tried_again_on_the_next_finding(server) -> None:
+    server.reset()
+    server.add_fault("POST", "Microsoft.ResourceGraph", status=503, times=20)
+    engine = make_engine(server, MONITOR_ARM_RETRY_BACKOFF="0")
+    try:
+        first = engine.check_api(ApiRef(SUB, "RG-Pay", "apim-pay", "pay-1"))
+        server.clear_faults()
+        second = engine.check_api(ApiRef(SUB, "RG-Pay", "apim-pay", "pay-2"))
+    finally:
+        server.clear_faults()
+        engine.clients.close()
+    assert (first.owner, second.owner) == (None, "team=payments")
 
 
 def test_without_routes_nothing_is_read_and_findings_carry_no_owner(server) -> None:
