@@ -124,7 +124,7 @@ def capacity_finding(ref: ServiceRef, reading: Reading, settings: Settings) -> F
             resource_group=ref.resource_group,
             service=ref.service,
             api="",
-            display_name="",
+            display_name=f"Onboarding of APIM service {ref.service}",
             status=Status.NONCOMPLIANT if paused else Status.COMPLIANT,
             reason=Reason.ONBOARDING_PAUSED,
             detail=detail,

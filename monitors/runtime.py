@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -30,7 +30,17 @@ from monitors.engine import Engine, EventOutcome
 from monitors.errors import EventBusyError, MonitorError, SettingsError, StateError, TransientAzureError
 from monitors.events import ParsedEvent
 from monitors.inventory import Inventory, ServiceWork, subscriptions_in_scope, take_inventory
-from monitors.model import Action, ApiRef, DecisionRecord, EventClaim, Finding, OutboxItem, Status, WriteMode
+from monitors.model import (
+    Action,
+    ApiRef,
+    DecisionRecord,
+    EventClaim,
+    Finding,
+    OutboxItem,
+    ServiceRef,
+    Status,
+    WriteMode,
+)
 from monitors.queues import OnboardRequest, open_queue, send_messages
 from monitors.remediation import Waves, capacity_finding
 from monitors.settings import Settings
@@ -157,17 +167,29 @@ class Runtime:
         service = request.api.service_ref
         with _poison_logged(request.api.resource_id, dequeue_count, self.settings.onboard_queue):
             finding = self.engine.check_api(request.api, approved_by=request.approved_by)
-            waves = Waves(self.settings, self.clients, self.store)  # the engine's waves, through the shared store
-            reading = waves.last_reading(service) if waves.watches_capacity and self.store is not None else None
-            capacity = capacity_finding(service, reading, self.settings) if reading is not None else None
+            capacity = self._capacity(service, [finding])
             if finding.action is Action.ONBOARD_DEFERRED:
+                waves = Waves(self.settings, self.clients, self.store)  # the engine's waves, through the shared store
                 delay = round(waves.next_wave_in(service)) if self.store is not None else ONBOARD_DEFER_SECONDS
                 send_messages(self._queue(self.settings.onboard_queue), [request.to_message()], delay_seconds=delay)
-                if capacity is not None and capacity.status is Status.NONCOMPLIANT:
-                    self._notify([capacity], _AS_EVENT)
+                self._notify(capacity, _AS_EVENT)
                 return finding
-            self._notify([finding, *([capacity] if capacity is not None else [])], _AS_EVENT)
+            self._notify([finding, *capacity], _AS_EVENT)
         return finding
+
+    def _capacity(self, service: ServiceRef, findings: Sequence[Finding]) -> list[Finding]:
+        """The service's capacity finding (``onboarding_paused``) to record beside findings that onboarded or were
+        deferred, when the waves watch the gateway: a pause alerts once, and the first onboarding after it resolves
+        it (a deferral alone never resolves it)."""
+        acted = {f.action for f in findings}
+        if self.store is None or not acted & {Action.ONBOARD_DEFERRED, Action.ONBOARDED}:
+            return []
+        waves = Waves(self.settings, self.clients, self.store)
+        reading = waves.last_reading(service) if waves.watches_capacity else None
+        capacity = capacity_finding(service, reading, self.settings) if reading is not None else None
+        if capacity is None or (capacity.status is not Status.NONCOMPLIANT and Action.ONBOARDED not in acted):
+            return []
+        return [capacity]
 
     def approve(self, request: ApprovalRequest) -> Page:
         """The Approve function's job: show an approval link's confirmation (GET) or act on it (POST), announcing the
@@ -263,6 +285,7 @@ class Runtime:
         last_try = dequeue_count >= MAX_DEQUEUE_COUNT
         with _poison_logged(work.facts.ref.resource_id, dequeue_count, self.settings.sweep_queue):
             findings = self.engine.reconcile(work, raise_transient=not last_try)
+            findings += self._capacity(work.facts.ref, findings)
             if last_try and any(f.status is Status.ERROR for f in findings):
                 log.error(
                     "%s: giving up after %d attempts; reported as error findings",

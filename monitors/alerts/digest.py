@@ -100,7 +100,9 @@ def subject_name(finding: Finding, name_limit: int = 120) -> str:
     if finding.kind is Kind.ORPHAN_COLLECTION:
         return f"Defender collection {finding.api}"
     name = finding.display_name or finding.api
-    return name if name == finding.api else f"{clip(name, name_limit)} ({finding.api})"
+    if name == finding.api or not finding.api:  # a service's own finding (its onboarding paused) names no API
+        return clip(name, name_limit)
+    return f"{clip(name, name_limit)} ({finding.api})"
 
 
 def severity_word(finding: Finding) -> str:

@@ -23,6 +23,7 @@ from emulator.receiver import Receiver
 from monitors import remediation
 from monitors.azure.clients import ArmClients
 from monitors.engine import Engine
+from monitors.inventory import take_inventory
 from monitors.model import Action, ApiRef, Reason, ServiceRef, Status
 from monitors.queues import OnboardRequest
 from monitors.runtime import Runtime, build_runtime
@@ -194,6 +195,32 @@ def test_a_capacity_spike_pauses_the_waves_alerts_once_and_resumes(
     # A deferred message waits for the next wave: the rest of the interval, never the old fixed minute.
     assert set(queue.delays) == {0, WAVE_MINUTES * 60}
     print(f"ARM requests per wave: {requests}")
+
+
+def test_the_sweep_pauses_with_one_alert_and_its_next_onboarding_resolves_it(
+    server: EmulatorServer, clock: Clock, receiver: Receiver, tmp_path: Path
+) -> None:
+    server.reset()
+    env = _env(server, tmp_path, webhook_url=receiver.url, webhook_secret="whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvcg==")
+    runtime = build_runtime(load_settings(env), in_azure=False)
+    set_capacity(server.state, SERVICE.resource_id, 90)
+    try:
+        inventory = take_inventory(runtime.clients, [SUB], service="apim-waves", use_graph=False)
+        [work] = inventory.work
+        for _ in range(2):  # two sweeps while the gateway stays busy: one alert
+            findings = runtime.reconcile_message(work.to_message(), 1)
+            assert {f.action for f in findings if f.reason is Reason.NOT_ONBOARDED} == {Action.ONBOARD_DEFERRED}
+            clock.advance(WAVE_MINUTES)
+        set_capacity(server.state, SERVICE.resource_id, 10)
+        findings = runtime.reconcile_message(work.to_message(), 1)
+        assert runtime.store is not None
+        # A sweep's digest is held a while so that every worker's part leaves as one message: read the outbox.
+        queued = [(a.kind.value, a.finding.reason, a.finding.status) for i in runtime.store.outbox() for a in i.alerts]
+    finally:
+        runtime.close()
+    assert sum(f.action is Action.ONBOARDED for f in findings) == 4
+    paused = [(kind, status) for kind, reason, status in queued if reason is Reason.ONBOARDING_PAUSED]
+    assert paused == [("new", Status.NONCOMPLIANT), ("resolved", Status.COMPLIANT)]
 
 
 def test_two_engines_sharing_one_store_never_exceed_the_wave(server: EmulatorServer, clock: Clock, tmp_path) -> None:
