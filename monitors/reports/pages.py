@@ -1,7 +1,7 @@
 """The Approve function's pages: the confirmation a GET shows and the result a POST shows (pure HTML, escaped).
 
 Self-contained (inline style, no script, no outside resource), so the headers can forbid everything else
-(``HEADERS``): no framing, no referrer (the link's token must not leak to another site), nothing cached.
+(``HEADERS``): no framing, no referrer to another site (the link's token must not leak there), nothing cached.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ HEADERS = {
         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
     ),
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer Chromium posts the form with "Origin: null", which the function
+    # must refuse (it cannot tell it from a sandboxed foreign page); other sites still get no referrer, so no token.
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
