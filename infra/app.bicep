@@ -58,8 +58,8 @@ param autoOnboard string = 'off'
 ])
 param autoOffboardOrphans string = 'off'
 
-@description('MONITOR_ONBOARD_MAX_PER_MINUTE: onboardings per APIM service per minute.')
-param onboardMaxPerMinute string = '10'
+@description('MONITOR_ONBOARD_MAX_PER_MINUTE: onboardings per APIM service per minute, the older name of the wave size; empty = 10, and a MONITOR_ONBOARD_WAVE_SIZE of any size.')
+param onboardMaxPerMinute string = ''
 
 @description('MONITOR_ONBOARD_WAVE_SIZE: onboardings per wave and APIM service; empty = MONITOR_ONBOARD_MAX_PER_MINUTE.')
 param onboardWaveSize string = ''

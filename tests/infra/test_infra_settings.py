@@ -177,6 +177,13 @@ def test_template_defaults_are_the_code_defaults():
     assert load_settings(env) == load_settings({})
 
 
+def test_the_template_defaults_let_a_deployment_choose_any_wave_size():
+    """MONITOR_ONBOARD_MAX_PER_MINUTE caps the wave size when it is set, so the template leaves it empty."""
+    params = template(APP)["parameters"]
+    env = {setting: params[param]["default"] for setting, param in _parameter_backed().items()}
+    assert load_settings({**env, "MONITOR_ONBOARD_WAVE_SIZE": "25"}).onboard_wave_size == 25
+
+
 @pytest.mark.parametrize("setting", sorted(_parameter_backed()))
 def test_azd_environment_value_has_the_setting_name_and_the_template_default(setting):
     param = _parameter_backed()[setting]
