@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from demo.approval_site import ApprovalSite, browser_missing, chromium
-from monitors.reports.pages import HEADERS
 from tests.approval.conftest import APPROVER, App
 
 # The approval tests' fixtures, reused as they are (re-exported, so pytest finds them here too).
@@ -25,13 +24,6 @@ from tests.approval.conftest import approve_env as approve_env
 from tests.worker import decode_http
 
 REQUIRE = "TESTS_REQUIRE_BROWSER"
-# The confirmation page's Referrer-Policy: no-referrer makes Chromium send "Origin: null" with the form's POST, which
-# the Approve function refuses as a post from another site: no click can act until the policy lets the origin through
-# (same-origin does). The click-through tests are expected to fail while it is so, and must pass once it is not.
-ORIGIN_NULL = HEADERS.get("Referrer-Policy") == "no-referrer"
-clicks = pytest.mark.xfail(
-    ORIGIN_NULL, strict=True, reason="Referrer-Policy: no-referrer: Chromium posts Origin: null, refused as foreign"
-)
 
 
 def _fail_if_required(report: Any, what: str) -> None:
