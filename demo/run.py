@@ -4,7 +4,9 @@ Starts the emulator on a sample estate (two subscriptions, one with the plan off
 an unsupported region, a workspace, GraphQL / WebSocket / SOAP APIs, revisions, a self-hosted gateway, an exempt
 service, an orphaned collection) and three local receivers standing in for Teams, Slack and a signed webhook;
 scans, replays a burst of Event Grid events with duplicates through the function's path and auto-onboards, rescans,
-and prints a before/after table. Reports, the alerts received and pages showing them land in ``--out``.
+and prints a before/after table. Then approval links (``demo.approvals``): MONITOR_AUTO_ONBOARD=approve for one new
+API, its Onboard link opened and clicked in headless Chromium (plain HTTP requests where there is none). Reports, the
+alerts received, pages showing them and the approval pages' screenshots land in ``--out``.
 
 Exit codes: 0 when every step behaved as expected; 1 when the demo ran but did not show what it is meant to show (a
 finding in error, a REST API still not onboarded after the rescan, an onboarding that failed, a receiver that got no
@@ -24,6 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO, TypeVar
 
+from demo.approvals import CONFIRM_PNG, RESULT_PNG, run_approvals
 from demo.render import write_pages
 from emulator import EmulatorServer, load_estate
 from emulator.receiver import Receiver, start_receiver, stop_receiver
@@ -197,8 +200,8 @@ def run_demo(settings: Settings, out_dir: str, stdout: TextIO, stderr: TextIO) -
     ``stderr`` (``demo_problems``)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for stale in [*out.glob("state.sqlite*"), *out.glob("alerts/*")]:
-        stale.unlink()
+    for stale in [*out.glob("state.sqlite*"), *out.glob("alerts/*"), out / CONFIRM_PNG, out / RESULT_PNG]:
+        stale.unlink(missing_ok=True)
 
     def say(text: str) -> None:
         print(text, file=stdout)
@@ -208,7 +211,10 @@ def run_demo(settings: Settings, out_dir: str, stdout: TextIO, stderr: TextIO) -
         with EmulatorServer(load_estate(ESTATE)) as server:
             server.set_lro_mode("201", polls=1)
             say(f"Local ARM emulator on {server.url} with {ESTATE.name}: 2 subscriptions, 5 APIM services.\n")
-            before, acted, after = _run_steps(server, _demo_settings(settings, server.url, out, receivers), say)
+            base = _demo_settings(settings, server.url, out, receivers)
+            before, acted, after = _run_steps(server, base, say)
+            approval_problems = run_approvals(server, base, out, receivers["teams"], say)
+            say("")
     finally:
         for receiver in receivers.values():
             stop_receiver(receiver)
@@ -222,6 +228,7 @@ def run_demo(settings: Settings, out_dir: str, stdout: TextIO, stderr: TextIO) -
     reports = "findings.json, findings-first-scan.json, findings.sarif, findings.md"
     say(f"Reports written to {out}/ ({reports}); events in {out}/events.json")
     problems = demo_problems(before, acted, after, {name: len(rx.requests) for name, rx in receivers.items()})
+    problems += approval_problems
     for problem in problems:
         print(terminal(f"demo failed: {problem}"), file=stderr)
     return EXIT_FAILED if problems else EXIT_OK

@@ -1,29 +1,87 @@
 """``python -m demo`` end to end: it runs on its own emulator, leaves reports behind, and fails when it shows a
-failure."""
+failure. Its approval section drives headless Chromium where there is one (TESTS_REQUIRE_BROWSER=1: there must be)."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from demo.approval_site import INSTALL_HINT, browser_missing
+from demo.approvals import APPROVER, CONFIRM_PNG, RESULT_PNG
 from demo.run import EXIT_FAILED, demo_problems, main
 from emulator import EmulatorServer
 from monitors.model import Action, Finding, Kind, Reason, Status
 
+MISSING = browser_missing()
+APPROVAL_PROBLEM = "demo failed: approval:"
 
-def test_demo_onboards_the_noncompliant_rest_apis(tmp_path) -> None:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(["--out", str(tmp_path)], stdout=out, stderr=err)
-    findings = json.loads((tmp_path / "findings.json").read_text())["findings"]
+
+@dataclass(frozen=True)
+class Run:
+    out: Path
+    code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """One ``python -m demo --out`` for the tests that only read what it did (no MONITOR_* setting from the machine)."""
+    folder = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as env:
+        for key in [k for k in os.environ if k.startswith(("MONITOR_", "AZURE_"))]:
+            env.delenv(key)
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["--out", str(folder)], stdout=out, stderr=err)
+    yield Run(folder, code, out.getvalue(), err.getvalue())
+
+
+def test_demo_onboards_the_noncompliant_rest_apis(demo_run: Run) -> None:
+    findings = json.loads((demo_run.out / "findings.json").read_text())["findings"]
     still_unonboarded = sorted(f["api"] for f in findings if f["reason"] == "not_onboarded")
-    assert (code, still_unonboarded, "== Before / after" in out.getvalue(), err.getvalue()) == (0, [], True, "")
+    other_problems = [line for line in demo_run.stderr.splitlines() if not line.startswith(APPROVAL_PROBLEM)]
+    assert (still_unonboarded, "== Before / after" in demo_run.stdout, other_problems) == ([], True, [])
 
 
-def test_demo_writes_valid_sarif(tmp_path) -> None:
-    main(["--out", str(tmp_path)], stdout=io.StringIO(), stderr=io.StringIO())
-    assert json.loads((tmp_path / "findings.sarif").read_text())["version"] == "2.1.0"
+def test_demo_writes_valid_sarif(demo_run: Run) -> None:
+    assert json.loads((demo_run.out / "findings.sarif").read_text())["version"] == "2.1.0"
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    """Width and height of a PNG file, after checking its signature and header chunk."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", path
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def test_demo_approves_an_api_from_its_alert_link(demo_run: Run) -> None:
+    if MISSING is not None and os.environ.get("TESTS_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"TESTS_REQUIRE_BROWSER=1, yet there is no browser for the demo: {MISSING}")
+    section = demo_run.stdout.split("== 4. Approval links", 1)[-1]
+    assert (demo_run.code, demo_run.stderr) == (0, "")
+    assert "MONITOR_AUTO_ONBOARD=approve" in demo_run.stdout and "Its links: Onboard, Exempt for 30 days" in section
+    assert 'page "Onboard to Defender for APIs?" says "Nothing has changed yet"; ARM writes: 0' in section
+    assert 'page "Onboarded to Defender for APIs"' in section and "/apiCollections/invoices" in section
+    assert "invoices now: compliant/onboarded" in section
+    assert "Follow-up Teams alert: Onboarded: Onboarded to Defender for APIs · API 'invoices'" in section
+    assert f"approved by {APPROVER}" in section
+    pictures = [demo_run.out / CONFIRM_PNG, demo_run.out / RESULT_PNG]
+    if MISSING is not None:
+        assert f"No browser for the approval pages: {MISSING}" in section and INSTALL_HINT in section
+        assert [p for p in pictures if p.exists()] == []
+        return
+    assert "Headless Chromium" in section and "Clicked the button" in section
+    for picture in pictures:
+        width, height = _png_size(picture)
+        assert width >= 400 and height >= 300 and picture.stat().st_size > 10_000, (picture, width, height)
 
 
 def test_demo_exits_non_zero_when_onboarding_fails(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
