@@ -124,13 +124,14 @@ class Engine:
 
     def assess_api(self, ref: ApiRef) -> Finding:
         """The API's finding read fresh from ARM, service tags included, with no write whatever the onboarding mode:
-        what an approver's decision checks before it acts and reads after. The fresh service facts replace the cached
-        ones, so that this process's next event sees a tag the decision just wrote."""
+        what an approver's decision checks before it acts and reads after (with its owner, so that the decision is
+        announced on the owner's route). The fresh service facts replace the cached ones, so that this process's next
+        event sees a tag the decision just wrote."""
         facts = ArmFacts(ref, self.clients, FactCaches(0.0), with_gateways=self._with_gateways)
         finding = rules.evaluate_api(facts, self.settings, self._today())
         with contextlib.suppress(AzureError):
             self._caches.services.put(ref.service_ref.resource_id.lower(), facts.service())
-        return finding
+        return self._owned([finding], ref.service_ref, lambda: facts.service().tags)[0]
 
     @property
     def _with_gateways(self) -> bool:

@@ -27,6 +27,7 @@ PURE = [
     "assessment.py",
     "approval_token.py",
     "approvers.py",
+    "routing.py",
     "reports/pages.py",
     "reports/decisions.py",
     "reports/__init__.py",

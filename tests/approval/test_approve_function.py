@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import function_app
-from emulator.receiver import Receiver
+from emulator.receiver import Receiver, start_receiver, stop_receiver
 from monitors.approval_token import ApprovalToken, Decision, sign
 from monitors.cli import main
 from monitors.settings import load_settings
@@ -149,6 +149,23 @@ def test_exempt_writes_the_tag_with_its_expiry_and_announces_it(
     assert (shown["approver"], shown["decision"], shown["result"]) == ("ana@contoso.example", "exempt", "exempted")
     app.event("orders", event_id="6b1f0000-0000-4000-8000-000000000002")  # the next event reads the tag: no alert
     assert len(receiver.requests) == 2
+
+
+def test_on_an_owner_route_the_links_and_the_decision_go_to_the_owner(
+    app: App, receiver: Receiver, approve_env: Any
+) -> None:
+    owner = start_receiver()  # apim-prod carries the tag owner=platform (tests/data/estate.json)
+    try:
+        approve_env.setenv("MONITOR_ROUTES", "owner=platform -> teams:PLATFORM_TEAMS_URL")
+        approve_env.setenv("PLATFORM_TEAMS_URL", owner.url)
+        app.event("orders")
+        assert receiver.requests == []
+        token = token_of(card_links(owner)["Exempt for 30 days"])
+        assert app.post(token, APPROVER).status_code == 200
+        assert any("approved by ana@contoso.example" in text for text in card_texts(owner))
+        assert receiver.requests == []
+    finally:
+        stop_receiver(owner)
 
 
 def test_a_link_for_an_api_that_changed_meanwhile_does_nothing(app: App, receiver: Receiver) -> None:
