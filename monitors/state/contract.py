@@ -89,12 +89,12 @@ class StateStore(Protocol):
         ...
 
     def record_decision(self, record: DecisionRecord) -> None:
-        """Keep an approver's decision in the audit trail (one record per link nonce; recording it again keeps the
-        first)."""
+        """Keep an approver's decision in the audit trail. A link may have several records (an attempt that failed,
+        then the one that acted), one per (nonce, time); recording the same one again keeps the first."""
         ...
 
     def decision(self, nonce: str) -> DecisionRecord | None:
-        """The decision recorded for a link's nonce, or None."""
+        """The latest decision recorded for a link's nonce, or None."""
         ...
 
     def decisions(self) -> list[DecisionRecord]:

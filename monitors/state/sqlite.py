@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     next_attempt_at TEXT NOT NULL, attempts INTEGER NOT NULL, last_error TEXT, parked INTEGER NOT NULL,
     version INTEGER NOT NULL, digest INTEGER);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (parked, next_attempt_at);
-CREATE TABLE IF NOT EXISTS decisions (nonce TEXT PRIMARY KEY, at TEXT NOT NULL, record_json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS decisions (
+    nonce TEXT NOT NULL, at TEXT NOT NULL, record_json TEXT NOT NULL, PRIMARY KEY (nonce, at));
 CREATE TABLE IF NOT EXISTS meters (
     key TEXT PRIMARY KEY, value REAL NOT NULL, stamp TEXT NOT NULL, version INTEGER NOT NULL);
 """
@@ -247,7 +248,9 @@ class SqliteStateStore:
 
     def decision(self, nonce: str) -> DecisionRecord | None:
         with _guard("decision"), self._lock:
-            row = self._conn.execute("SELECT record_json FROM decisions WHERE nonce = ?", (nonce,)).fetchone()
+            row = self._conn.execute(
+                "SELECT record_json FROM decisions WHERE nonce = ? ORDER BY at DESC LIMIT 1", (nonce,)
+            ).fetchone()
         return None if row is None else DecisionRecord.from_dict(json.loads(row["record_json"]))
 
     def decisions(self) -> list[DecisionRecord]:

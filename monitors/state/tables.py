@@ -254,12 +254,15 @@ class TableStateStore:
             return work(self._table(kind))
 
     def record_decision(self, record: DecisionRecord) -> None:
-        entity = {"PartitionKey": _DECISION_PARTITION, "RowKey": _row_key(record.nonce), **record.to_dict()}
+        row = _row_key(f"{record.nonce}|{format_time(record.at)}")
+        entity = {"PartitionKey": _DECISION_PARTITION, "RowKey": row, **record.to_dict()}
         self._run("record_decision", EVENTS, lambda t: _insert(t, entity))
 
     def decision(self, nonce: str) -> DecisionRecord | None:
-        entity = self._run("decision", EVENTS, lambda t: _get(t, _DECISION_PARTITION, _row_key(nonce)))
-        return None if entity is None else DecisionRecord.from_dict(entity)
+        query = f"PartitionKey eq '{_DECISION_PARTITION}' and nonce eq '{nonce.replace(chr(39), chr(39) * 2)}'"
+        entities = self._run("decision", EVENTS, lambda t: list(t.query_entities(query)))
+        records = sorted((DecisionRecord.from_dict(entity) for entity in entities), key=lambda r: r.at)
+        return records[-1] if records else None
 
     def decisions(self) -> list[DecisionRecord]:
         query = f"PartitionKey eq '{_DECISION_PARTITION}'"
