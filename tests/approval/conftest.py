@@ -19,6 +19,7 @@ from emulator import EmulatorServer
 from emulator.receiver import Receiver
 from monitors.approvers import encode
 from tests.conftest import PROD
+from tests.event_files import write_event
 from tests.worker import decode_event_grid, decode_http, decode_queue
 
 APPROVE_URL = "http://127.0.0.1:7071/api/approve"
@@ -30,19 +31,8 @@ STRANGER = {"x-ms-client-principal": encode("eve@contoso.example", roles=["Reade
 
 
 def api_event(api: str, event_id: str) -> Any:
-    subject = f"{SVC}/apis/{api}"
-    return decode_event_grid(
-        {
-            "id": event_id,
-            "topic": f"/subscriptions/{PROD}/resourceGroups/rg-apis",
-            "subject": subject,
-            "data": {"resourceUri": subject, "operationName": "Microsoft.ApiManagement/service/apis/write"},
-            "eventType": "Microsoft.Resources.ResourceWriteSuccess",
-            "eventTime": "2026-11-27T09:00:00Z",
-            "dataVersion": "2",
-            "metadataVersion": "1",
-        }
-    )
+    """The trigger argument for a ResourceWriteSuccess of one API of apim-prod (our fixture event, re-pointed)."""
+    return decode_event_grid({**write_event(f"{SVC}/apis/{api}"), "id": event_id})
 
 
 def card_links(receiver: Receiver) -> dict[str, str]:
