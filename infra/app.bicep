@@ -215,6 +215,10 @@ param approvalKey string = ''
 @description('MONITOR_APPROVAL_KEY_PREVIOUS: the key before the last rotation; links it signed still verify until they expire. Empty after MONITOR_APPROVAL_HOURS.')
 param approvalKeyPrevious string = ''
 
+@secure()
+@description('Route URLs, {"<SETTING>": "<https webhook URL>"}: one entry per app setting that MONITOR_ROUTES names (teams:PAYMENTS_TEAMS_URL). Each URL is stored in Key Vault (secret route-<setting in lower case, _ as ->) and the app setting of that name is a Key Vault reference. A name is ^[A-Z][A-Z0-9_]*$, at most 121 characters, not MONITOR_* and no name the platform uses (app.bicep, routeSettingReservedPrefixes). azd: MONITOR_ROUTE_URLS, as JSON (azd 1.23.4 or later).')
+param routeUrls object = {}
+
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().name, environmentName))
 var tags = {
   'azd-env-name': environmentName
@@ -300,6 +304,42 @@ var secretValues = {
       value: approvalKeyPrevious
     }
   ]
+}
+
+// ---- Route URLs (README.md, "Routes in Azure") ----
+// MONITOR_ROUTES carries no secret: each route names another app setting that holds its webhook URL, and routeUrls
+// gives those settings their URLs. Every deployment rewrites the app settings, so a setting added by hand would be gone
+// after the next one and the app would refuse its settings; these are deployed with the others instead. Each URL is a
+// Key Vault secret named route-<setting name in lower case, _ as -> (secret names: 1-127 letters, digits and hyphens,
+// compared without case, https://learn.microsoft.com/azure/key-vault/general/about-keys-secrets-certificates#object-identifiers):
+// one to one for the names allowed here, and apart from the monitor-* secrets.
+// A wrong entry stops the deployment with a message. Bicep's fail() would say it best
+// (https://learn.microsoft.com/azure/azure-resource-manager/bicep/bicep-functions-flow-control), but the Bicep parser
+// of checkov (.venv/checkov) knows neither fail() nor map() / toObject() and would skip this whole file; so the check
+// asks an empty object for a property named by the message, which ARM refuses naming it ("The language expression
+// property '<message>' doesn't exist"), and the names are checked with split() on the allowed characters (Bicep has
+// no regular expressions). A message names a setting only once it has passed the character rule (a URL pasted as a
+// name is never echoed), and never shows a URL.
+var routeSettingLetters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'
+var routeSettingCharacters = split('A,B,C,D,E,F,G,H,I,J,K,L,M,N,O,P,Q,R,S,T,U,V,W,X,Y,Z,0,1,2,3,4,5,6,7,8,9,_', ',')
+// 127 characters of secret name less the six of 'route-'.
+var routeSettingMaxLength = 121
+// Each setting a route names, checked, with the name of its secret: names only, never a URL. Refused: other characters
+// than ^[A-Z][A-Z0-9_]*$ and longer names, and the prefixes of the names the monitor (MONITOR_*, AZURE_CLIENT_ID), the
+// Functions host and App Service own (https://learn.microsoft.com/azure/azure-functions/functions-app-settings,
+// https://learn.microsoft.com/azure/app-service/reference-app-settings); startsWith() compares without case.
+var routeSecretNames = [for entry in items(routeUrls): {
+  setting: length(entry.key) >= 1 && length(entry.key) <= routeSettingMaxLength && toUpper(entry.key) == entry.key && contains(routeSettingLetters, take(entry.key, 1)) && empty(join(split(entry.key, routeSettingCharacters), '')) ? (startsWith(entry.key, 'MONITOR_') || startsWith(entry.key, 'AZURE_CLIENT_ID') || startsWith(entry.key, 'AZUREWEBJOBS') || startsWith(entry.key, 'AZURE_FUNCTIONS_') || startsWith(entry.key, 'FUNCTIONS_') || startsWith(entry.key, 'APPLICATIONINSIGHTS_') || startsWith(entry.key, 'APPINSIGHTS_') || startsWith(entry.key, 'WEBSITE') || startsWith(entry.key, 'SCM_') || startsWith(entry.key, 'APPSETTING_') ? any({})['routeUrls: ${entry.key} is a name the monitor or the platform uses (MONITOR_*, AZURE_CLIENT_ID, AzureWebJobs*, FUNCTIONS_*, WEBSITE*, APPLICATIONINSIGHTS_*, ...); give the route URL a setting name of its own'] : entry.key) : any({})['routeUrls: a setting name is not of the form ^[A-Z][A-Z0-9_]*$ with at most 121 characters (name hidden, it may be a URL pasted in its place); the keys are the NAMES of the settings MONITOR_ROUTES names, the values their URLs']
+  secret: 'route-${toLower(replace(entry.key, '_', '-'))}'
+}]
+// The secrets, every one an https URL. An object, like secretValues: only string and object parameters can be
+// @secure() in the vault module.
+var routeSecretEntries = [for route in routeSecretNames: {
+  name: route.secret
+  value: startsWith(toLower(trim(string(routeUrls[route.setting]))), 'https://') ? routeUrls[route.setting] : any({})['routeUrls: ${route.setting} holds no https URL (value hidden, it is a secret)']
+}]
+var routeSecretValues = {
+  entries: routeSecretEntries
 }
 
 // Every MONITOR_* setting the code reads; tests/infra/test_infra_settings.py derives the list from monitors/settings.py.
@@ -397,6 +437,7 @@ module keyVault 'modules/keyvault.bicep' = {
     tags: tags
     principalId: identity.outputs.principalId
     secrets: secretValues
+    routeSecrets: routeSecretValues
     workspaceId: monitoring.outputs.workspaceId
   }
 }
@@ -414,6 +455,8 @@ module functionApp 'modules/functionapp.bicep' = {
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     appInsightsConnectionString: monitoring.outputs.connectionString
     monitorSettings: monitorSettings
+    routeSecretNames: routeSecretNames
+    keyVaultUri: keyVault.outputs.uri
     maximumInstanceCount: maximumInstanceCount
   }
 }

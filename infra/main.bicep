@@ -214,6 +214,10 @@ param approvalKey string = ''
 @description('MONITOR_APPROVAL_KEY_PREVIOUS: the key before the last rotation; links it signed still verify until they expire. Empty after MONITOR_APPROVAL_HOURS.')
 param approvalKeyPrevious string = ''
 
+@secure()
+@description('Route URLs, {"<SETTING>": "<https webhook URL>"}: one entry per app setting that MONITOR_ROUTES names (teams:PAYMENTS_TEAMS_URL). Each URL is stored in Key Vault (secret route-<setting in lower case, _ as ->) and the app setting of that name is a Key Vault reference. A name is ^[A-Z][A-Z0-9_]*$, at most 121 characters, not MONITOR_* and no name the platform uses (app.bicep, routeSettingReservedPrefixes). azd: MONITOR_ROUTE_URLS, as JSON (azd 1.23.4 or later).')
+param routeUrls object = {}
+
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: empty(resourceGroupName) ? 'rg-${environmentName}' : resourceGroupName
   location: location
@@ -282,6 +286,7 @@ module app 'app.bicep' = {
     state: state
     approvalKey: approvalKey
     approvalKeyPrevious: approvalKeyPrevious
+    routeUrls: routeUrls
   }
 }
 

@@ -39,6 +39,12 @@ param appInsightsConnectionString string
 @description('The MONITOR_* app settings, secret ones already as Key Vault references.')
 param monitorSettings object
 
+@description('The app settings MONITOR_ROUTES names, [ { setting, secret } ]: each with the Key Vault secret holding its webhook URL (app.bicep\'s routeUrls). Names only, never a URL.')
+param routeSecretNames array = []
+
+@description('URI of the Key Vault holding those secrets (its vaultUri, with the trailing slash).')
+param keyVaultUri string = ''
+
 @description('Most instances Flex Consumption may scale out to; the ARM budget is shared through the state store, so any count stays under ARM limits.')
 @minValue(1)
 @maxValue(1000)
@@ -66,6 +72,17 @@ var platformSettings = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
 }
+
+// Each setting MONITOR_ROUTES names is a Key Vault reference, in the form of the secret MONITOR_* settings. Built from
+// this module's parameters: a variable's loop takes no value known only during the deployment (a module output).
+var routeAppSettings = [for route in routeSecretNames: {
+  name: route.setting
+  value: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${route.secret}/)'
+}]
+var ownAppSettings = [for setting in items(union(platformSettings, monitorSettings)): {
+  name: setting.key
+  value: setting.value
+}]
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   //checkov:skip=CKV_AZURE_225:Zone redundancy for Flex Consumption is offered in some regions only; turning it on here would make the template fail elsewhere. Event Grid retries cover a zone outage.
@@ -110,10 +127,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
       http20Enabled: true
-      appSettings: [for setting in items(union(platformSettings, monitorSettings)): {
-        name: setting.key
-        value: setting.value
-      }]
+      // app.bicep refuses a route setting named like a platform or MONITOR_* setting: no name twice.
+      appSettings: concat(ownAppSettings, routeAppSettings)
     }
     functionAppConfig: {
       deployment: {

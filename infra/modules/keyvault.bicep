@@ -20,10 +20,14 @@ param principalId string
 @secure()
 param secrets object
 
+@description('{ entries: [ { name, value } ] }: the route URLs (app.bicep\'s routeUrls, secrets route-*), every one with a value.')
+@secure()
+param routeSecrets object
+
 @description('Log Analytics workspace receiving the vault audit log.')
 param workspaceId string
 
-var configuredSecrets = filter(secrets.entries, secret => !empty(secret.value))
+var configuredSecrets = filter(concat(secrets.entries, routeSecrets.entries), secret => !empty(secret.value))
 
 // Key Vault Secrets User
 var keyVaultSecretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'

@@ -159,7 +159,7 @@ def test_function_app_is_tagged_for_azd_service_monitor():
 
 def test_app_settings_are_built_from_platform_and_monitor_settings():
     # pycep's tree for an items() loop differs between its versions; the source line does not.
-    loop = "      appSettings: [for setting in items(union(platformSettings, monitorSettings)): {"
+    loop = "var ownAppSettings = [for setting in items(union(platformSettings, monitorSettings)): {"
     assert loop in source(FUNCTION_APP).splitlines()
 
 
@@ -364,7 +364,9 @@ def test_function_identity_is_key_vault_secrets_user_on_the_vault():
 
 def test_only_secrets_with_a_value_are_created():
     loop = template(KEY_VAULT)["resources"]["secret"]["config"]["loop_type"]["detail"]
-    declaration = "var configuredSecrets = filter(secrets.entries, secret => !empty(secret.value))"
+    declaration = (
+        "var configuredSecrets = filter(concat(secrets.entries, routeSecrets.entries), secret => !empty(secret.value))"
+    )
     assert (loop["array_name"], declaration in source(KEY_VAULT).splitlines()) == ("configuredSecrets", True)
 
 
