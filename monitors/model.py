@@ -310,6 +310,22 @@ class Exemption:
 
 
 @dataclass(frozen=True)
+class FindingSource:
+    """Where a template declares the finding's subject: the file as given and its 1-based line (None: unknown)."""
+
+    file: str
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> FindingSource:
+        line = data.get("line")
+        return cls(str(data["file"]), line if isinstance(line, int) and not isinstance(line, bool) else None)
+
+
+@dataclass(frozen=True)
 class Finding:
     """The verdict on one API, plan or collection, in the shape of the findings JSON contract."""
 
@@ -333,6 +349,8 @@ class Finding:
     disagreement: Disagreement | None = None  # where that verdict and the monitor's differ
     plan_usage: PlanUsage | None = None  # a plan finding's month of traffic, priced on the sub-plans
     owner: str | None = None  # "tag=value": whose alerts these are (monitors.routing); None for the default route
+    source: FindingSource | None = None  # a template scan's: the file and line declaring the API
+    fix: str | None = None  # a template scan's: the exact Bicep or ARM JSON to add (the API's apiCollection)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Finding:
@@ -358,6 +376,8 @@ class Finding:
             disagreement=_disagreement(assessment),
             plan_usage=PlanUsage.from_dict(usage) if isinstance(usage := data.get("plan_usage"), Mapping) else None,
             owner=owner if isinstance(owner := data.get("owner"), str) and owner else None,
+            source=FindingSource.from_dict(source) if isinstance(source := data.get("source"), Mapping) else None,
+            fix=fix if isinstance(fix := data.get("fix"), str) and fix else None,
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -378,6 +398,10 @@ class Finding:
             extra["plan_usage"] = self.plan_usage.to_dict()
         if self.owner is not None:
             extra["owner"] = self.owner
+        if self.source is not None:
+            extra["source"] = self.source.to_dict()
+        if self.fix is not None:
+            extra["fix"] = self.fix
         base: dict[str, object] = {
             "kind": self.kind.value,
             "resource_id": self.resource_id,

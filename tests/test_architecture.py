@@ -36,6 +36,8 @@ PURE = [
     "reports/coverage.py",
     "reports/html.py",
     "reports/outbox.py",
+    "templates/resources.py",
+    "templates/snippets.py",
 ]
 FORBIDDEN = ("azure", "os", "http", "urllib", "socket", "requests", "time", "sqlite3", "monitors.azure")
 
@@ -81,6 +83,7 @@ LAYERS = {
         "monitors.inventory",
         "monitors.usage",
         "monitors.approval",
+        "monitors.templates.verdicts",
     ),
     "adapters": ("monitors.azure", "monitors.alerts", "monitors.state", "monitors.reports", "monitors.queues"),
 }
