@@ -1,0 +1,609 @@
+"""Reads a Bicep file (and the local modules it calls) into ``TemplateFile``s through pycep-parser (issue 13).
+
+pycep gives the template as JSON trees: a quoted string is a ``str``, an identifier a ``pycep.models.BicepElement``
+(a ``str`` subclass), an interpolated string keeps its ``${...}`` text. This module evaluates what names commonly use:
+parameters (defaults, or ``params``, or a ``<stem>.parameters.json`` next to the file), variables, interpolation,
+``concat``/``format``/``toLower``/``toUpper``/``replace``/``empty``/``length``/``range``, comparisons and ``?:``,
+``resourceGroup().location`` (from ``context``), symbolic ``x.name``/``x.type``, ``parent:``, nested ``resource``
+declarations, ``existing``, loops, conditions, local modules and extension resources with ``scope:``.
+
+Anything else (``uniqueString``, ``x.id``, runtime properties, module outputs) is unknown: it is left out and its path
+listed in ``unresolved``; a name part that is unknown reads ``<unresolved>``. ``scope`` of an extension resource is
+``f"{type}/{name}"`` of the resource it extends. Bad input gives one-line errors, never an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from monitors.templates.resources import Source, TemplateFile, TemplateResource
+
+MAX_BYTES = 50 * 1024 * 1024
+NOT_INSTALLED = "pycep-parser is not installed: pip install 'pycep-parser>=0.5.1,<0.8'"
+UNRESOLVED_PART = "<unresolved>"
+MAX_LOOP = 1000
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+
+
+@dataclass(frozen=True)
+class _Ref:
+    """A declared resource as a symbolic reference sees it."""
+
+    type: str
+    name: Any  # the declared name (``x.name``), or UNKNOWN
+    full_name: Any  # with its parents, or UNKNOWN
+    api_version: str | None
+    shown: str  # the full name with ``<unresolved>`` for each part not known
+
+    def attribute(self, attr: str) -> Any:
+        if attr == "name":
+            return self.name
+        if attr == "type":
+            return self.type
+        if attr == "apiVersion":
+            return self.api_version
+        return UNKNOWN  # id, properties, ...: runtime or subscription-dependent
+
+
+def _contains_unknown(value: Any) -> bool:
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(_contains_unknown(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_contains_unknown(item) for item in value)
+    return False
+
+
+def _strip(value: Any, path: str, unresolved: list[str]) -> Any:
+    """The value without its unknown parts; their paths go to ``unresolved``."""
+    if value is UNKNOWN:
+        unresolved.append(path)
+        return UNKNOWN
+    if isinstance(value, dict):
+        kept = {}
+        for key, item in value.items():
+            stripped = _strip(item, f"{path}.{key}", unresolved)
+            if stripped is not UNKNOWN:
+                kept[key] = stripped
+        return kept
+    if isinstance(value, list):
+        items = [_strip(item, f"{path}[{index}]", unresolved) for index, item in enumerate(value)]
+        return [item for item in items if item is not UNKNOWN]
+    if isinstance(value, _Ref):
+        unresolved.append(path)
+        return UNKNOWN
+    return value
+
+
+def _interpolation_parts(text: str) -> list[tuple[bool, str]] | None:
+    """``'a-${b}'`` as [(False, 'a-'), (True, 'b')]; None when the braces do not balance."""
+    parts: list[tuple[bool, str]] = []
+    literal, index = "", 0
+    while index < len(text):
+        if text.startswith("\\$", index):
+            literal += "$"
+            index += 2
+        elif text.startswith("${", index):
+            depth, end, quoted = 1, index + 2, False
+            while end < len(text) and depth:
+                char = text[end]
+                if char == "'":
+                    quoted = not quoted
+                elif not quoted and char == "{":
+                    depth += 1
+                elif not quoted and char == "}":
+                    depth -= 1
+                end += 1
+            if depth:
+                return None
+            parts.append((False, literal))
+            parts.append((True, text[index + 2 : end - 1]))
+            literal, index = "", end
+        else:
+            literal += text[index]
+            index += 1
+    parts.append((False, literal))
+    return parts
+
+
+def _as_text(value: Any) -> Any:
+    if value is UNKNOWN or isinstance(value, dict | list | _Ref):
+        return UNKNOWN
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else str(value)
+
+
+_FORMAT_ITEM = re.compile(r"\{(\d+)\}")
+
+
+class _File:
+    """One Bicep file being read with its parameter values; modules open their own ``_File``."""
+
+    def __init__(
+        self, reader: _Reader, path: str, tree: dict[str, Any], params: Mapping[str, Any], stack: tuple[str, ...]
+    ) -> None:
+        self.reader, self.path, self.tree, self.params, self.stack = reader, path, tree, params, stack
+        self.declared_params: dict[str, Any] = tree.get("parameters") or {}
+        self.variables: dict[str, Any] = tree.get("variables") or {}
+        self.resources: dict[str, Any] = tree.get("resources") or {}
+        self.modules: dict[str, Any] = tree.get("modules") or {}
+        self.cache: dict[str, Any] = {}
+        self.busy: set[str] = set()
+
+    # ---- symbols
+
+    def lookup(self, name: str, local: Mapping[str, Any]) -> Any:
+        if name in local:
+            return local[name]
+        if name in self.cache:
+            return self.cache[name]
+        if name in self.busy:
+            return UNKNOWN  # a reference cycle: not evaluable
+        self.busy.add(name)
+        try:
+            value = self._symbol(name)
+        finally:
+            self.busy.discard(name)
+        self.cache[name] = value
+        return value
+
+    def _symbol(self, name: str) -> Any:
+        if name in self.declared_params:
+            if name in self.params:
+                return self.params[name]
+            default = self.declared_params[name].get("default")
+            return UNKNOWN if default is None else self.evaluate(default, {})
+        if name in self.variables:
+            return self.evaluate(self.variables[name].get("value"), {})
+        if name in self.resources:
+            refs = [ref for ref, _, _ in self.instances(name)]
+            return refs if _looped(self.resources[name]) else (refs[0] if refs else UNKNOWN)
+        return UNKNOWN  # modules (their outputs), functions, unknown names
+
+    # ---- expressions
+
+    def evaluate(self, node: Any, local: Mapping[str, Any]) -> Any:
+        from pycep.models import BicepElement
+
+        if isinstance(node, BicepElement):
+            if str(node) in ("true", "false", "null"):
+                return {"true": True, "false": False, "null": None}[str(node)]
+            return self.lookup(str(node), local)
+        if isinstance(node, str):
+            return self._interpolate(node, local) if "${" in node else node
+        if node is None or isinstance(node, bool | int | float):
+            return node
+        if isinstance(node, list):
+            return [self.evaluate(item, local) for item in node]
+        if isinstance(node, dict):
+            if len(node) == 1 and isinstance(node.get("operator"), dict):
+                return self._operator(node["operator"], local)
+            if len(node) == 1 and isinstance(node.get("function"), dict):
+                return self._function(node["function"], local)
+            if "loop_type" in node:
+                return UNKNOWN  # a for-expression inside a value
+            return {str(key): self.evaluate(value, local) for key, value in node.items()}
+        return UNKNOWN
+
+    def _interpolate(self, text: str, local: Mapping[str, Any]) -> Any:
+        parts = _interpolation_parts(text)
+        if parts is None:
+            return UNKNOWN
+        out = ""
+        for is_expression, part in parts:
+            if not is_expression:
+                out += part
+                continue
+            tree = self.reader.expression(part)
+            value = UNKNOWN if tree is UNKNOWN else _as_text(self.evaluate(tree, local))
+            if value is UNKNOWN:
+                return UNKNOWN
+            out += value
+        return out
+
+    def _access(self, base: Any, names: list[Any]) -> Any:
+        for name in names:
+            if base is UNKNOWN:
+                return UNKNOWN
+            if isinstance(base, _Ref):
+                base = base.attribute(str(name))
+            elif isinstance(base, dict):
+                base = base.get(str(name), UNKNOWN)
+            else:
+                return UNKNOWN
+        return base
+
+    def _operator(self, operator: dict[str, Any], local: Mapping[str, Any]) -> Any:
+        kind, operands = operator.get("type"), operator.get("operands") or {}
+        if kind == "property_accessor":
+            names: list[Any] = []
+            right = operands.get("operand_2")
+            while isinstance(right, dict) and right.get("operator", {}).get("type") == "property_accessor":
+                inner = right["operator"]["operands"]
+                names.append(inner.get("operand_1"))
+                right = inner.get("operand_2")
+            if not isinstance(right, str) or not all(isinstance(name, str) for name in names):
+                return UNKNOWN
+            names.append(right)
+            return self._access(self.evaluate(operands.get("operand_1"), local), names)
+        if kind == "nested_resource_accessor":
+            first, second = operands.get("operand_1"), operands.get("operand_2")
+            return self.lookup(f"{first}__{second}", {}) if isinstance(first, str) else UNKNOWN
+        values = {key: self.evaluate(value, local) for key, value in operands.items()}
+        if kind == "conditional":
+            condition = values.get("condition")
+            if not isinstance(condition, bool):
+                return UNKNOWN
+            return values.get("true_value") if condition else values.get("false_value")
+        args = list(values.values())
+        if kind == "index_accessor" and len(args) == 2:
+            base, index = args
+            if isinstance(base, list) and isinstance(index, int) and not isinstance(index, bool):
+                return base[index] if 0 <= index < len(base) else UNKNOWN
+            if isinstance(base, dict) and isinstance(index, str):
+                return base.get(index, UNKNOWN)
+            return UNKNOWN
+        if any(_contains_unknown(arg) or isinstance(arg, _Ref) for arg in args):
+            return UNKNOWN
+        if kind == "not" and len(args) == 1 and isinstance(args[0], bool):
+            return not args[0]
+        if kind in ("and", "or") and all(isinstance(arg, bool) for arg in args):
+            return all(args) if kind == "and" else any(args)
+        if kind in ("equals", "not_equals") and len(args) == 2:
+            return (args[0] == args[1]) == (kind == "equals")
+        if kind in ("equals_case_insensitive", "not_equals_case_insensitive") and len(args) == 2:
+            same = str(args[0]).lower() == str(args[1]).lower()
+            return same == (kind == "equals_case_insensitive")
+        if kind == "coalesce":
+            return next((arg for arg in args if arg is not None), None)
+        numbers = len(args) == 2 and all(isinstance(arg, int) and not isinstance(arg, bool) for arg in args)
+        if numbers and kind in ("add", "substract", "multiply"):
+            a, b = args
+            return a + b if kind == "add" else a - b if kind == "substract" else a * b
+        if numbers and kind in ("greater_than", "greater_than_or_equals", "less_than", "less_than_or_equals"):
+            a, b = args
+            return {
+                "greater_than": a > b,
+                "greater_than_or_equals": a >= b,
+                "less_than": a < b,
+                "less_than_or_equals": a <= b,
+            }[str(kind)]
+        return UNKNOWN
+
+    def _function(self, function: dict[str, Any], local: Mapping[str, Any]) -> Any:
+        kind = function.get("type")
+        raw = function.get("parameters")
+        raw_args = list(raw.values()) if isinstance(raw, dict) else []
+        context = self.reader.context
+        if kind == "resource_group":
+            if any(arg is not None for arg in raw_args):
+                named = self.evaluate(raw_args[0], local) if raw_args[0] is not None else UNKNOWN
+                value: Any = {"name": named, "location": UNKNOWN, "id": UNKNOWN}
+            else:
+                value = {
+                    "name": context.get("resource_group", UNKNOWN),
+                    "location": context.get("location", UNKNOWN),
+                    "id": UNKNOWN,
+                }
+        elif kind == "subscription":
+            value = {"subscriptionId": context.get("subscription_id", UNKNOWN), "id": UNKNOWN, "tenantId": UNKNOWN}
+        else:
+            args = [self.evaluate(arg, local) for arg in raw_args if arg is not None]
+            value = UNKNOWN if any(_contains_unknown(arg) for arg in args) else _call(str(kind), args)
+        if function.get("property_name"):
+            return self._access(value, [function["property_name"]])
+        return value
+
+    # ---- resources
+
+    def instances(self, symbol: str) -> list[tuple[_Ref, TemplateResource, Mapping[str, Any]]]:
+        """Each instance of a declared resource: its reference, what it deploys, its loop variables."""
+        key = f"resource:{symbol}"
+        if key in self.cache:
+            return self.cache[key]  # type: ignore[no-any-return]
+        self.cache[key] = []  # a parent cycle reads as nothing
+        element = self.resources[symbol]
+        out = []
+        for local, condition, loop_known in self.iterations(element.get("config") or {}):
+            if condition is False:
+                continue
+            out.append(self._instance(symbol, element, local, condition, loop_known))
+        self.cache[key] = out
+        return out
+
+    def iterations(self, config: dict[str, Any]) -> Iterator[tuple[Mapping[str, Any], bool | None, bool]]:
+        """(loop variables, condition, whether the loop was known) for each copy the declaration makes."""
+        loop = config.get("loop_type")
+        body = _body(config)
+        if loop is None:
+            yield {}, self._condition(config, {}), True
+            return
+        detail = loop.get("detail") or {}
+        items = self.evaluate(detail.get("array_name"), {}) if loop.get("type") in ("array", "array_index") else UNKNOWN
+        if not isinstance(items, list) or len(items) > MAX_LOOP:
+            yield {}, None, False
+            return
+        for index, item in enumerate(items):
+            local = {str(detail.get("item_name")): item}
+            if detail.get("index_name"):
+                local[str(detail["index_name"])] = index
+            inner = config.get("config") if isinstance(config.get("config"), dict) else body
+            yield local, self._condition(inner or {}, local), True
+
+    def _condition(self, config: dict[str, Any], local: Mapping[str, Any]) -> bool | None:
+        if config.get("condition") is None:
+            return True
+        value = self.evaluate(config["condition"], local)
+        return value if isinstance(value, bool) else None
+
+    def _instance(
+        self,
+        symbol: str,
+        element: dict[str, Any],
+        local: Mapping[str, Any],
+        condition: bool | None,
+        loop_known: bool,
+    ) -> tuple[_Ref, TemplateResource, Mapping[str, Any]]:
+        body = _body(element.get("config") or {})
+        unresolved: list[str] = [] if loop_known else ["loop"]
+        resource_type = re.sub(r"@[^/]*", "", str(element.get("type", "")))  # nested: "a/b@v/c@v"
+        name = self.evaluate(body.get("name"), local) if loop_known else UNKNOWN
+        if not isinstance(name, str):
+            name = UNKNOWN
+        parent: Any = None
+        if "parent" in body:
+            parent = self.evaluate(body["parent"], local)
+        elif "__" in symbol and symbol.rsplit("__", 1)[0] in self.resources:
+            parent = self.lookup(symbol.rsplit("__", 1)[0], {})  # a nested declaration: pycep gives the full type
+        if parent is None:
+            full_name = name
+        elif isinstance(parent, _Ref) and parent.full_name is not UNKNOWN and name is not UNKNOWN:
+            full_name = f"{parent.full_name}/{name}"
+        else:
+            full_name = UNKNOWN
+        if full_name is UNKNOWN:
+            unresolved.append("name")
+            shown = _shown_name(parent, name, resource_type)
+        else:
+            shown = full_name
+        scope: str | None = None
+        if "scope" in body:
+            target = self.evaluate(body["scope"], local)
+            if isinstance(target, _Ref) and target.full_name is not UNKNOWN:
+                scope = f"{target.type}/{target.full_name}"
+            else:
+                unresolved.append("scope")
+        location = self._field(body, "location", local, unresolved)
+        sku = self._field(body, "sku", local, unresolved)
+        sku_name = sku.get("name") if isinstance(sku, dict) and isinstance(sku.get("name"), str) else None
+        if isinstance(sku, dict) and "name" not in sku and "sku" not in unresolved and "sku" in body:
+            unresolved.append("sku.name")
+        tags = self._field(body, "tags", local, unresolved)
+        properties = self._field(body, "properties", local, unresolved)
+        context = self.reader.context
+        resource = TemplateResource(
+            type=resource_type,
+            name=shown,
+            source=Source(self.path, element.get("__start_line__")),
+            api_version=element.get("api_version"),
+            location=location if isinstance(location, str) else None,
+            sku=sku_name,
+            tags={str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {},
+            properties=properties if isinstance(properties, dict) else {},
+            scope=scope,
+            condition=condition,
+            existing=bool(element.get("existing")),
+            subscription_id=context.get("subscription_id"),
+            resource_group=context.get("resource_group"),
+            unresolved=tuple(unresolved),
+        )
+        return _Ref(resource_type, name, full_name, element.get("api_version"), shown), resource, local
+
+    def _field(self, body: dict[str, Any], key: str, local: Mapping[str, Any], unresolved: list[str]) -> Any:
+        if key not in body:
+            return None
+        value = _strip(self.evaluate(body[key], local), key, unresolved)
+        return None if value is UNKNOWN else value
+
+
+def _shown_name(parent: Any, name: Any, resource_type: str) -> str:
+    own = name if isinstance(name, str) else UNRESOLVED_PART
+    if parent is None:
+        return own
+    if isinstance(parent, _Ref):
+        return f"{parent.shown}/{own}"
+    return "/".join([UNRESOLVED_PART] * (resource_type.count("/") - 1) + [own])
+
+
+def _looped(element: dict[str, Any]) -> bool:
+    return "loop_type" in (element.get("config") or {})
+
+
+def _body(config: dict[str, Any]) -> dict[str, Any]:
+    while isinstance(config.get("config"), dict) and ("condition" in config or "loop_type" in config):
+        config = config["config"]
+    return config
+
+
+def _call(kind: str, args: list[Any]) -> Any:
+    """The functions names commonly use, on known arguments; anything else is unknown (``uniqueString`` too: its
+    hash is not reimplemented, so its value is never guessed)."""
+    strings = all(isinstance(arg, str) for arg in args)
+    if kind == "concat" and args:
+        if all(isinstance(arg, list) for arg in args):
+            return [item for arg in args for item in arg]
+        texts = [_as_text(arg) for arg in args]
+        return UNKNOWN if any(text is UNKNOWN for text in texts) else "".join(texts)
+    if kind == "format" and args and isinstance(args[0], str):
+        texts = [_as_text(arg) for arg in args[1:]]
+        if any(text is UNKNOWN for text in texts) or re.search(r"\{\d+:", args[0]):
+            return UNKNOWN
+        try:
+            return _FORMAT_ITEM.sub(lambda match: texts[int(match.group(1))], args[0])
+        except IndexError:
+            return UNKNOWN
+    if kind in ("to_lower", "to_upper", "trim") and len(args) == 1 and strings:
+        text: str = args[0]
+        return text.lower() if kind == "to_lower" else text.upper() if kind == "to_upper" else text.strip()
+    if kind == "replace" and len(args) == 3 and strings:
+        return args[0].replace(args[1], args[2])
+    if kind == "string" and len(args) == 1 and not isinstance(args[0], dict | list):
+        return _as_text(args[0])
+    if kind == "empty" and len(args) == 1:
+        return args[0] is None or (isinstance(args[0], str | list | dict) and len(args[0]) == 0)
+    if kind == "length" and len(args) == 1 and isinstance(args[0], str | list | dict):
+        return len(args[0])
+    if kind == "range" and len(args) == 2 and all(isinstance(arg, int) and not isinstance(arg, bool) for arg in args):
+        return list(range(args[0], args[0] + args[1])) if 0 <= args[1] <= MAX_LOOP else UNKNOWN
+    if kind == "union" and args and all(isinstance(arg, dict) for arg in args):
+        merged: dict[str, Any] = {}
+        for arg in args:
+            merged.update(arg)
+        return merged
+    return UNKNOWN
+
+
+class _Reader:
+    """One ``read_bicep`` call: the parser, the context, the errors and the resources of every file it opened."""
+
+    def __init__(self, parser: Any, context: Mapping[str, str]) -> None:
+        self.parser = parser
+        self.context = context
+        self.errors: list[str] = []
+        self.resources: list[TemplateResource] = []
+        self.expressions: dict[str, Any] = {}
+
+    def expression(self, text: str) -> Any:
+        """An interpolation's ``${...}`` text as a pycep tree (parsed as a variable's value), or UNKNOWN."""
+        if text not in self.expressions:
+            try:
+                parsed = self.parser.parse(text=f"var x = {text}\n")
+                self.expressions[text] = parsed["variables"]["x"]["value"]
+            except Exception:  # pycep raises lark errors, ValueError, TypeError
+                self.expressions[text] = UNKNOWN
+        return self.expressions[text]
+
+    def parse(self, path: str) -> dict[str, Any] | None:
+        try:
+            size = os.path.getsize(path)
+        except OSError as error:
+            self.errors.append(f"{path}: cannot be read: {error.strerror or error}")
+            return None
+        if size > MAX_BYTES:
+            self.errors.append(f"{path}: larger than 50 MB ({size} bytes), not read")
+            return None
+        try:
+            with open(path, encoding="utf-8-sig") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError) as error:
+            self.errors.append(f"{path}: cannot be read: {error}")
+            return None
+        if not text.strip():
+            return {}
+        try:
+            tree = self.parser.parse(text=text)
+        except Exception as error:  # lark UnexpectedInput and friends, pycep ValueError
+            line = getattr(error, "line", None)
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            where = f"line {line}: " if isinstance(line, int) and line > 0 else ""
+            self.errors.append(f"{path}: not Bicep pycep can read: {where}{first}"[:300])
+            return None
+        return tree if isinstance(tree, dict) else {}
+
+    def read(self, path: str, params: Mapping[str, Any], stack: tuple[str, ...]) -> None:
+        tree = self.parse(path)
+        if tree is None:
+            return
+        file = _File(self, path, tree, params, (*stack, os.path.realpath(path)))
+        symbols = sorted(file.resources, key=lambda symbol: file.resources[symbol].get("__start_line__") or 0)
+        for symbol in symbols:
+            self.resources.extend(resource for _, resource, _ in file.instances(symbol))
+        for symbol, module in file.modules.items():
+            self.module(file, symbol, module)
+
+    def module(self, file: _File, symbol: str, module: dict[str, Any]) -> None:
+        kind, detail = module.get("type"), module.get("detail") or {}
+        if kind != "local":
+            where = detail.get("full") or kind
+            self.errors.append(f"{file.path}: module {symbol} ({where}): module from a registry not read")
+            return
+        target = os.path.normpath(os.path.join(os.path.dirname(file.path), str(detail.get("path"))))
+        if os.path.realpath(target) in file.stack:
+            chain = " -> ".join(os.path.basename(step) for step in (*file.stack, target))
+            self.errors.append(f"{file.path}: module {symbol}: a module cycle ({chain}), not read again")
+            return
+        config = module.get("config") or {}
+        body = _body(config)
+        raw_params = body.get("params") if isinstance(body.get("params"), dict) else {}
+        for local, condition, loop_known in file.iterations(config):
+            if condition is False:
+                continue
+            values = {str(key): file.evaluate(value, local) for key, value in (raw_params or {}).items()}
+            start = len(self.resources)
+            self.read(target, values, file.stack)
+            if condition is None or not loop_known:
+                extra = () if loop_known else ("loop",)
+                for index in range(start, len(self.resources)):
+                    old = self.resources[index]
+                    self.resources[index] = TemplateResource(
+                        **{**old.__dict__, "condition": None, "unresolved": (*old.unresolved, *extra)}
+                    )
+
+
+def read_parameters_file(path: str) -> tuple[dict[str, Any], str | None]:
+    """An ARM JSON parameters file (``{"parameters": {"x": {"value": ...}}}``): its values, or an error line.
+    Key Vault references (``reference``) have no value here and are left out."""
+    try:
+        if os.path.getsize(path) > MAX_BYTES:
+            return {}, f"{path}: larger than 50 MB, not read"
+        with open(path, encoding="utf-8-sig") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as error:
+        return {}, f"{path}: not a JSON parameters file: {str(error).splitlines()[0] if str(error) else error}"
+    parameters = data.get("parameters") if isinstance(data, dict) else None
+    if not isinstance(parameters, dict):
+        return {}, f"{path}: not a JSON parameters file: no parameters object"
+    return {
+        str(name): entry["value"] for name, entry in parameters.items() if isinstance(entry, dict) and "value" in entry
+    }, None
+
+
+def read_bicep(
+    path: str, *, params: Mapping[str, Any] | None = None, context: Mapping[str, str] | None = None
+) -> TemplateFile:
+    """What the Bicep file at ``path`` (and its local modules) would deploy.
+
+    ``params`` overrides parameter defaults; without it, a ``<stem>.parameters.json`` beside the file is read if there
+    is one. ``context`` may give ``location``, ``resource_group`` and ``subscription_id`` of the deployment scope.
+    """
+    try:
+        from pycep import BicepParser
+    except ImportError:
+        return TemplateFile(path=path, kind="bicep", errors=(NOT_INSTALLED,))
+    reader = _Reader(BicepParser(add_line_numbers=True), context or {})
+    values: dict[str, Any] = dict(params or {})
+    if params is None:
+        beside = os.path.splitext(path)[0] + ".parameters.json"
+        if os.path.isfile(beside):
+            values, error = read_parameters_file(beside)
+            if error:
+                reader.errors.append(error)
+    try:
+        reader.read(path, values, ())
+    except RecursionError:
+        reader.errors.append(f"{path}: expressions nested too deeply to evaluate")
+    return TemplateFile(path=path, kind="bicep", resources=tuple(reader.resources), errors=tuple(reader.errors))
