@@ -36,6 +36,7 @@ PURE = [
     "reports/coverage.py",
     "reports/html.py",
     "reports/outbox.py",
+    "templates/expressions.py",
     "templates/resources.py",
     "templates/snippets.py",
 ]
