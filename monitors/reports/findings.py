@@ -8,9 +8,9 @@ from collections import Counter
 from collections.abc import Sequence
 
 from monitors import severity
-from monitors.escape import uri_path
-from monitors.model import Action, Finding, Reason, Severity, Status
-from monitors.reports._text import align, md_row
+from monitors.escape import terminal, uri_path
+from monitors.model import Action, Finding, FindingSource, Reason, Severity, Status
+from monitors.reports._text import align, md_cell, md_row
 from monitors.texts import REASON_TEXT
 
 SCHEMA = "apim-defender-monitor/findings@2"  # @2: a finding's severity, posture and exposure; counts by severity
@@ -100,7 +100,34 @@ def render_markdown(findings: Sequence[Finding]) -> str:
     for f in sort_findings(findings):
         row = (severity.of(f), f.status, REASON_TEXT[f.reason].title, f.action, f.service, f.api, f.detail)
         lines.append(md_row(row))
+    fixes = [f for f in sort_findings(findings) if f.fix]
+    if fixes:
+        lines += ["", "### Fixes"]
+    for f in fixes:
+        where = f" ({_where(f.source)})" if f.source else ""
+        lines += ["", f"API {md_cell(f.api)} of {md_cell(f.service)}{md_cell(where)}: add", "", *_fenced(f)]
     return "\n".join(lines) + "\n"
+
+
+def _where(source: FindingSource) -> str:
+    return source.file if source.line is None else f"{source.file}:{source.line}"
+
+
+def _fenced(finding: Finding) -> list[str]:
+    """A finding's fix as a fenced code block: each line shown as terminal text (no control character), the fence
+    longer than any backtick run inside, so the snippet cannot close it early."""
+    code = [terminal(line) for line in (finding.fix or "").splitlines()]
+    fence = "`" * max(3, _longest_backticks(code) + 1)
+    language = "json" if (finding.fix or "").lstrip().startswith("{") else "bicep"
+    return [fence + language, *code, fence]
+
+
+def _longest_backticks(lines: Sequence[str]) -> int:
+    longest = run = 0
+    for ch in "\n".join(lines):
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    return longest
 
 
 def _sarif_rule(reason: Reason, worst: Severity) -> dict[str, object]:
@@ -125,10 +152,7 @@ def _sarif_result(finding: Finding, rule_index: int) -> dict[str, object]:
         "message": {"text": finding.detail},
         "locations": [
             {
-                "physicalLocation": {
-                    "artifactLocation": {"uri": "azure" + uri_path(finding.resource_id)},
-                    "region": {"startLine": 1},
-                },
+                "physicalLocation": _physical(finding),
                 "logicalLocations": [{"fullyQualifiedName": finding.resource_id, "kind": "resource"}],
             }
         ],
@@ -140,6 +164,20 @@ def _sarif_result(finding: Finding, rule_index: int) -> dict[str, object]:
             "security-severity": _SECURITY_SEVERITY[severity.of(finding)],
         },
     }
+
+
+def _physical(finding: Finding) -> dict[str, object]:
+    """Where code scanning shows the result: the template's file and line for a template scan's finding (a relative
+    URI with forward slashes), else the resource under a pseudo ``azure/`` path at line 1."""
+    if finding.source is None:
+        return {"artifactLocation": {"uri": "azure" + uri_path(finding.resource_id)}, "region": {"startLine": 1}}
+    path = finding.source.file.replace("\\", "/")
+    while path.startswith("./"):
+        path = path[2:]
+    location: dict[str, object] = {"artifactLocation": {"uri": uri_path(path)}}
+    if finding.source.line is not None:
+        location["region"] = {"startLine": finding.source.line}
+    return location
 
 
 def _in_sarif(finding: Finding) -> bool:
