@@ -310,7 +310,9 @@ def _if(args: list[Any]) -> Any:
     condition = args[0]
     if isinstance(condition, Unresolved):
         return condition
-    return args[1] if _truthy(condition) else args[2]
+    if not isinstance(condition, bool):
+        return Unresolved("if() needs a bool condition")
+    return args[1] if condition else args[2]
 
 
 def _truthy(value: Any) -> bool:

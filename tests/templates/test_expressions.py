@@ -100,6 +100,7 @@ def test_a_double_bracket_is_a_literal_and_plain_strings_stay() -> None:
         "[someFutureFunction('a')]",
         "[concat('a', reference('x').b)]",  # an unresolved argument makes the whole call unresolved
         "[copyIndex()]",  # outside a copy loop
+        "[if(1, 'a', 'b')]",  # ARM would fail the deployment: not ours to pick a branch
         "[format('{0:D}', 1)]",  # .NET format specifiers are not reproduced
         "[concat('a']",  # does not parse
     ],
