@@ -2,8 +2,9 @@
 
 pycep gives the template as JSON trees: a quoted string is a ``str``, an identifier a ``pycep.models.BicepElement``
 (a ``str`` subclass), an interpolated string keeps its ``${...}`` text. This module evaluates what names commonly use:
-parameters (defaults, or ``params``, or a ``<stem>.parameters.json`` next to the file), variables, interpolation,
-``concat``/``format``/``toLower``/``toUpper``/``replace``/``empty``/``length``/``range``, comparisons and ``?:``,
+parameters (defaults, ``params``, a ``.bicepparam`` or a ``<stem>.parameters.json`` beside the file), variables,
+interpolation, ``concat``/``format``/``toLower``/``toUpper``/``replace``/``string``/``empty``/``length``/``range``,
+comparisons and ``?:``,
 ``resourceGroup().location`` (from ``context``), symbolic ``x.name``/``x.type``, ``parent:``, nested ``resource``
 declarations, ``existing``, loops, conditions, local modules and extension resources with ``scope:``.
 
@@ -143,6 +144,8 @@ class _File:
         self.modules: dict[str, Any] = tree.get("modules") or {}
         self.cache: dict[str, Any] = {}
         self.busy: set[str] = set()
+        scope = ((tree.get("globals") or {}).get("scope") or {}).get("value")
+        self.target_scope = scope if isinstance(scope, str) else "resourceGroup"
 
     # ---- symbols
 
@@ -408,7 +411,7 @@ class _File:
             condition=condition,
             existing=bool(element.get("existing")),
             subscription_id=context.get("subscription_id"),
-            resource_group=context.get("resource_group"),
+            resource_group=context.get("resource_group") if self.target_scope == "resourceGroup" else None,
             unresolved=tuple(unresolved),
         )
         return _Ref(resource_type, name, full_name, element.get("api_version"), shown), resource, local
@@ -582,28 +585,73 @@ def read_parameters_file(path: str) -> tuple[dict[str, Any], str | None]:
     }, None
 
 
+_USING = re.compile(r"^\s*using\s+'([^']*)'\s*$", re.MULTILINE)
+_PARAM = re.compile(r"^(\s*)param(\s+\w+\s*=)", re.MULTILINE)
+
+
+def _read_bicepparam(reader: _Reader, path: str) -> tuple[str | None, dict[str, Any]]:
+    """A ``.bicepparam`` file: the template its ``using`` names (None: not a local file) and its values, evaluated as
+    variables are (a value it cannot evaluate, such as ``readEnvironmentVariable``, is given but unknown)."""
+    try:
+        if os.path.getsize(path) > MAX_BYTES:
+            reader.errors.append(f"{path}: larger than 50 MB, not read")
+            return None, {}
+        with open(path, encoding="utf-8-sig") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        reader.errors.append(f"{path}: cannot be read: {error}")
+        return None, {}
+    using = _USING.search(text)
+    target = None
+    if using and not re.match(r"^(br|ts)[:/]", using.group(1)):
+        target = os.path.normpath(os.path.join(os.path.dirname(path), using.group(1)))
+    elif using:
+        reader.errors.append(f"{path}: using {using.group(1)}: a template from a registry not read")
+    else:
+        reader.errors.append(f"{path}: no using '<template>' line, so no template to read")
+    body = _PARAM.sub(r"\1var\2", _USING.sub("", text))
+    try:
+        tree = reader.parser.parse(text=body) if body.strip() else {}
+    except Exception as error:  # lark UnexpectedInput and friends, pycep ValueError
+        line = getattr(error, "line", None)
+        where = f"line {line}: " if isinstance(line, int) and line > 0 else ""
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        reader.errors.append(f"{path}: not a .bicepparam pycep can read: {where}{first}"[:300])
+        return target, {}
+    file = _File(reader, path, tree if isinstance(tree, dict) else {}, {}, ())
+    return target, {name: file.lookup(name, {}) for name in file.variables}
+
+
 def read_bicep(
     path: str, *, params: Mapping[str, Any] | None = None, context: Mapping[str, str] | None = None
 ) -> TemplateFile:
     """What the Bicep file at ``path`` (and its local modules) would deploy.
 
-    ``params`` overrides parameter defaults; without it, a ``<stem>.parameters.json`` beside the file is read if there
-    is one. ``context`` may give ``location``, ``resource_group`` and ``subscription_id`` of the deployment scope.
+    ``params`` overrides parameter defaults; without it, a ``<stem>.parameters.json`` or ``<stem>.bicepparam`` beside
+    the file is read if there is one. ``path`` may also be a ``.bicepparam`` file: the template its ``using`` names is
+    read with its values (``params`` still override them). ``context`` may give ``location``, ``resource_group`` and
+    ``subscription_id`` of the deployment scope.
     """
     try:
         from pycep import BicepParser
     except ImportError:
         return TemplateFile(path=path, kind="bicep", errors=(NOT_INSTALLED,))
     reader = _Reader(BicepParser(add_line_numbers=True), context or {})
-    values: dict[str, Any] = dict(params or {})
-    if params is None:
-        beside = os.path.splitext(path)[0] + ".parameters.json"
-        if os.path.isfile(beside):
-            values, error = read_parameters_file(beside)
-            if error:
-                reader.errors.append(error)
+    values: dict[str, Any] = {}
+    template: str | None = path
+    stem = os.path.splitext(path)[0]
+    if path.endswith(".bicepparam"):
+        template, values = _read_bicepparam(reader, path)
+    elif params is None and os.path.isfile(stem + ".parameters.json"):
+        values, error = read_parameters_file(stem + ".parameters.json")
+        if error:
+            reader.errors.append(error)
+    elif params is None and os.path.isfile(stem + ".bicepparam"):
+        _, values = _read_bicepparam(reader, stem + ".bicepparam")
+    values.update(params or {})
     try:
-        reader.read(path, values, ())
+        if template is not None:
+            reader.read(template, values, ())
     except RecursionError:
         reader.errors.append(f"{path}: expressions nested too deeply to evaluate")
     return TemplateFile(path=path, kind="bicep", resources=tuple(reader.resources), errors=tuple(reader.errors))

@@ -267,3 +267,40 @@ def test_quickstart_publish_api_yields_its_api_on_an_existing_service() -> None:
     assert set(links) == {"apim-shared/product1/petstore", "apim-shared/product2/petstore"}  # parent: ProductRecords[i]
     bare = read_bicep(str(PUBLIC / "quickstart-publish-api-to-apim-opendocs.bicep"))
     assert set(by_name(bare)) == {f"{UNRESOLVED_PART}/{UNRESOLVED_PART}"}
+
+
+# ---- parameter files and scopes
+
+
+def test_a_bicepparam_file_reads_the_template_it_uses_with_its_values() -> None:
+    file = read("with_bicepparam.bicepparam")
+    assert file.errors == ()
+    apis = by_name(file)
+    assert set(apis) == {"apim-params/inventory", "apim-params/shipping"}
+    assert all(api.source.file == str(BICEP / "with_bicepparam.bicep") for api in apis.values())
+    # readEnvironmentVariable() is given but unknown: never the template's default ''
+    assert all("description" not in api.properties for api in apis.values())
+    assert all(api.unresolved == ("properties.description",) for api in apis.values())
+
+
+def test_a_bicepparam_beside_the_template_is_read_and_params_override_it() -> None:
+    assert set(by_name(read("with_bicepparam.bicep"))) == {"apim-params/inventory", "apim-params/shipping"}
+    assert set(by_name(read("with_bicepparam.bicep", params={"serviceName": "s", "apiNames": ["a"]}))) == {"s/a"}
+
+
+def test_a_bicepparam_without_a_local_template_is_one_error(tmp_path: Path) -> None:
+    lost = tmp_path / "lost.bicepparam"
+    lost.write_text("param a = 'b'\n", encoding="utf-8")
+    assert read_bicep(str(lost)).errors == (f"{lost}: no using '<template>' line, so no template to read",)
+    remote = tmp_path / "remote.bicepparam"
+    remote.write_text("using 'br/public:avm/res/x:1.0.0'\n", encoding="utf-8")
+    (error,) = read_bicep(str(remote)).errors
+    assert "a template from a registry not read" in error
+
+
+def test_the_plan_at_subscription_scope_has_no_resource_group() -> None:
+    file = read("plan.bicep", context={"subscription_id": "sub-1", "resource_group": "rg"})
+    (plan,) = file.resources
+    assert (plan.type, plan.name) == ("Microsoft.Security/pricings", "Api")
+    assert plan.properties == {"pricingTier": "Standard", "subPlan": "P1"}
+    assert (plan.subscription_id, plan.resource_group) == ("sub-1", None)
