@@ -1,5 +1,5 @@
 """``python -m monitors``: scan, handle-event, alerts and approvals, through the application service the function
-app uses.
+app uses; scan-template, the same rules on templates before deployment.
 
 Exit codes (as the README lists them): 0 all compliant / not applicable / exempt; 1 a noncompliant finding (with
 ``--fail-on noncompliant``, the default), or a finding of at least the severity given (``--fail-on high``); 2 usage or
@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
+import json
 import logging
+import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import TextIO
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
+from typing import Any, TextIO
 
 from tqdm import tqdm
 
@@ -24,6 +28,8 @@ from monitors.model import Finding, Severity, Status
 from monitors.reports.decisions import format_decisions
 from monitors.runtime import Runtime, Scope, build_runtime
 from monitors.settings import Settings, load_settings
+from monitors.templates import verdicts
+from monitors.templates.resources import TemplateFile
 
 VERSION = "0.1.0"
 EXIT_OK, EXIT_NONCOMPLIANT, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
@@ -50,6 +56,15 @@ def _parser() -> argparse.ArgumentParser:
     shown.add_argument("--pending", action="store_true", help="every undelivered alert, waiting or parked (default)")
     shown.add_argument("--parked", action="store_true", help="only alerts parked after their last attempt")
     alerts.add_argument("--deliver", action="store_true", help="try to deliver due alerts now")
+    templates = commands.add_parser(
+        "scan-template", help="check the APIs that Bicep or ARM templates (or what-if results) would deploy"
+    )
+    templates.add_argument("paths", nargs="+", metavar="PATH", help="template files or directories to search")
+    templates.add_argument("--parameters", metavar="FILE", help="an ARM parameters file (JSON) for the templates")
+    templates.add_argument(
+        "--live", action="store_true", help="ask ARM for apiCollections that already exist (needs an Azure login)"
+    )
+    _add_output_options(templates)
     approvals = commands.add_parser("approvals", help="show the approvers' decisions, the audit trail (MONITOR_STATE)")
     approvals.add_argument("--json", action="store_true", help="print JSON instead of one line per decision")
     return parser
@@ -125,7 +140,116 @@ def _alerts(args: argparse.Namespace, runtime: Runtime, stdout: TextIO) -> int:
     return EXIT_UNKNOWN if any(i.parked for i in items) else EXIT_OK
 
 
+MAX_TEMPLATE_BYTES = 50 * 1024 * 1024  # a larger file is reported, not read
+_READERS = {"arm": ("arm", "read_arm"), "bicep": ("bicep", "read_bicep"), "whatif": ("whatif", "read_whatif")}
+
+
+def template_paths(paths: Sequence[str]) -> Iterator[str]:
+    """The files to scan: each file named, and every ``*.bicep`` / ``*.json`` under each directory named (hidden
+    directories and parameter files skipped), in a stable order."""
+    for path in paths:
+        if not os.path.isdir(path):
+            yield path
+            continue
+        for root, dirs, names in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "node_modules")
+            for name in sorted(names):
+                full = os.path.join(root, name)
+                if name.endswith(".bicep") or (name.endswith(".json") and not _parameters_file(full)):
+                    yield full
+
+
+def _peek_json(path: str) -> object:
+    """The file's JSON, or None when it is too large, unreadable or not JSON (its reader then says why)."""
+    try:
+        if os.path.getsize(path) > MAX_TEMPLATE_BYTES:
+            return None
+        with open(path, encoding="utf-8-sig") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def _parameters_file(path: str) -> bool:
+    name = os.path.basename(path).lower()
+    if name.endswith(".parameters.json") or name == "bicepconfig.json":
+        return True
+    loaded = _peek_json(path)
+    schema = loaded.get("$schema") if isinstance(loaded, dict) else None
+    return isinstance(schema, str) and "deploymentparameters" in schema.lower()
+
+
+def template_kind(path: str) -> str:
+    """Which reader reads ``path``: bicep for ``.bicep``; for JSON, whatif when its top level has a ``changes`` list
+    (``az deployment group what-if`` output), else arm."""
+    if path.lower().endswith(".bicep"):
+        return "bicep"
+    loaded = _peek_json(path)
+    return "whatif" if isinstance(loaded, dict) and isinstance(loaded.get("changes"), list) else "arm"
+
+
+def _display_path(path: str) -> str:
+    """The path as findings name it: relative to the working directory when it lies below it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+def _bicep_parameters(path: str | None) -> Mapping[str, Any] | None:
+    """The values of an ARM JSON parameters file (``{"parameters": {"x": {"value": ...}}}``) for the Bicep reader."""
+    if path is None:
+        return None
+    loaded = _peek_json(path)
+    parameters = loaded.get("parameters") if isinstance(loaded, dict) else None
+    if not isinstance(parameters, dict):
+        raise SettingsError(f"--parameters {path}: not an ARM JSON parameters file")
+    return {k: v["value"] for k, v in parameters.items() if isinstance(v, dict) and "value" in v}
+
+
+def read_template(path: str, parameters: str | None, bicep_values: Mapping[str, Any] | None) -> TemplateFile:
+    """One file through its reader; a reader that is missing or fails becomes the file's one error line."""
+    kind = template_kind(path)
+    module, function = _READERS[kind]
+    if not os.path.isfile(path):
+        return TemplateFile(path, kind, errors=(f"{path}: no such file",))
+    try:
+        reader: Callable[..., TemplateFile] = getattr(importlib.import_module(f"monitors.templates.{module}"), function)
+    except (ImportError, AttributeError):
+        return TemplateFile(path, kind, errors=(f"{path}: no {kind} reader in this installation",))
+    try:
+        if kind == "arm":
+            return reader(path, parameters)
+        return reader(path, params=bicep_values) if kind == "bicep" else reader(path)
+    except Exception as exc:  # a reader's bug must not stop the other files: it becomes this file's error
+        return TemplateFile(path, kind, errors=(f"{path}: cannot be read: {type(exc).__name__}: {exc}",))
+
+
+def _scan_template(args: argparse.Namespace, settings: Settings, stdout: TextIO, stderr: TextIO) -> int:
+    """Read every file (one stderr line per error, the rest still scanned), then the live rules on what they declare.
+    No Azure access and no credential unless ``--live``; exit 2 only when no file could be read."""
+    bicep_values = _bicep_parameters(args.parameters) if args.parameters and args.parameters.endswith(".json") else None
+    if args.parameters and bicep_values is None:
+        print(terminal(f"warning: --parameters {args.parameters}: Bicep files read only JSON parameters"), file=stderr)
+    files: list[TemplateFile] = []
+    for path in template_paths(args.paths):
+        read = read_template(_display_path(path), args.parameters, bicep_values)
+        for error in read.errors:
+            line = error if error.startswith(read.path) else f"{read.path}: {error}"
+            print(terminal(f"error: {line}"), file=stderr)
+        if read.resources or not read.errors:
+            files.append(read)
+    if not files:
+        print("error: no template could be read", file=stderr)
+        return EXIT_USAGE
+    today = dt.datetime.now(dt.UTC).date()
+    with verdicts.live_collections(settings) if args.live else nullcontext(None) as live:
+        findings = verdicts.evaluate(files, settings, today, live=live)
+    print(render(findings, args.format), file=stdout)
+    return exit_code(findings, args.fail_on)
+
+
 def run(args: argparse.Namespace, settings: Settings, stdout: TextIO, stderr: TextIO) -> int:
+    if args.command == "scan-template":
+        return _scan_template(args, settings, stdout, stderr)  # no Runtime: no state, no alerts, no Azure by default
     runtime = build_runtime(settings, in_azure=False)
     try:
         if args.command == "alerts":

@@ -6,14 +6,16 @@ import io
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import jsonschema
 import pytest
 from sarif_kit.validate import validation_errors
 
-from monitors.cli import main
+from monitors.cli import main, template_kind
 from monitors.errors import StateError
 from monitors.runtime import Scope, build_runtime
+from monitors.templates.resources import Source, TemplateFile, TemplateResource
 from tests.alerts.sockets import established_to, needs_proc
 from tests.conftest import PROD, SUB_DEV
 
@@ -248,3 +250,134 @@ def test_state_file_that_cannot_be_opened_exits_2_naming_the_setting(cli, monkey
     monkeypatch.setenv("MONITOR_STATE", f"sqlite:{blocker}/state.sqlite")
     code, _, err = cli("scan", "--subscription", PROD)
     assert (code, err.count("\n"), "MONITOR_STATE" in err) == (2, 1, True)
+
+
+# scan-template: the readers are other modules' work; these tests stand a small ARM reader in for them (literal names,
+# no expressions), so they pin the command itself: file walking, error lines, exit codes, no Azure, the renderers.
+
+
+def _fake_read_arm(path: str, parameters_path: str | None = None, *, context: object = None) -> TemplateFile:
+    text = Path(path).read_text()
+    try:
+        template = json.loads(text)
+    except ValueError as exc:
+        return TemplateFile(path, "arm", errors=(f"{path}: not JSON ({exc})",))
+    resources = []
+    for r in template.get("resources", []):
+        line = next((n for n, row in enumerate(text.splitlines(), 1) if f'"name": "{r["name"]}"' in row), None)
+        resources.append(
+            TemplateResource(
+                type=r["type"],
+                name=r["name"],
+                source=Source(path, line),
+                sku=(r.get("sku") or {}).get("name"),
+                location=r.get("location"),
+                tags=r.get("tags") or {},
+                properties=r.get("properties") or {},
+                scope=r.get("scope"),
+            )
+        )
+    return TemplateFile(path, "arm", resources=tuple(resources))
+
+
+def _template(*, collection: bool = False) -> str:
+    resources = [
+        {
+            "type": "Microsoft.ApiManagement/service",
+            "name": "apim-shop",
+            "location": "westeurope",
+            "sku": {"name": "Developer"},
+        },
+        {"type": "Microsoft.ApiManagement/service/apis", "name": "apim-shop/orders", "properties": {"path": "orders"}},
+    ]
+    if collection:
+        resources.append(
+            {
+                "type": "Microsoft.Security/apiCollections",
+                "name": "orders",
+                "scope": "Microsoft.ApiManagement/service/apim-shop",
+            }
+        )
+    return json.dumps(
+        {
+            "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+            "resources": resources,
+        },
+        indent=2,
+    )
+
+
+@pytest.fixture
+def scan_template(monkeypatch, tmp_path):
+    """``main(["scan-template", ...])`` in tmp_path, with the stand-in ARM reader and any Azure access failing."""
+    monkeypatch.setitem(sys.modules, "monitors.templates.arm", SimpleNamespace(read_arm=_fake_read_arm))
+    monkeypatch.chdir(tmp_path)
+
+    def no_azure(*args: object, **kwargs: object) -> None:
+        raise AssertionError("scan-template without --live must not build a runtime or ARM clients")
+
+    monkeypatch.setattr("monitors.cli.build_runtime", no_azure)
+    monkeypatch.setattr("monitors.azure.clients.ArmClients.__init__", no_azure)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["scan-template", *argv], stdout=out, stderr=err)
+        return code, out.getvalue(), err.getvalue()
+
+    return run
+
+
+def test_scan_template_reports_an_api_without_collection_at_its_line_with_the_json_fix(scan_template, tmp_path) -> None:
+    (tmp_path / "main.json").write_text(_template())
+    code, out, err = scan_template("main.json", "--format", "json")
+    body = json.loads(out)
+    jsonschema.validate(body, json.loads((DATA / "findings.schema.json").read_text()))
+    (finding,) = body["findings"]
+    assert (code, err, finding["reason"], finding["source"]) == (
+        1,
+        "",
+        "not_onboarded",
+        {"file": "main.json", "line": 14},
+    )
+    assert json.loads(finding["fix"])["scope"] == "Microsoft.ApiManagement/service/apim-shop"
+
+
+def test_scan_template_sarif_points_at_the_template(scan_template, tmp_path) -> None:
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "main.json").write_text(_template())
+    code, out, _ = scan_template("infra", "--format", "sarif")
+    sarif = json.loads(out)
+    location = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert (code, location) == (1, {"artifactLocation": {"uri": "infra/main.json"}, "region": {"startLine": 14}})
+    assert validation_errors(sarif) == []
+
+
+def test_scan_template_with_the_collection_declared_exits_0(scan_template, tmp_path) -> None:
+    (tmp_path / "main.json").write_text(_template(collection=True))
+    code, out, _ = scan_template("main.json", "--format", "markdown")
+    assert (code, "### Fixes" in out) == (0, False)
+
+
+def test_scan_template_directory_scans_the_good_file_and_names_the_bad_one(scan_template, tmp_path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "good.json").write_text(_template())
+    (tmp_path / "templates" / "broken.json").write_text("{not json")
+    (tmp_path / "templates" / "good.parameters.json").write_text("{not read either")
+    code, out, err = scan_template("templates", "--format", "json")
+    assert (code, json.loads(out)["summary"]["total"], err.count("\n")) == (1, 1, 1)
+    assert err.startswith("error: templates/broken.json: not JSON")
+
+
+def test_scan_template_exits_2_when_nothing_could_be_read(scan_template, tmp_path) -> None:
+    (tmp_path / "broken.json").write_text("{not json")
+    code, out, err = scan_template("broken.json", str(tmp_path / "absent.bicep"))
+    assert (code, out, err.count("\n")) == (2, "", 3)
+    assert err.splitlines()[-1] == "error: no template could be read"
+
+
+def test_scan_template_picks_the_reader_by_extension_and_shape(tmp_path) -> None:
+    whatif, arm, bicep = tmp_path / "plan.json", tmp_path / "main.json", tmp_path / "main.bicep"
+    whatif.write_text(json.dumps({"status": "Succeeded", "changes": []}))
+    arm.write_text(_template())
+    bicep.write_text("param x string\n")
+    assert [template_kind(str(p)) for p in (whatif, arm, bicep)] == ["whatif", "arm", "bicep"]
