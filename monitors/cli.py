@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     templates.add_argument(
         "--live", action="store_true", help="ask ARM for apiCollections that already exist (needs an Azure login)"
     )
+    templates.add_argument("--subscription", help="the deployment's subscription id (real resource ids; --live)")
+    templates.add_argument("--resource-group", help="the deployment's resource group (real resource ids; --live)")
+    templates.add_argument("--location", help="the deployment's resource group location (resourceGroup().location)")
     _add_output_options(templates)
     approvals = commands.add_parser("approvals", help="show the approvers' decisions, the audit trail (MONITOR_STATE)")
     approvals.add_argument("--json", action="store_true", help="print JSON instead of one line per decision")
@@ -205,7 +208,24 @@ def _bicep_parameters(path: str | None) -> Mapping[str, Any] | None:
     return {k: v["value"] for k, v in parameters.items() if isinstance(v, dict) and "value" in v}
 
 
-def read_template(path: str, parameters: str | None, bicep_values: Mapping[str, Any] | None) -> TemplateFile:
+# What only the deployment knows, as each reader's ``context`` names it.
+_CONTEXT_KEYS = {
+    "arm": {"subscription": "subscriptionId", "resource_group": "resourceGroup", "location": "location"},
+    "bicep": {"subscription": "subscription_id", "resource_group": "resource_group", "location": "location"},
+}
+
+
+def _context(args: argparse.Namespace, kind: str) -> dict[str, str]:
+    keys = _CONTEXT_KEYS.get(kind, {})
+    return {key: value for option, key in keys.items() if (value := getattr(args, option, None))}
+
+
+def read_template(
+    path: str,
+    parameters: str | None,
+    bicep_values: Mapping[str, Any] | None,
+    context: Callable[[str], Mapping[str, str]] = lambda kind: {},
+) -> TemplateFile:
     """One file through its reader; a reader that is missing or fails becomes the file's one error line."""
     kind = template_kind(path)
     module, function = _READERS[kind]
@@ -217,8 +237,8 @@ def read_template(path: str, parameters: str | None, bicep_values: Mapping[str, 
         return TemplateFile(path, kind, errors=(f"{path}: no {kind} reader in this installation",))
     try:
         if kind == "arm":
-            return reader(path, parameters)
-        return reader(path, params=bicep_values) if kind == "bicep" else reader(path)
+            return reader(path, parameters, context=context(kind) or None)
+        return reader(path, params=bicep_values, context=context(kind) or None) if kind == "bicep" else reader(path)
     except Exception as exc:  # a reader's bug must not stop the other files: it becomes this file's error
         return TemplateFile(path, kind, errors=(f"{path}: cannot be read: {type(exc).__name__}: {exc}",))
 
@@ -231,7 +251,7 @@ def _scan_template(args: argparse.Namespace, settings: Settings, stdout: TextIO,
         print(terminal(f"warning: --parameters {args.parameters}: Bicep files read only JSON parameters"), file=stderr)
     files: list[TemplateFile] = []
     for path in template_paths(args.paths):
-        read = read_template(_display_path(path), args.parameters, bicep_values)
+        read = read_template(_display_path(path), args.parameters, bicep_values, lambda kind: _context(args, kind))
         for error in read.errors:
             line = error if error.startswith(read.path) else f"{read.path}: {error}"
             print(terminal(f"error: {line}"), file=stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -256,7 +257,9 @@ def test_state_file_that_cannot_be_opened_exits_2_naming_the_setting(cli, monkey
 # no expressions), so they pin the command itself: file walking, error lines, exit codes, no Azure, the renderers.
 
 
-def _fake_read_arm(path: str, parameters_path: str | None = None, *, context: object = None) -> TemplateFile:
+def _fake_read_arm(
+    path: str, parameters_path: str | None = None, *, context: Mapping[str, str] | None = None
+) -> TemplateFile:
     text = Path(path).read_text()
     try:
         template = json.loads(text)
@@ -275,29 +278,32 @@ def _fake_read_arm(path: str, parameters_path: str | None = None, *, context: ob
                 tags=r.get("tags") or {},
                 properties=r.get("properties") or {},
                 scope=r.get("scope"),
+                subscription_id=(context or {}).get("subscriptionId"),
+                resource_group=(context or {}).get("resourceGroup"),
             )
         )
     return TemplateFile(path, "arm", resources=tuple(resources))
 
 
-def _template(*, collection: bool = False) -> str:
-    resources = [
+def _template(*, collection: bool = False, service: str = "apim-shop", apis: tuple[str, ...] = ("orders",)) -> str:
+    resources: list[dict[str, object]] = [
         {
             "type": "Microsoft.ApiManagement/service",
-            "name": "apim-shop",
+            "name": service,
             "location": "westeurope",
             "sku": {"name": "Developer"},
-        },
-        {"type": "Microsoft.ApiManagement/service/apis", "name": "apim-shop/orders", "properties": {"path": "orders"}},
+        }
     ]
-    if collection:
-        resources.append(
-            {
-                "type": "Microsoft.Security/apiCollections",
-                "name": "orders",
-                "scope": "Microsoft.ApiManagement/service/apim-shop",
-            }
-        )
+    for api in apis:
+        resources.append({"type": "Microsoft.ApiManagement/service/apis", "name": f"{service}/{api}", "properties": {}})
+        if collection:
+            resources.append(
+                {
+                    "type": "Microsoft.Security/apiCollections",
+                    "name": api,
+                    "scope": f"Microsoft.ApiManagement/service/{service}",
+                }
+            )
     return json.dumps(
         {
             "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
@@ -381,3 +387,29 @@ def test_scan_template_picks_the_reader_by_extension_and_shape(tmp_path) -> None
     arm.write_text(_template())
     bicep.write_text("param x string\n")
     assert [template_kind(str(p)) for p in (whatif, arm, bicep)] == ["whatif", "arm", "bicep"]
+
+
+@pytest.fixture
+def scan_template_live(cli, monkeypatch, tmp_path):
+    """``cli`` on the emulator, with the stand-in ARM reader, in tmp_path."""
+    monkeypatch.setitem(sys.modules, "monitors.templates.arm", SimpleNamespace(read_arm=_fake_read_arm))
+    monkeypatch.chdir(tmp_path)
+    return lambda *argv: cli("scan-template", *argv)
+
+
+def test_scan_template_live_finds_collections_that_exist_in_azure(scan_template_live, tmp_path) -> None:
+    (tmp_path / "main.json").write_text(_template(service="apim-prod", apis=("echo-api", "orders")))
+    located = ("--subscription", PROD, "--resource-group", "rg-apis")
+    code, out, err = scan_template_live("main.json", "--live", *located, "--format", "json")
+    verdicts = {
+        f["api"]: (f["reason"], f["resource_id"].startswith(f"/subscriptions/{PROD}/"))
+        for f in json.loads(out)["findings"]
+    }
+    assert (code, err, verdicts) == (1, "", {"echo-api": ("onboarded", True), "orders": ("not_onboarded", True)})
+
+
+def test_scan_template_live_without_the_subscription_says_it_cannot_look(scan_template_live, tmp_path) -> None:
+    (tmp_path / "main.json").write_text(_template(service="apim-prod", apis=("echo-api",)))
+    code, out, _ = scan_template_live("main.json", "--live", "--format", "json")
+    (finding,) = json.loads(out)["findings"]
+    assert (code, finding["reason"], "--live cannot look" in finding["detail"]) == (1, "not_onboarded", True)

@@ -67,7 +67,10 @@ def evaluate(
 ) -> list[Finding]:
     """One finding per API the templates declare (a revision is its API; declared twice, the current one speaks)."""
     resources = [(r, f.kind) for f in files for r in f.resources if r.condition is not False]
-    services = {r.name.lower(): r for r, _ in resources if r.type.lower() == SERVICE_TYPE}
+    services: dict[str, TemplateResource] = {}
+    for r, _ in resources:  # a service deployed in one file and referenced as existing in another is deployed
+        if r.type.lower() == SERVICE_TYPE and (r.name.lower() not in services or services[r.name.lower()].existing):
+            services[r.name.lower()] = r
     collections = _collections(r for r, _ in resources)
     plan = _declared_plan(r for r, _ in resources)
     apis: dict[tuple[str, str | None, str], _Api] = {}
@@ -114,15 +117,17 @@ def _collections(resources: Iterable[TemplateResource]) -> set[tuple[str, str]]:
 
 
 def _scope_names(scope: str) -> tuple[str, str | None] | None:
-    """The service (and API) a scope names: a resource id or ``Microsoft.ApiManagement/service/svc[/apis/api]``."""
+    """The service (and API) a scope names: a resource id or its ``Microsoft.ApiManagement/service/svc[/apis/api]``
+    tail, or the type-then-names path ``Microsoft.ApiManagement/service/apis/svc/api``."""
     segments = [s for s in scope.split("/") if s]
     lower = [s.lower() for s in segments]
     for i in range(len(lower) - 2):
         if lower[i] == "microsoft.apimanagement" and lower[i + 1] == "service":
-            service = segments[i + 2]
-            rest = lower[i + 3 :]
-            api = split_revision(segments[i + 4])[0] if rest[:1] == ["apis"] and len(rest) >= 2 else None
-            return service, api
+            rest = segments[i + 2 :]
+            if len(rest) == 3 and rest[0].lower() == "apis" and rest[1].lower() != "apis":  # type, then names
+                return rest[1], split_revision(rest[2])[0]
+            api = split_revision(rest[2])[0] if len(rest) >= 3 and rest[1].lower() == "apis" else None
+            return rest[0], api
     return None
 
 

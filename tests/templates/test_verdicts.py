@@ -115,13 +115,23 @@ def test_the_templates_subscription_and_group_make_the_real_id() -> None:
             "orders",
             scope=f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ApiManagement/service/apim-prod",
         ),
+        collection("orders", scope="Microsoft.ApiManagement/service/apis/apim-prod/orders"),
     ],
-    ids=["child", "child-providers", "extension-service", "extension-api", "extension-id"],
+    ids=["child", "child-providers", "extension-service", "extension-api", "extension-id", "extension-type-names"],
 )
 def test_a_collection_declared_in_the_deployment_onboards_the_api(declared: TemplateResource) -> None:
     finding = only(service(), api(), declared)
     assert (finding.status, finding.reason, finding.fix) == (Status.COMPLIANT, Reason.ONBOARDED, None)
     assert "declared" in finding.detail
+
+
+def test_a_service_deployed_in_one_file_and_existing_in_another_is_deployed() -> None:
+    files = [
+        TemplateFile("main.bicep", "bicep", resources=(service(),)),
+        TemplateFile("api.bicep", "bicep", resources=(service(existing=True), api())),
+    ]
+    assert [f.reason for f in evaluate(files, SETTINGS, TODAY)] == [Reason.NOT_ONBOARDED]
+    assert [f.reason for f in evaluate(files[::-1], SETTINGS, TODAY)] == [Reason.NOT_ONBOARDED]
 
 
 def test_a_collection_for_another_api_does_not_count() -> None:
