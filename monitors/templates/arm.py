@@ -105,6 +105,7 @@ def load_json(path: str) -> tuple[Any, str | None]:
 class _Reader:
     errors: list[str]
     context: Mapping[str, str]
+    linked: tuple[str, ...] = ()  # the files of the linked templates being read, outermost first
 
     def template(
         self,
@@ -245,7 +246,7 @@ class _Reader:
                     context[key] = value
                 else:
                     context.pop(key, None)
-        inner = _Reader(self.errors, context)
+        inner = _Reader(self.errors, context, self.linked)
         template = props.get("template")
         link = props.get("templateLink")
         if isinstance(template, Mapping):
@@ -261,6 +262,10 @@ class _Reader:
                 self.errors.append(f"{where}: linked template path unresolved, not read")
                 return
             linked = os.path.join(os.path.dirname(file), relative)
+            if os.path.realpath(linked) in self.linked:
+                self.errors.append(f"{where}: linked template {linked} links back to itself, not read again")
+                return
+            inner.linked = (*self.linked, os.path.realpath(linked))
             loaded, error = load_json(linked)
             if error:
                 self.errors.append(f"{where}: linked template: {error}")
@@ -354,7 +359,7 @@ def read_arm(
         return TemplateFile(path, "arm", errors=(f"{path}: not an ARM template (no $schema or resources)",))
     errors: list[str] = []
     given = _parameter_values(parameters_path, errors) if parameters_path else {}
-    reader = _Reader(errors, dict(context or {}))
+    reader = _Reader(errors, dict(context or {}), (os.path.realpath(path),))
     try:
         resources = tuple(reader.template(loaded, path, given, 0, None))
     except ExpressionLoop as loop:

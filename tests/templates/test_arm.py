@@ -201,3 +201,10 @@ def test_odd_shapes_never_raise(tmp_path: Path, template: dict[str, object]) -> 
     path = tmp_path / "odd.json"
     path.write_text(json.dumps(template))
     assert isinstance(read_arm(str(path)), TemplateFile)
+
+
+def test_a_linked_template_that_links_back_is_read_once() -> None:
+    path = str(ARM / "bad" / "links-itself.json")
+    template = read_arm(path)
+    assert [r.name for r in template.resources] == ["apim/once"]
+    assert template.errors == (f"{path}: line 6: linked template {path} links back to itself, not read again",)
