@@ -135,9 +135,16 @@ class _File:
     """One Bicep file being read with its parameter values; modules open their own ``_File``."""
 
     def __init__(
-        self, reader: _Reader, path: str, tree: dict[str, Any], params: Mapping[str, Any], stack: tuple[str, ...]
+        self,
+        reader: _Reader,
+        path: str,
+        tree: dict[str, Any],
+        params: Mapping[str, Any],
+        stack: tuple[str, ...],
+        context: Mapping[str, str],
     ) -> None:
         self.reader, self.path, self.tree, self.params, self.stack = reader, path, tree, params, stack
+        self.context = context  # the deployment scope's location, resource_group, subscription_id (as known)
         self.declared_params: dict[str, Any] = tree.get("parameters") or {}
         self.variables: dict[str, Any] = tree.get("variables") or {}
         self.resources: dict[str, Any] = tree.get("resources") or {}
@@ -175,7 +182,10 @@ class _File:
         if name in self.resources:
             refs = [ref for ref, _, _ in self.instances(name)]
             return refs if _looped(self.resources[name]) else (refs[0] if refs else UNKNOWN)
-        return UNKNOWN  # modules (their outputs), functions, unknown names
+        if name in self.modules:
+            values = self.reader.module_instances(self, name)
+            return values if _looped(self.modules[name]) else (values[0] if values else UNKNOWN)
+        return UNKNOWN  # functions, unknown names
 
     # ---- expressions
 
@@ -291,7 +301,7 @@ class _File:
         kind = function.get("type")
         raw = function.get("parameters")
         raw_args = list(raw.values()) if isinstance(raw, dict) else []
-        context = self.reader.context
+        context = self.context
         if kind == "resource_group":
             if any(arg is not None for arg in raw_args):
                 named = self.evaluate(raw_args[0], local) if raw_args[0] is not None else UNKNOWN
@@ -397,7 +407,7 @@ class _File:
             unresolved.append("sku.name")
         tags = self._field(body, "tags", local, unresolved)
         properties = self._field(body, "properties", local, unresolved)
-        context = self.reader.context
+        context = self.context
         resource = TemplateResource(
             type=resource_type,
             name=shown,
@@ -527,37 +537,50 @@ class _Reader:
             return None
         return tree if isinstance(tree, dict) else {}
 
-    def read(self, path: str, params: Mapping[str, Any], stack: tuple[str, ...]) -> None:
+    def read(
+        self, path: str, params: Mapping[str, Any], stack: tuple[str, ...], context: Mapping[str, str]
+    ) -> _File | None:
         tree = self.parse(path)
         if tree is None:
-            return
-        file = _File(self, path, tree, params, (*stack, os.path.realpath(path)))
+            return None
+        file = _File(self, path, tree, params, (*stack, os.path.realpath(path)), context)
         symbols = sorted(file.resources, key=lambda symbol: file.resources[symbol].get("__start_line__") or 0)
         for symbol in symbols:
             self.resources.extend(resource for _, resource, _ in file.instances(symbol))
-        for symbol, module in file.modules.items():
-            self.module(file, symbol, module)
+        for symbol in file.modules:
+            self.module_instances(file, symbol)
+        return file
 
-    def module(self, file: _File, symbol: str, module: dict[str, Any]) -> None:
+    def module_instances(self, file: _File, symbol: str) -> list[Any]:
+        """Read a module once per copy (its resources join the others); each copy as a reference sees it:
+        ``{"name": ..., "outputs": {...}}``. Memoized, so a module is read once however often it is referenced."""
+        key = f"module:{symbol}"
+        if key not in file.cache:
+            file.cache[key] = []  # a module that references its own outputs reads them as nothing
+            file.cache[key] = self._module(file, symbol, file.modules[symbol])
+        return file.cache[key]  # type: ignore[no-any-return]
+
+    def _module(self, file: _File, symbol: str, module: dict[str, Any]) -> list[Any]:
         kind, detail = module.get("type"), module.get("detail") or {}
         if kind != "local":
             where = detail.get("full") or kind
             self.errors.append(f"{file.path}: module {symbol} ({where}): module from a registry not read")
-            return
+            return []
         target = os.path.normpath(os.path.join(os.path.dirname(file.path), str(detail.get("path"))))
         if os.path.realpath(target) in file.stack:
             chain = " -> ".join(os.path.basename(step) for step in (*file.stack, target))
             self.errors.append(f"{file.path}: module {symbol}: a module cycle ({chain}), not read again")
-            return
+            return []
         config = module.get("config") or {}
         body = _body(config)
         raw_params = body.get("params") if isinstance(body.get("params"), dict) else {}
+        copies: list[Any] = []
         for local, condition, loop_known in file.iterations(config):
             if condition is False:
                 continue
             values = {str(key): file.evaluate(value, local) for key, value in (raw_params or {}).items()}
             start = len(self.resources)
-            self.read(target, values, file.stack)
+            child = self.read(target, values, file.stack, self._scope(file, body.get("scope"), local))
             if condition is None or not loop_known:
                 extra = () if loop_known else ("loop",)
                 for index in range(start, len(self.resources)):
@@ -565,6 +588,32 @@ class _Reader:
                     self.resources[index] = TemplateResource(
                         **{**old.__dict__, "condition": None, "unresolved": (*old.unresolved, *extra)}
                     )
+            outputs: Any = UNKNOWN
+            if child is not None and loop_known:
+                declared = child.tree.get("outputs") or {}
+                outputs = {str(name): child.evaluate(output.get("value"), {}) for name, output in declared.items()}
+            copies.append({"name": file.evaluate(body.get("name"), local), "outputs": outputs})
+        return copies
+
+    @staticmethod
+    def _scope(file: _File, scope: Any, local: Mapping[str, Any]) -> Mapping[str, str]:
+        """The context a module deploys in: its parent's, or the resource group (and subscription) ``scope`` names."""
+        function = scope.get("function") if isinstance(scope, dict) else None
+        if not isinstance(function, dict) or function.get("type") not in ("resource_group", "subscription"):
+            return file.context
+        context = {key: value for key, value in file.context.items() if key != "location"}
+        parameters = function.get("parameters") or {}
+        for field, key in (("resource_group_name", "resource_group"), ("subscription_id", "subscription_id")):
+            if parameters.get(field) is None:
+                continue
+            value = file.evaluate(parameters[field], local)
+            if isinstance(value, str):
+                context[key] = value
+            else:
+                context.pop(key, None)
+        if function.get("type") == "subscription":
+            context.pop("resource_group", None)
+        return context
 
 
 def read_parameters_file(path: str) -> tuple[dict[str, Any], str | None]:
@@ -618,7 +667,7 @@ def _read_bicepparam(reader: _Reader, path: str) -> tuple[str | None, dict[str, 
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         reader.errors.append(f"{path}: not a .bicepparam pycep can read: {where}{first}"[:300])
         return target, {}
-    file = _File(reader, path, tree if isinstance(tree, dict) else {}, {}, ())
+    file = _File(reader, path, tree if isinstance(tree, dict) else {}, {}, (), reader.context)
     return target, {name: file.lookup(name, {}) for name in file.variables}
 
 
@@ -651,7 +700,7 @@ def read_bicep(
     values.update(params or {})
     try:
         if template is not None:
-            reader.read(template, values, ())
+            reader.read(template, values, (), reader.context)
     except RecursionError:
         reader.errors.append(f"{path}: expressions nested too deeply to evaluate")
     return TemplateFile(path=path, kind="bicep", resources=tuple(reader.resources), errors=tuple(reader.errors))

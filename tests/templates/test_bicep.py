@@ -304,3 +304,21 @@ def test_the_plan_at_subscription_scope_has_no_resource_group() -> None:
     assert (plan.type, plan.name) == ("Microsoft.Security/pricings", "Api")
     assert plan.properties == {"pricingTier": "Standard", "subPlan": "P1"}
     assert (plan.subscription_id, plan.resource_group) == ("sub-1", None)
+
+
+def test_module_outputs_name_what_other_modules_and_resources_deploy_on() -> None:
+    file = read("module_outputs.bicep", context={"location": "westeurope", "resource_group": "rg-main"})
+    assert file.errors == ()
+    apis = by_name(file)
+    assert set(apis) == {"apim-out/from-outputs", "apim-out/here"}
+    assert apis["apim-out/here"].unresolved == ("properties.description",)  # an output of apim.id: not known
+    assert apis["apim-out/here"].resource_group == "rg-main"
+
+
+def test_a_module_scope_names_the_resource_group_its_resources_deploy_in() -> None:
+    file = read("module_outputs.bicep", context={"location": "westeurope", "resource_group": "rg-main"})
+    in_module = [r for r in file.resources if r.source.file != file.path]
+    assert {r.resource_group for r in in_module} == {"rg-apim"}
+    service = next(r for r in in_module if r.source.file.endswith("service.bicep"))
+    assert (service.name, service.sku) == ("apim-out", "Consumption")
+    assert service.location is None and "location" in service.unresolved  # another group: its location is unknown
