@@ -6,8 +6,10 @@ literal ``"[..."``. What cannot be known before deployment (``reference()``, ``l
 marker carrying why, and every function given an ``Unresolved`` argument answers ``Unresolved``: a value is either
 exactly what ARM would compute or marked, never a guess.
 
-``uniqueString`` and ``guid`` are unresolved on purpose: Azure's hash is not published, and a look-alike would give
-names that differ from the deployed ones.
+``uniqueString`` and ``guid`` are unresolved on purpose: Azure's hash is not published (its code ships only inside the
+Azure.Deployments.* NuGet packages; PSRule's look-alike is tracked as not Azure's in
+https://github.com/Azure/PSRule.Rules.Azure/issues/2652, and PowerShell DSC's uniqueString is plain MurmurHash64A),
+and a look-alike would give names that differ from the deployed ones.
 
 Variables are evaluated lazily, once each; a variable that reaches itself raises ``ExpressionLoop``.
 """
