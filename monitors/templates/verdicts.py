@@ -170,6 +170,8 @@ def _verdict(
     if isinstance(collection, Finding):
         return replace(collection, source=source)
     unresolved = [p for p in resource.unresolved if p in _API_PATHS]
+    if "name" not in unresolved and any(part.startswith("[") for part in resource.name.split("/")):
+        unresolved.append("name")  # an ARM expression left as text is no name
     if service is None or not known:
         how = "is referenced as existing" if service is not None else "is not declared"
         message = (

@@ -220,6 +220,11 @@ def test_an_unresolved_service_field_is_never_guessed() -> None:
     assert (finding.status, "unresolved service sku" in finding.detail) == (Status.ERROR, True)
 
 
+def test_an_expression_left_as_a_name_is_unresolved() -> None:
+    finding = only(service("[parameters('svc')]"), api("[parameters('svc')]/orders"))
+    assert (finding.status, "unresolved name" in finding.detail) == (Status.ERROR, True)
+
+
 def test_live_finds_a_collection_that_already_exists() -> None:
     seen: list[ApiRef] = []
 
