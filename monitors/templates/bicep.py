@@ -27,7 +27,12 @@ from monitors.templates.resources import Source, TemplateFile, TemplateResource
 MAX_BYTES = 50 * 1024 * 1024
 NOT_INSTALLED = "pycep-parser is not installed: pip install 'pycep-parser>=0.5.1,<0.8'"
 UNRESOLVED_PART = "<unresolved>"
-MAX_LOOP = 1000
+MAX_LOOP = 1000  # copies of one loop (ARM's own limit is 800)
+MAX_RESOURCES = 100_000  # in one read, modules' loops multiplied in
+
+
+class _TooMany(Exception):
+    """More resources than MAX_RESOURCES: loops in looped modules multiply."""
 
 
 class _Unknown:
@@ -490,6 +495,15 @@ def _call(kind: str, args: list[Any]) -> Any:
     return UNKNOWN
 
 
+def _parse_error(error: Exception) -> str:
+    """pycep's (lark's) complaint on one line, led by its line number when it has one."""
+    if isinstance(error, ValueError) and str(error).endswith("is invalid"):
+        return "an odd number of ''' (a multi-line string left open)"
+    line = getattr(error, "line", None)
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return f"line {line}: {first}" if isinstance(line, int) and line > 0 else first
+
+
 class _Reader:
     """One ``read_bicep`` call: the parser, the context, the errors and the resources of every file it opened."""
 
@@ -530,10 +544,7 @@ class _Reader:
         try:
             tree = self.parser.parse(text=text)
         except Exception as error:  # lark UnexpectedInput and friends, pycep ValueError
-            line = getattr(error, "line", None)
-            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            where = f"line {line}: " if isinstance(line, int) and line > 0 else ""
-            self.errors.append(f"{path}: not Bicep pycep can read: {where}{first}"[:300])
+            self.errors.append(f"{path}: not Bicep pycep can read: {_parse_error(error)}"[:300])
             return None
         return tree if isinstance(tree, dict) else {}
 
@@ -547,6 +558,8 @@ class _Reader:
         symbols = sorted(file.resources, key=lambda symbol: file.resources[symbol].get("__start_line__") or 0)
         for symbol in symbols:
             self.resources.extend(resource for _, resource, _ in file.instances(symbol))
+            if len(self.resources) > MAX_RESOURCES:
+                raise _TooMany
         for symbol in file.modules:
             self.module_instances(file, symbol)
         return file
@@ -662,10 +675,7 @@ def _read_bicepparam(reader: _Reader, path: str) -> tuple[str | None, dict[str, 
     try:
         tree = reader.parser.parse(text=body) if body.strip() else {}
     except Exception as error:  # lark UnexpectedInput and friends, pycep ValueError
-        line = getattr(error, "line", None)
-        where = f"line {line}: " if isinstance(line, int) and line > 0 else ""
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        reader.errors.append(f"{path}: not a .bicepparam pycep can read: {where}{first}"[:300])
+        reader.errors.append(f"{path}: not a .bicepparam pycep can read: {_parse_error(error)}"[:300])
         return target, {}
     file = _File(reader, path, tree if isinstance(tree, dict) else {}, {}, (), reader.context)
     return target, {name: file.lookup(name, {}) for name in file.variables}
@@ -703,4 +713,8 @@ def read_bicep(
             reader.read(template, values, (), reader.context)
     except RecursionError:
         reader.errors.append(f"{path}: expressions nested too deeply to evaluate")
+    except _TooMany:
+        reader.errors.append(f"{path}: more than {MAX_RESOURCES} resources after expanding loops, not read further")
+    except Exception as error:  # a shape of pycep's tree this reader does not expect: one line, never a crash
+        reader.errors.append(f"{path}: could not be evaluated: {type(error).__name__}: {error}".splitlines()[0][:300])
     return TemplateFile(path=path, kind="bicep", resources=tuple(reader.resources), errors=tuple(reader.errors))

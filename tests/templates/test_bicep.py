@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from monitors.templates import bicep
 from monitors.templates.bicep import MAX_BYTES, NOT_INSTALLED, UNRESOLVED_PART, _interpolation_parts, read_bicep
 from monitors.templates.resources import TemplateFile, TemplateResource
 
@@ -322,3 +323,39 @@ def test_a_module_scope_names_the_resource_group_its_resources_deploy_in() -> No
     service = next(r for r in in_module if r.source.file.endswith("service.bicep"))
     assert (service.name, service.sku) == ("apim-out", "Consumption")
     assert service.location is None and "location" in service.unresolved  # another group: its location is unknown
+
+
+def test_an_expression_cycle_is_unresolved_not_a_hang(tmp_path: Path) -> None:
+    cycle = tmp_path / "cycle.bicep"
+    cycle.write_text(
+        "var a = '${b}-x'\nvar b = a\n"
+        "resource api 'Microsoft.ApiManagement/service/apis@2023-05-01-preview' = {\n  name: 'apim/${a}'\n}\n",
+        encoding="utf-8",
+    )
+    file = read_bicep(str(cycle))
+    assert file.errors == ()
+    (api,) = file.resources
+    assert (api.name, api.unresolved) == (UNRESOLVED_PART, ("name",))
+
+
+def test_an_open_multi_line_string_is_one_error(tmp_path: Path) -> None:
+    open_string = tmp_path / "open.bicep"
+    open_string.write_text("var policy = '''\n<policies/>\n", encoding="utf-8")
+    assert read_bicep(str(open_string)).errors == (
+        f"{open_string}: not Bicep pycep can read: an odd number of ''' (a multi-line string left open)",
+    )
+
+
+def test_loops_multiplied_past_the_cap_stop_with_one_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bicep, "MAX_RESOURCES", 5)
+    file = read("apim.bicep")
+    assert file.errors == (f"{BICEP / 'apim.bicep'}: more than 5 resources after expanding loops, not read further",)
+
+
+def test_an_unexpected_failure_is_one_line_not_an_exception(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(kind: str, args: list[Any]) -> Any:
+        raise KeyError(kind)
+
+    monkeypatch.setattr(bicep, "_call", broken)
+    (error,) = read("apim.bicep").errors
+    assert error.startswith(f"{BICEP / 'apim.bicep'}: could not be evaluated: KeyError")
