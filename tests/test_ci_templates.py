@@ -604,3 +604,45 @@ def test_an_unknown_fail_on_stops_before_scanning(ci, workspace, runner):
 
     assert run.exit_code == 2, run.log()
     assert not (workspace / "defender-apis.sarif").exists()
+
+
+BICEP = """\
+param location string = 'westeurope'
+
+resource apim 'Microsoft.ApiManagement/service@2022-08-01' = {
+  name: 'apim-shop'
+  location: location
+  sku: {
+    name: 'Developer'
+    capacity: 1
+  }
+  properties: {
+    publisherEmail: 'api@example.com'
+    publisherName: 'Example'
+  }
+}
+
+resource orders 'Microsoft.ApiManagement/service/apis@2022-08-01' = {
+  parent: apim
+  name: 'orders'
+  properties: {
+    displayName: 'Orders'
+    path: 'orders'
+    protocols: ['https']
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("ci", sorted(RUNNERS))
+def test_bicep_template_is_read_with_what_the_install_step_installs(ci, workspace, runner):
+    """pycep-parser, which the install step adds to requirements.txt, reads Bicep: the finding is on the API's line."""
+    template = workspace / "infra" / "main.bicep"
+    template.parent.mkdir()
+    template.write_text(BICEP, encoding="utf-8")
+    run = RUNNERS[ci](workspace, runner, paths="infra", **fail_on(ci, "noncompliant"))
+
+    assert run.exit_code == 1, run.log()
+    located = results_at(sarif_results(workspace / "defender-apis.sarif"), template, workspace)
+    line = BICEP.splitlines().index("resource orders 'Microsoft.ApiManagement/service/apis@2022-08-01' = {") + 1
+    assert [p.get("region", {}).get("startLine") for p in located] == [line], located
