@@ -248,19 +248,23 @@ class _File:
     def _operator(self, operator: dict[str, Any], local: Mapping[str, Any]) -> Any:
         kind, operands = operator.get("type"), operator.get("operands") or {}
         if kind == "property_accessor":
-            names: list[Any] = []
-            right = operands.get("operand_2")
-            while isinstance(right, dict) and right.get("operator", {}).get("type") == "property_accessor":
-                inner = right["operator"]["operands"]
-                names.append(inner.get("operand_1"))
-                right = inner.get("operand_2")
-            if not isinstance(right, str) or not all(isinstance(name, str) for name in names):
-                return UNKNOWN
-            names.append(right)
-            return self._access(self.evaluate(operands.get("operand_1"), local), names)
-        if kind == "nested_resource_accessor":
-            first, second = operands.get("operand_1"), operands.get("operand_2")
-            return self.lookup(f"{first}__{second}", {}) if isinstance(first, str) else UNKNOWN
+            names = _names(operands.get("operand_2"))
+            return UNKNOWN if names is None else self._access(self.evaluate(operands.get("operand_1"), local), names)
+        if kind == "nested_resource_accessor":  # apim::orders, apim::orders.name, a::b::c
+            prefix, right = operands.get("operand_1"), operands.get("operand_2")
+            while isinstance(prefix, str):
+                if isinstance(right, str):
+                    return self.lookup(f"{prefix}__{right}", {})
+                inner = right.get("operator", {}) if isinstance(right, dict) else {}
+                pair = inner.get("operands") or {}
+                first, rest = pair.get("operand_1"), pair.get("operand_2")
+                if inner.get("type") == "property_accessor" and isinstance(first, str):
+                    names = _names(rest)
+                    return UNKNOWN if names is None else self._access(self.lookup(f"{prefix}__{first}", {}), names)
+                if inner.get("type") != "nested_resource_accessor" or not isinstance(first, str):
+                    return UNKNOWN
+                prefix, right = f"{prefix}__{first}", rest
+            return UNKNOWN
         values = {key: self.evaluate(value, local) for key, value in operands.items()}
         if kind == "conditional":
             condition = values.get("condition")
@@ -346,7 +350,6 @@ class _File:
     def iterations(self, config: dict[str, Any]) -> Iterator[tuple[Mapping[str, Any], bool | None, bool]]:
         """(loop variables, condition, whether the loop was known) for each copy the declaration makes."""
         loop = config.get("loop_type")
-        body = _body(config)
         if loop is None:
             yield {}, self._condition(config, {}), True
             return
@@ -359,8 +362,7 @@ class _File:
             local = {str(detail.get("item_name")): item}
             if detail.get("index_name"):
                 local[str(detail["index_name"])] = index
-            inner = config.get("config") if isinstance(config.get("config"), dict) else body
-            yield local, self._condition(inner or {}, local), True
+            yield local, self._condition(config, local), True  # a loop's own if (), evaluated per item
 
     def _condition(self, config: dict[str, Any], local: Mapping[str, Any]) -> bool | None:
         if config.get("condition") is None:
@@ -408,8 +410,6 @@ class _File:
         location = self._field(body, "location", local, unresolved)
         sku = self._field(body, "sku", local, unresolved)
         sku_name = sku.get("name") if isinstance(sku, dict) and isinstance(sku.get("name"), str) else None
-        if isinstance(sku, dict) and "name" not in sku and "sku" not in unresolved and "sku" in body:
-            unresolved.append("sku.name")
         tags = self._field(body, "tags", local, unresolved)
         properties = self._field(body, "properties", local, unresolved)
         context = self.context
@@ -436,6 +436,18 @@ class _File:
             return None
         value = _strip(self.evaluate(body[key], local), key, unresolved)
         return None if value is UNKNOWN else value
+
+
+def _names(node: Any) -> list[str] | None:
+    """The right side of ``a.b.c`` (pycep nests it to the right) as ["b", "c"]; None if it is not plain names."""
+    names: list[str] = []
+    while isinstance(node, dict) and node.get("operator", {}).get("type") == "property_accessor":
+        inner = node["operator"].get("operands") or {}
+        if not isinstance(inner.get("operand_1"), str):
+            return None
+        names.append(inner["operand_1"])
+        node = inner.get("operand_2")
+    return [*names, node] if isinstance(node, str) else None
 
 
 def _shown_name(parent: Any, name: Any, resource_type: str) -> str:

@@ -359,3 +359,24 @@ def test_an_unexpected_failure_is_one_line_not_an_exception(monkeypatch: pytest.
     monkeypatch.setattr(bicep, "_call", broken)
     (error,) = read("apim.bicep").errors
     assert error.startswith(f"{BICEP / 'apim.bicep'}: could not be evaluated: KeyError")
+
+
+def test_nested_resources_are_reached_with_double_colons() -> None:
+    file = read("apim.bicep")
+    quotes = next(r for r in file.resources if r.type == COLLECTIONS and r.name == "quotes")
+    assert quotes.scope == "Microsoft.ApiManagement/service/workspaces/apis/apim-contoso-prod/sales/quotes"
+    assert quotes.unresolved == ()
+
+
+def test_an_unknown_sku_name_is_listed_once(tmp_path: Path) -> None:
+    template = tmp_path / "sku.bicep"
+    template.write_text(
+        "param tier string\n"
+        "resource apim 'Microsoft.ApiManagement/service@2023-05-01-preview' = {\n"
+        "  name: 'apim-sku'\n  sku: {\n    name: tier\n    capacity: 1\n  }\n}\n",
+        encoding="utf-8",
+    )
+    (service,) = read_bicep(str(template)).resources
+    assert (service.sku, service.unresolved) == (None, ("sku.name",))
+    (service,) = read_bicep(str(template), params={"tier": "Premium"}).resources
+    assert (service.sku, service.unresolved) == ("Premium", ())

@@ -126,3 +126,9 @@ module payments 'modules/api.bicep' = {
     apiName: 'payments'
   }
 }
+
+// Nested declarations reached with '::' (a reader test: Defender does not onboard workspace APIs).
+resource quotesCollection 'Microsoft.Security/apiCollections@2023-11-15' = {
+  scope: apim::workspace::workspaceApi
+  name: apim::workspace::workspaceApi.name
+}
