@@ -701,13 +701,18 @@ def read_bicep(
     ``params`` overrides parameter defaults; without it, a ``<stem>.parameters.json`` or ``<stem>.bicepparam`` beside
     the file is read if there is one. ``path`` may also be a ``.bicepparam`` file: the template its ``using`` names is
     read with its values (``params`` still override them). ``context`` may give ``location``, ``resource_group`` and
-    ``subscription_id`` of the deployment scope.
+    ``subscription_id`` of the deployment scope (the ARM reader's spellings ``resourceGroup`` and ``subscriptionId``
+    are taken too).
     """
     try:
         from pycep import BicepParser
     except ImportError:
         return TemplateFile(path=path, kind="bicep", errors=(NOT_INSTALLED,))
-    reader = _Reader(BicepParser(add_line_numbers=True), context or {})
+    given = dict(context or {})
+    for arm, ours in (("resourceGroup", "resource_group"), ("subscriptionId", "subscription_id")):
+        if arm in given:
+            given.setdefault(ours, given.pop(arm))
+    reader = _Reader(BicepParser(add_line_numbers=True), given)
     values: dict[str, Any] = {}
     template: str | None = path
     stem = os.path.splitext(path)[0]

@@ -380,3 +380,12 @@ def test_an_unknown_sku_name_is_listed_once(tmp_path: Path) -> None:
     assert (service.sku, service.unresolved) == (None, ("sku.name",))
     (service,) = read_bicep(str(template), params={"tier": "Premium"}).resources
     assert (service.sku, service.unresolved) == ("Premium", ())
+
+
+def test_the_context_takes_the_arm_readers_spellings_too() -> None:
+    file = read("plan.bicep", context={"subscriptionId": "sub-2"})
+    assert file.resources[0].subscription_id == "sub-2"
+    service = by_name(
+        read("apim.bicep", context={"resourceGroup": "rg-arm"}), "Microsoft.ApiManagement/service", declared=True
+    )["apim-contoso-prod"]
+    assert service.resource_group == "rg-arm"
