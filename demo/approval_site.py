@@ -216,12 +216,20 @@ def chromium() -> Iterator[Any]:
 
 
 def click_and_wait(driver: Any, element_id: str, timeout: float = 20) -> None:
-    """Click the element with ``element_id`` (a form's submit button) and wait until the next page has loaded."""
+    """Click the element with ``element_id`` (a form's submit button) and wait until the next page has loaded.
+
+    The page is marked before the click and the wait is for a loaded document without the mark. Waiting for the
+    button to go stale instead races the navigation: Chromium can answer "node does not belong to the document", a
+    plain WebDriverException, while the old page is torn down (seen in CI)."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.wait import WebDriverWait
 
-    button = driver.find_element(By.ID, element_id)
-    button.click()
-    WebDriverWait(driver, timeout).until(expected_conditions.staleness_of(button))
-    WebDriverWait(driver, timeout).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    driver.execute_script("window.__approvalSiteBefore = true;")
+    driver.find_element(By.ID, element_id).click()
+
+    def next_page_loaded(d: Any) -> bool:
+        script = "return window.__approvalSiteBefore !== true && document.readyState === 'complete';"
+        return bool(d.execute_script(script))
+
+    WebDriverWait(driver, timeout, ignored_exceptions=(WebDriverException,)).until(next_page_loaded)
