@@ -112,14 +112,17 @@ def test_context_gives_resource_group_and_subscription() -> None:
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("not-json.json", "not JSON: line 3: Expecting property name enclosed in double quotes"),
+        ("not-json.json", "not JSON: line 3: "),  # then the json module's words, which differ between Pythons
         ("not-template.json", "not an ARM template (no $schema or resources)"),
         ("loop.json", "variable 'a' refers to itself"),
     ],
 )
 def test_bad_input_is_one_line_never_an_exception(name: str, message: str) -> None:
     path = str(ARM / "bad" / name)
-    assert read_arm(path) == TemplateFile(path, "arm", errors=(f"{path}: {message}",))
+    read = read_arm(path)
+    [error] = read.errors
+    assert read == TemplateFile(path, "arm", errors=read.errors)
+    assert error.startswith(f"{path}: {message}") and "\n" not in error
 
 
 def test_copy_counts_over_the_limit_or_unresolved_skip_that_resource_only() -> None:
