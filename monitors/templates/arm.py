@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitors.templates.expressions import ExpressionLoop, Scope, Unresolved, evaluate
-from monitors.templates.resources import Source, TemplateFile, TemplateResource
+from monitors.templates.resources import MAX_BYTES, Source, TemplateFile, TemplateResource
 
-MAX_BYTES = 50 * 1024 * 1024
 MAX_COPY = 800  # ARM's limit on a copy loop's count
 MAX_DEPTH = 20  # nested and linked deployments
 

@@ -22,9 +22,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from monitors.templates.resources import Source, TemplateFile, TemplateResource
+from monitors.templates.resources import MAX_BYTES, Source, TemplateFile, TemplateResource
 
-MAX_BYTES = 50 * 1024 * 1024
 NOT_INSTALLED = "pycep-parser is not installed: pip install 'pycep-parser>=0.5.1,<0.8'"
 UNRESOLVED_PART = "<unresolved>"
 MAX_LOOP = 1000  # copies of one loop (ARM's own limit is 800)

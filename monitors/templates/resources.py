@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+MAX_BYTES = 50 * 1024 * 1024  # the readers refuse a larger input file before reading it (issue 13: a 50 MB file)
+
 
 @dataclass(frozen=True)
 class Source:

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from monitors.templates import bicep
-from monitors.templates.bicep import MAX_BYTES, NOT_INSTALLED, UNRESOLVED_PART, _interpolation_parts, read_bicep
-from monitors.templates.resources import TemplateFile, TemplateResource
+from monitors.templates.bicep import NOT_INSTALLED, UNRESOLVED_PART, _interpolation_parts, read_bicep
+from monitors.templates.resources import MAX_BYTES, TemplateFile, TemplateResource
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "templates"
 BICEP = DATA / "bicep"
