@@ -4,11 +4,11 @@ pycep gives the template as JSON trees: a quoted string is a ``str``, an identif
 (a ``str`` subclass), an interpolated string keeps its ``${...}`` text. This module evaluates what names commonly use:
 parameters (defaults, ``params``, a ``.bicepparam`` or a ``<stem>.parameters.json`` beside the file), variables,
 interpolation, ``concat``/``format``/``toLower``/``toUpper``/``replace``/``string``/``empty``/``length``/``range``,
-comparisons and ``?:``,
-``resourceGroup().location`` (from ``context``), symbolic ``x.name``/``x.type``, ``parent:``, nested ``resource``
+``substring``, ``uniqueString`` (of known seeds), comparisons and ``?:``, ``resourceGroup().location``/``.id`` and
+``subscription().id`` (from ``context``), symbolic ``x.name``/``x.type``, ``parent:``, nested ``resource``
 declarations, ``existing``, loops, conditions, local modules and extension resources with ``scope:``.
 
-Anything else (``uniqueString``, ``x.id``, runtime properties, module outputs) is unknown: it is left out and its path
+Anything else (``guid``, ``x.id``, runtime properties, module outputs) is unknown: it is left out and its path
 listed in ``unresolved``; a name part that is unknown reads ``<unresolved>``. ``scope`` of an extension resource is
 ``f"{type}/{name}"`` of the resource it extends. Bad input gives one-line errors, never an exception.
 """
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitors.templates.resources import MAX_BYTES, Source, TemplateFile, TemplateResource
+from monitors.templates.unique_string import unique_string
 
 NOT_INSTALLED = "pycep-parser is not installed: pip install 'pycep-parser>=0.5.1,<0.8'"
 UNRESOLVED_PART = "<unresolved>"
@@ -315,13 +316,21 @@ class _File:
                 named = self.evaluate(raw_args[0], local) if raw_args[0] is not None else UNKNOWN
                 value: Any = {"name": named, "location": UNKNOWN, "id": UNKNOWN}
             else:
+                group, subscription = context.get("resource_group"), context.get("subscription_id")
                 value = {
-                    "name": context.get("resource_group", UNKNOWN),
+                    "name": group or UNKNOWN,
                     "location": context.get("location", UNKNOWN),
-                    "id": UNKNOWN,
+                    "id": f"/subscriptions/{subscription}/resourceGroups/{group}"
+                    if group and subscription
+                    else UNKNOWN,
                 }
         elif kind == "subscription":
-            value = {"subscriptionId": context.get("subscription_id", UNKNOWN), "id": UNKNOWN, "tenantId": UNKNOWN}
+            subscription = context.get("subscription_id")
+            value = {
+                "subscriptionId": subscription or UNKNOWN,
+                "id": f"/subscriptions/{subscription}" if subscription else UNKNOWN,
+                "tenantId": UNKNOWN,
+            }
         else:
             args = [self.evaluate(arg, local) for arg in raw_args if arg is not None]
             value = UNKNOWN if any(_contains_unknown(arg) for arg in args) else _call(str(kind), args)
@@ -469,9 +478,16 @@ def _body(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _call(kind: str, args: list[Any]) -> Any:
-    """The functions names commonly use, on known arguments; anything else is unknown (``uniqueString`` too: its
-    hash is not reimplemented, so its value is never guessed)."""
+    """The functions names commonly use, on known arguments; anything else (``guid`` too) is unknown."""
     strings = all(isinstance(arg, str) for arg in args)
+    if kind == "unique_string" and args and strings:
+        return unique_string(*args)
+    if kind == "substring" and len(args) in (2, 3) and isinstance(args[0], str):
+        start = args[1]
+        length = args[2] if len(args) == 3 else len(args[0]) - start if isinstance(start, int) else None
+        if isinstance(start, int) and isinstance(length, int) and start >= 0 and 0 <= length <= len(args[0]) - start:
+            return args[0][start : start + length]
+        return UNKNOWN
     if kind == "concat" and args:
         if all(isinstance(arg, list) for arg in args):
             return [item for arg in args for item in arg]

@@ -6,9 +6,8 @@ literal ``"[..."``. What cannot be known before deployment (``reference()``, ``l
 marker carrying why, and every function given an ``Unresolved`` argument answers ``Unresolved``: a value is either
 exactly what ARM would compute or marked, never a guess.
 
-``uniqueString`` and ``guid`` are unresolved on purpose: Azure's hash is not published (its code ships only inside the
-Azure.Deployments.* NuGet packages; PSRule's look-alike is tracked as not Azure's in
-https://github.com/Azure/PSRule.Rules.Azure/issues/2652, and PowerShell DSC's uniqueString is plain MurmurHash64A),
+``uniqueString`` is computed (``unique_string``) once its seed is known, e.g. ``resourceGroup().id`` from the
+deployment's subscription and resource group. ``guid`` stays unresolved on purpose: its algorithm is not reproduced,
 and a look-alike would give names that differ from the deployed ones.
 
 Variables are evaluated lazily, once each; a variable that reaches itself raises ``ExpressionLoop``.
@@ -21,6 +20,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from monitors.templates.unique_string import unique_string
 
 
 @dataclass(frozen=True)
@@ -265,7 +266,7 @@ def _member(value: Any, key: Any) -> Any:
 # -- functions ---------------------------------------------------------------------------------------------------------
 
 _RUNTIME = {"reference", "listkeys", "listsecrets", "listaccountsas", "listservicesas", "pickzones", "environment"}
-_NOT_REPRODUCED = {"uniquestring", "guid", "newguid", "utcnow", "deployment"}
+_NOT_REPRODUCED = {"guid", "newguid", "utcnow", "deployment"}
 
 
 def _call(name: str, args: list[Any], scope: Scope) -> Any:
@@ -533,6 +534,24 @@ def _arith(op: Callable[[int, int], int]) -> Callable[[list[Any], Scope], Any]:
     return apply
 
 
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("a string is required")
+    return value
+
+
+def _substring(args: list[Any], _: Scope) -> Any:
+    """``substring(text, start[, length])``; out of range is a deployment error, so it is left unresolved."""
+    text = _text(args[0])
+    start = args[1] if len(args) > 1 else 0
+    length = args[2] if len(args) > 2 else len(text) - start
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in (start, length)):
+        raise TypeError("integers are required")
+    if start < 0 or length < 0 or start + length > len(text):
+        raise IndexError("substring out of range")
+    return text[start : start + length]
+
+
 def _div(a: int, b: int) -> int:
     quotient = abs(a) // abs(b)
     return quotient if (a >= 0) == (b > 0) else -quotient
@@ -541,6 +560,8 @@ def _div(a: int, b: int) -> int:
 _FUNCTIONS: dict[str, Callable[[list[Any], Scope], Any]] = {
     "concat": _concat,
     "format": _format,
+    "uniquestring": lambda a, _: unique_string(*(_text(arg) for arg in a)),
+    "substring": _substring,
     "resourceid": _resource_id,
     "subscriptionresourceid": _subscription_resource_id,
     "tenantresourceid": _tenant_resource_id,

@@ -6,26 +6,19 @@ Supported: string literals with ``${...}`` interpolation, integers, ``true``/``f
 else the template's ``var`` declarations, evaluated in turn), property access, indexing, calls of the functions in
 ``FUNCTIONS``, ``!``, ``&&``, ``||``, ``==``, ``!=``, ``+``, ``-`` and ``? :``. Anything else raises ``ValueError``.
 
-``uniqueString`` stands in for ARM's: a 13-character base-32 hash of its arguments, deterministic and different
-for different arguments, which is all that names rely on.
+``uniqueString`` is ARM's own (``monitors.templates.unique_string``).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from monitors.templates.unique_string import unique_string
 from tests.infra.bicep import source
 
 TOKEN = re.compile(r"\s*(?:(?P<number>\d+)|(?P<name>[A-Za-z_]\w*)|(?P<string>')|(?P<op>&&|\|\||==|!=|[-+!?:.,()\[\]]))")
-
-
-def unique_string(*values: str) -> str:
-    digest = hashlib.sha256("\x1f".join(values).encode()).digest()
-    return base64.b32encode(digest).decode().lower()[:13]
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {

@@ -14,6 +14,7 @@ import pytest
 from monitors.templates import bicep
 from monitors.templates.bicep import NOT_INSTALLED, UNRESOLVED_PART, _interpolation_parts, read_bicep
 from monitors.templates.resources import MAX_BYTES, TemplateFile, TemplateResource
+from monitors.templates.unique_string import unique_string
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "templates"
 BICEP = DATA / "bicep"
@@ -249,6 +250,18 @@ def test_quickstart_create_all_resources_yields_its_three_apis() -> None:
     service = by_name(file, "Microsoft.ApiManagement/service")[UNRESOLVED_PART]
     assert service.sku == "Developer"
     assert not [r for r in file.resources if r.type == COLLECTIONS]
+
+
+def test_quickstart_service_name_resolves_once_the_resource_group_is_known() -> None:
+    context = {"subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": "rg-apis"}
+    file = read_bicep(str(PUBLIC / "quickstart-api-management-create-all-resources.bicep"), context=context)
+    service = "apiservice" + unique_string("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-apis")
+    assert set(by_name(file)) == {
+        f"{service}/PetStoreSwaggerImportExample",
+        f"{service}/exampleApi",
+        f"{service}/exampleApiWithPolicy",
+    }
+    assert all(api.unresolved == () for api in by_name(file).values())
 
 
 def test_quickstart_publish_api_yields_its_api_on_an_existing_service() -> None:

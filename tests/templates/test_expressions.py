@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from monitors.templates.expressions import ExpressionLoop, Scope, Unresolved, evaluate
+from monitors.templates.unique_string import unique_string
 
 CONTEXT = {"subscriptionId": "sub-1", "resourceGroup": "rg-apis", "location": "westeurope"}
 
@@ -93,7 +94,8 @@ def test_a_double_bracket_is_a_literal_and_plain_strings_stay() -> None:
     [
         "[reference('apim').gatewayUrl]",
         "[listKeys('sa', '2022-09-01').keys[0].value]",
-        "[uniqueString(resourceGroup().id)]",  # Azure's hash is not published: never a look-alike value
+        "[uniqueString(resourceGroup().id, reference('x').b)]",  # a seed known only at deployment
+        "[substring('abc', 2, 5)]",  # ARM fails the deployment: out of range
         "[guid('a')]",
         "[parameters('missing')]",
         "[variables('missing')]",
@@ -107,6 +109,14 @@ def test_a_double_bracket_is_a_literal_and_plain_strings_stay() -> None:
 )
 def test_what_cannot_be_known_is_unresolved(expression: str) -> None:
     assert isinstance(evaluate(expression, scope()), Unresolved)
+
+
+def test_unique_string_of_a_known_seed_is_the_deployed_name() -> None:
+    # resourceGroup().id is /subscriptions/sub-1/resourceGroups/rg-apis in scope(); the value is ARM's hash of it.
+    name = evaluate("[concat('apim-', substring(uniqueString(resourceGroup().id), 0, 6))]", scope())
+    assert name == "apim-" + unique_string("/subscriptions/sub-1/resourceGroups/rg-apis")[:6]
+    assert evaluate("[uniqueString('fu', 'bar')]", scope()) == "q5wxoscxs5j6k"  # azapi's published value
+    assert isinstance(evaluate("[uniqueString(resourceGroup().id)]", Scope(context={})), Unresolved)
 
 
 def test_context_values_missing_are_unresolved_never_guessed() -> None:
