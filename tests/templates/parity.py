@@ -96,7 +96,7 @@ def _deployed(paths: Sequence[Path | str], parameters: Path | str | None) -> lis
     }
     resources: list[TemplateResource] = []
     for path in template_paths([str(p) for p in paths]):
-        read = read_template(path, None if parameters is None else str(parameters), values, contexts.get)
+        read = read_template(path, None if parameters is None else str(parameters), values, lambda kind: contexts[kind])
         resources += [r for r in read.resources if r.condition is not False and not r.existing]
     return resources
 
