@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from monitors import events, rules, usage
+from monitors import events, rules, telemetry, usage
 from monitors.assessment import DefenderVerdict
 from monitors.azure import apim, defender
 from monitors.azure.clients import ArmClients
@@ -116,10 +116,12 @@ class Engine:
         facts = ArmFacts(ref, self.clients, self._caches, with_gateways=self._with_gateways)
         today = self._today()
         evaluate = rules.evaluate_deleted_api if deleted else rules.evaluate_api
-        finding = evaluate(facts, self.settings, today)
+        with telemetry.span("rules"):  # the facts are read as the rules ask, so their spans are this one's children
+            finding = evaluate(facts, self.settings, today)
         if queue_onboarding and self._remediator.wants_onboarding(finding):
             return rules.with_action(finding, Action.ONBOARD_QUEUED, f"{finding.detail} Onboarding is queued.")
-        finding = self._remediator.remediate(finding, facts, today, approved_by=approved_by)
+        with telemetry.span("remediation"):
+            finding = self._remediator.remediate(finding, facts, today, approved_by=approved_by)
         return self._owned([finding], ref.service_ref, lambda: facts.service().tags)[0]
 
     def assess_api(self, ref: ApiRef) -> Finding:
@@ -168,7 +170,8 @@ class Engine:
     def parse(self, event: object) -> events.ParsedEvent | EventOutcome:
         """An event to act on, or the outcome of one that is malformed, irrelevant or about a subscription outside
         MONITOR_SUBSCRIPTIONS: acknowledged with a reason."""
-        return _parse(event, self._subscriptions)
+        with telemetry.span("parse"):
+            return _parse(event, self._subscriptions)
 
     def evaluate(self, parsed: events.ParsedEvent, *, queue_onboarding: bool = False) -> EventOutcome:
         """A finding for the API or plan an event names, or, for a changed service, its facts read fresh (tags may

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from monitors import routing
+from monitors import routing, telemetry
 from monitors.azure import apim, defender, graph
 from monitors.azure.clients import ArmClients
 from monitors.errors import AzureError, CredentialError, TransientAzureError
@@ -136,12 +136,14 @@ class ArmFacts:
         if self._collection is _UNSET:
             # Workspace APIs have no apiCollections path at all: nothing to ask.
             security = self._clients.security(self._ref.subscription_id)
-            self._collection = None if self._ref.workspace else defender.get_collection(security, self._ref)
+            with telemetry.span("facts", fact="collection"):
+                self._collection = None if self._ref.workspace else defender.get_collection(security, self._ref)
         return self._collection  # type: ignore[return-value]
 
     def api(self) -> ApiFacts | None:
         if self._api is _UNSET:
-            self._api = apim.get_api(self._clients.apim(self._ref.subscription_id), self._ref)
+            with telemetry.span("facts", fact="api"):
+                self._api = apim.get_api(self._clients.apim(self._ref.subscription_id), self._ref)
         return self._api  # type: ignore[return-value]
 
     def service(self) -> ServiceFacts:
@@ -152,14 +154,16 @@ class ArmFacts:
             def load() -> ServiceFacts:
                 return apim.get_service(client, svc, with_gateways=self._with_gateways)
 
-            self._service = self._caches.services.get_or_load(svc.resource_id.lower(), load)
+            with telemetry.span("facts", fact="service"):
+                self._service = self._caches.services.get_or_load(svc.resource_id.lower(), load)
         return self._service
 
     def plan(self) -> PlanFacts:
         if self._plan is None:
             sub = self._ref.subscription_id
             client = self._clients.security(sub)
-            self._plan = self._caches.plans.get_or_load(sub.lower(), lambda: defender.get_plan(client, sub))
+            with telemetry.span("facts", fact="plan"):
+                self._plan = self._caches.plans.get_or_load(sub.lower(), lambda: defender.get_plan(client, sub))
         return self._plan
 
 

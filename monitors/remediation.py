@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from monitors import rules
+from monitors import rules, telemetry
 from monitors.azure import defender, metrics
 from monitors.azure.budget import MAX_CLOCK_SKEW, change_meter
 from monitors.azure.clients import ArmClients
@@ -357,6 +357,14 @@ class Remediator:
         return rules.with_action(finding, Action.OFFBOARDED, detail, status=Status.COMPLIANT)
 
     def _onboard(
+        self, finding: Finding, facts: ArmFacts | KnownFacts, today: dt.date, names: str, approved_by: str | None
+    ) -> Finding:
+        telemetry.onboarding("started")
+        result = self._onboarded(finding, facts, today, names, approved_by)
+        telemetry.onboarding("succeeded" if result.action is Action.ONBOARDED else "failed")
+        return result
+
+    def _onboarded(
         self, finding: Finding, facts: ArmFacts | KnownFacts, today: dt.date, names: str, approved_by: str | None
     ) -> Finding:
         s = self._settings

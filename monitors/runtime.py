@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -20,14 +21,16 @@ from dataclasses import dataclass, field
 
 from azure.storage.queue import QueueClient
 
-from monitors import rules
+from monitors import rules, telemetry
 from monitors.alerts.dispatch import DeliveryReport
 from monitors.alerts.notifier import Notifier
 from monitors.alerts.sink import build_sinks
 from monitors.approval import ApprovalRequest, Approvals, Page
 from monitors.azure.clients import ArmClients
+from monitors.azure.deadletters import BlobEntry, DeadLetterContainer
+from monitors.deadletter import MAX_BLOB_BYTES, BlobReport, read_blob, written_since
 from monitors.engine import Engine, EventOutcome
-from monitors.errors import EventBusyError, MonitorError, SettingsError, StateError, TransientAzureError
+from monitors.errors import EventBusyError, EventError, MonitorError, SettingsError, StateError, TransientAzureError
 from monitors.events import ParsedEvent
 from monitors.inventory import Inventory, ServiceWork, subscriptions_in_scope, take_inventory
 from monitors.model import (
@@ -46,6 +49,7 @@ from monitors.remediation import Waves, capacity_finding
 from monitors.settings import Settings
 from monitors.state import open_store
 from monitors.state.contract import StateStore
+from monitors.state.prune import prune_expired
 
 CLI_STATE_PATH = ".apim-defender-monitor/state.sqlite"
 SWEEP_HOLD = dt.timedelta(minutes=3)
@@ -113,16 +117,20 @@ class Runtime:
         Returns None for an event already processed. Raises EventBusyError while another invocation holds the event,
         TransientAzureError / StateError for redelivery; a failed attempt gives its claim back first.
         """
-        event_id = str(event.get("id", "")) if self.store is not None else ""
-        if event_id and not self._claim(event_id):
-            return None
-        try:
-            outcome = self.engine.handle_event(event, queue_onboarding=self.queue_onboarding)
-            self._notify(self._hand_off(outcome), _AS_EVENT, event_id=event_id or None)
-        except BaseException:
-            if event_id:
-                self._release(event_id)
-            raise
+        started = time.perf_counter()
+        with telemetry.span("monitor.event", event_id=str(event.get("id", ""))[:100], type=str(event.get("type"))):
+            event_id = str(event.get("id", "")) if self.store is not None else ""
+            if event_id and not self._claim(event_id):
+                return None
+            try:
+                outcome = self.engine.handle_event(event, queue_onboarding=self.queue_onboarding)
+                self._notify(self._hand_off(outcome), _AS_EVENT, event_id=event_id or None)
+            except BaseException:
+                if event_id:
+                    self._release(event_id)
+                raise
+            finally:
+                telemetry.event_duration(time.perf_counter() - started)
         return outcome
 
     def _claim(self, event_id: str) -> bool:
@@ -266,6 +274,71 @@ class Runtime:
         except TransientAzureError as exc:
             return [EventOutcome(parsed.event_id, finding=rules.azure_error_finding(parsed.target, exc))]
 
+    def replay_dead_letters(
+        self,
+        *,
+        since: dt.datetime | None = None,
+        dry_run: bool = False,
+        progress: Callable[[BlobReport], None] | None = None,
+    ) -> list[BlobReport]:
+        """``replay --dead-letter``: each blob of Event Grid's dead-letter container (those written at or after
+        ``since``), each of its events through ``process_event``, as OnApiEvent runs it; ``progress`` hears each
+        blob's report as it is done. A blob is deleted only once every event in it succeeded (an event already
+        processed is acknowledged as such); a failed event keeps its blob, and the other events and blobs go on. A blob
+        that is not dead letters is kept and reported. ``dry_run`` reads and lists, and neither replays nor deletes.
+
+        Raises SettingsError when there is no dead-letter container to read, StateError when it cannot be listed.
+        """
+        container = DeadLetterContainer(self.settings)
+        reports: list[BlobReport] = []
+        try:
+            entries = [e for e in container.blobs() if since is None or written_since(e.name, e.last_modified, since)]
+            for entry in entries:
+                reports.append(self._replay_blob(container, entry, dry_run=dry_run))
+                if progress is not None:
+                    progress(reports[-1])
+        finally:
+            container.close()
+        if not dry_run and self.notifier is not None and any(r.events for r in reports):
+            try:  # what each event's own delivery left (the function leaves it to DrainOutbox)
+                self.notifier.deliver()
+            except MonitorError as exc:
+                log.warning("alerts of the replayed events stay in the outbox: %s", exc)
+        return reports
+
+    def _replay_blob(self, container: DeadLetterContainer, entry: BlobEntry, *, dry_run: bool) -> BlobReport:
+        report = BlobReport(entry.name)
+        try:
+            if entry.size > MAX_BLOB_BYTES:
+                raise EventError(f"{entry.name}: {entry.size} bytes, larger than {MAX_BLOB_BYTES} (not read)")
+            letters = read_blob(entry.name, container.read(entry.name))
+        except EventError as exc:
+            report.unreadable = str(exc)
+            return report
+        except StateError as exc:
+            report.failed.append(str(exc))
+            return report
+        report.events = len(letters)
+        report.dead_lettered = tuple(sorted({f"{letter.reason} (last {letter.outcome})" for letter in letters}))
+        for letter in letters:
+            if dry_run:
+                report.lines.append(f"event {letter.event_id}: {letter.reason} (last {letter.outcome})")
+                continue
+            try:
+                outcome = self.process_event(letter.event)
+            except MonitorError as exc:
+                report.failed.append(f"event {letter.event_id}: {exc}")
+                continue
+            report.lines.append(f"event {letter.event_id}: {_replayed(outcome)}")
+        if dry_run or report.failed:
+            return report
+        try:
+            container.delete(entry.name)
+            report.deleted = True
+        except StateError as exc:
+            report.failed.append(str(exc))
+        return report
+
     def _inventory(self, scope: Scope) -> Inventory:
         subscriptions = list(scope.subscriptions) or subscriptions_in_scope(self.clients, self.settings.subscriptions)
         return take_inventory(
@@ -296,8 +369,41 @@ class Runtime:
         return findings
 
     def deliver_outbox(self) -> DeliveryReport:
-        """DrainOutbox's job, and ``alerts --deliver``: try every due message. Nothing to do without alerting."""
-        return self.notifier.deliver() if self.notifier is not None else DeliveryReport()
+        """DrainOutbox's job, and ``alerts --deliver``: try every due message, then measure what is left (the outbox's
+        depth and its oldest message's age), then prune expired state within MONITOR_PRUNE_SHARE of the run (a failed
+        prune is logged and left to the next run: it never fails the delivery). Nothing to do without alerting."""
+        run_started = time.monotonic()
+        if self.notifier is None or self.store is None:
+            return DeliveryReport()
+        report = self.notifier.deliver()
+        self._prune(run_started)
+        waiting = self.store.outbox()
+        oldest = min((item.created_at for item in waiting), default=None)
+        telemetry.outbox(len(waiting), (_utcnow() - oldest).total_seconds() if oldest is not None else 0.0)
+        return report
+
+    def _prune(self, run_started: float) -> None:
+        assert self.store is not None
+        s = self.settings
+        try:
+            pruned = prune_expired(
+                self.store,
+                _utcnow(),
+                ttl=dt.timedelta(days=s.state_ttl_days),
+                page=s.prune_page,
+                share=s.prune_share,
+                run_started=run_started,
+            )
+        except StateError as exc:
+            log.warning("state: pruning expired rows failed, to be tried next run: %s", exc)
+            return
+        log.info(
+            "state: pruned %d expired rows in %d pages (%.3f s)%s",
+            pruned.rows,
+            pruned.pages,
+            pruned.seconds,
+            "" if pruned.finished else "; more left for the next run",
+        )
 
     def outbox(
         self, *, deliver: bool = False, parked: bool | None = None
@@ -322,13 +428,16 @@ class Runtime:
         the same step) and deliver. ``own_only`` sends a few messages only (about one per sink, this invocation's
         own alert when nothing is queued before it): after a sink outage the backlog is DrainOutbox's, not an
         invocation's that a host is waiting on."""
+        telemetry.findings(findings)
         if self.notifier is None:  # a notifier exists exactly when a store does
             return
-        self.notifier.record(findings, digest=notice.digest, hold=notice.hold, event_id=event_id)
-        if notice.own_only:
-            self.notifier.deliver(max_messages=EVENT_DELIVERIES_PER_SINK * self.notifier.sink_count)
-        else:
-            self.notifier.deliver()
+        with telemetry.span("record"):
+            self.notifier.record(findings, digest=notice.digest, hold=notice.hold, event_id=event_id)
+        with telemetry.span("deliver"):
+            if notice.own_only:
+                self.notifier.deliver(max_messages=EVENT_DELIVERIES_PER_SINK * self.notifier.sink_count)
+            else:
+                self.notifier.deliver()
 
     def _queue(self, name: str) -> QueueClient:
         """One client per queue for the life of the process (creating the queue once, when missing)."""
@@ -348,6 +457,18 @@ class Runtime:
             closing.callback(self.clients.close)
             if self.notifier is not None:
                 closing.callback(self.notifier.close)
+
+
+def _replayed(outcome: EventOutcome | None) -> str:
+    """One replayed event's outcome, as the replay lists it."""
+    if outcome is None:
+        return "already processed; acknowledged"
+    if outcome.work is not None:
+        return f"service {outcome.work.facts.ref.resource_id} changed; queued for reconciling"
+    finding = outcome.finding
+    if finding is None:
+        return f"ignored: {outcome.ignored}"
+    return f"{finding.status} {finding.reason} action={finding.action}: {finding.resource_id}"
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from monitors import telemetry
 from monitors.alerts.digest import DIGEST_PART, order_alerts
 from monitors.alerts.sink import Sink
 from monitors.errors import DeliveryError
@@ -94,6 +95,14 @@ class Dispatcher:
         return DeliveryReport(outcomes[Outcome.SENT], outcomes[Outcome.RETRYING], outcomes[Outcome.PARKED])
 
     def _deliver(self, group: list[OutboxItem], now: dt.datetime) -> list[Outcome]:
+        outcomes = self._deliver_group(group, now)
+        counted = Counter(outcomes)
+        telemetry.delivery("sent", group[0].sink, counted[Outcome.SENT])
+        telemetry.delivery("retried", group[0].sink, counted[Outcome.RETRYING])
+        telemetry.delivery("parked", group[0].sink, counted[Outcome.PARKED])
+        return outcomes
+
+    def _deliver_group(self, group: list[OutboxItem], now: dt.datetime) -> list[Outcome]:
         """Send a group of outbox items for one sink as one message; each item's outcome.
 
         Every alert is claimed for this sink first (``sink:alert_id``): an alert already sent, in this item or in

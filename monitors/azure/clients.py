@@ -31,6 +31,7 @@ from azure.mgmt.resource.subscriptions import SubscriptionClient
 from azure.mgmt.resourcegraph import ResourceGraphClient
 from azure.mgmt.security import SecurityCenter
 
+from monitors import telemetry
 from monitors.azure import data_plane
 from monitors.azure.budget import RequestBudget, SharedBudget
 from monitors.bucket import Bucket
@@ -77,6 +78,20 @@ class _EmulatorAuthPolicy(SansIOHTTPPolicy[Any, Any]):
 
     def on_request(self, request: PipelineRequest[Any]) -> None:
         request.http_request.headers["Authorization"] = f"Bearer {_EMULATOR_TOKEN}"
+
+
+class _CountingPolicy(SansIOHTTPPolicy[Any, Any]):
+    """Counts every request of one scope (a subscription, ``graph`` or ``tenant``) by its answer, retries and 429s
+    included (``monitor.arm.requests``)."""
+
+    def __init__(self, scope: str) -> None:
+        self._scope = scope
+
+    def on_response(self, request: PipelineRequest[Any], response: PipelineResponse[Any, Any]) -> None:
+        telemetry.arm_request(self._scope, response.http_response.status_code)
+
+    def on_exception(self, request: PipelineRequest[Any]) -> None:
+        telemetry.arm_request(self._scope, None)
 
 
 class ArmRetryPolicy(RetryPolicy[Any, Any]):
@@ -186,6 +201,8 @@ class ArmClients:
 
     def _options(self, scope: str, rate: float | None = None, burst: float | None = None) -> dict[str, Any]:
         s = self._settings
+        rate = rate or s.arm_reads_per_second
+        budget = self._budget(scope, rate, burst or s.arm_reads_per_second * ARM_BURST_SECONDS)
         options: dict[str, Any] = {
             "base_url": s.arm_endpoint,
             "credential_scopes": [f"{s.arm_endpoint}/.default"],
@@ -198,9 +215,7 @@ class ArmClients:
             "connection_timeout": s.arm_timeout_seconds,
             "read_timeout": s.arm_timeout_seconds,
             "polling_interval": s.onboard_poll_seconds,
-            "per_retry_policies": [
-                self._budget(scope, rate or s.arm_reads_per_second, burst or s.arm_reads_per_second * ARM_BURST_SECONDS)
-            ],
+            "per_retry_policies": [budget, _CountingPolicy(scope.lower())],
         }
         if s.uses_emulator:
             options["authentication_policy"] = _EmulatorAuthPolicy()
