@@ -176,6 +176,12 @@ param approvalIssuer string = ''
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
+@description('Hours an applicable API may stay unprotected before the SLO alert fires (AZURE_SLO_HOURS; a whole number). The workbook compares with it too.')
+param sloHours string = '24'
+
+@description('E-mail address the monitoring action group notifies when an alert fires (AZURE_ALERT_EMAIL); empty = the group has no receivers yet.')
+param alertEmail string = ''
+
 // Secrets (the settings the code keeps out of logs and reprs): stored in Key Vault, the app settings hold Key Vault
 // references. Empty = not configured.
 
@@ -458,6 +464,19 @@ module functionApp 'modules/functionapp.bicep' = {
     routeSecretNames: routeSecretNames
     keyVaultUri: keyVault.outputs.uri
     maximumInstanceCount: maximumInstanceCount
+  }
+}
+
+// The workbook and the two alert rules (SLO, outbox) with their action group, on the component above.
+module dashboard 'modules/dashboard.bicep' = {
+  name: 'dashboard-${resourceToken}'
+  params: {
+    appInsightsName: monitoring.outputs.appInsightsName
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+    sloHours: sloHours
+    alertEmail: alertEmail
   }
 }
 

@@ -178,6 +178,12 @@ param approvalIssuer string = ''
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
+@description('Hours an applicable API may stay unprotected before the SLO alert fires (AZURE_SLO_HOURS; a whole number). The workbook compares with it too.')
+param sloHours string = '24'
+
+@description('E-mail address the monitoring action group notifies when an alert fires (AZURE_ALERT_EMAIL); empty = the group has no receivers yet.')
+param alertEmail string = ''
+
 @secure()
 @description('MONITOR_TEAMS_WEBHOOK_URL (Workflows webhook).')
 param teamsWebhookUrl string = ''
@@ -277,6 +283,8 @@ module app 'app.bicep' = {
     approvalTenantId: approvalTenantId
     approvalIssuer: approvalIssuer
     maximumInstanceCount: maximumInstanceCount
+    sloHours: sloHours
+    alertEmail: alertEmail
     teamsWebhookUrl: teamsWebhookUrl
     slackWebhookUrl: slackWebhookUrl
     webhookUrl: webhookUrl

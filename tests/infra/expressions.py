@@ -4,7 +4,8 @@ can check a name's length and uniqueness for given parameter values instead of t
 The expression is read from the template's source text, because pycep keeps an interpolated string as raw text.
 Supported: string literals with ``${...}`` interpolation, integers, ``true``/``false``, identifiers (bound values,
 else the template's ``var`` declarations, evaluated in turn), property access, indexing, calls of the functions in
-``FUNCTIONS``, ``!``, ``&&``, ``||``, ``==``, ``!=``, ``+``, ``-`` and ``? :``. Anything else raises ``ValueError``.
+``FUNCTIONS``, ``!``, ``&&``, ``||``, ``==``, ``!=``, ``+``, ``-``, ``*`` and ``? :``. Anything else raises
+``ValueError``.
 
 ``uniqueString`` is ARM's own (``monitors.templates.unique_string``).
 """
@@ -18,7 +19,9 @@ from typing import Any
 from monitors.templates.unique_string import unique_string
 from tests.infra.bicep import source
 
-TOKEN = re.compile(r"\s*(?:(?P<number>\d+)|(?P<name>[A-Za-z_]\w*)|(?P<string>')|(?P<op>&&|\|\||==|!=|[-+!?:.,()\[\]]))")
+TOKEN = re.compile(
+    r"\s*(?:(?P<number>\d+)|(?P<name>[A-Za-z_]\w*)|(?P<string>')|(?P<op>&&|\|\||==|!=|[-+*!?:.,()\[\]]))"
+)
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -26,6 +29,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "take": lambda value, count: value[:count],
     "toLower": str.lower,
     "string": str,
+    "int": int,
     "split": lambda value, separator: value.split(separator),
     "last": lambda value: value[-1],
     "empty": lambda value: len(value) == 0,
@@ -85,7 +89,7 @@ class _Parser:
         when_false = self.expression()
         return when_true if condition else when_false
 
-    _LEVELS = (("||",), ("&&",), ("==", "!="), ("+", "-"))
+    _LEVELS = (("||",), ("&&",), ("==", "!="), ("+", "-"), ("*",))
 
     def _binary(self, level: int) -> Any:
         if level == len(self._LEVELS):
@@ -101,6 +105,7 @@ class _Parser:
                 "!=": lambda a, b: a != b,
                 "+": lambda a, b: a + b,
                 "-": lambda a, b: a - b,
+                "*": lambda a, b: a * b,
             }[match["op"]](value, other)
         return value
 
