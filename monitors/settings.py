@@ -37,6 +37,7 @@ DEFAULT_SUPPORTED_REGIONS = (
 # Same page: "available in the Premium, Standard, Basic, and Developer tiers" (not Consumption, not the v2 tiers).
 DEFAULT_SUPPORTED_TIERS = "Developer,Basic,Standard,Premium"
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
+MIN_STATE_TTL_DAYS = 2
 
 # Programmatic names of the Azure regions: the public cloud per Microsoft's "Azure regions list"
 # (https://learn.microsoft.com/azure/reliability/regions-list, 2025-09-23), plus the restricted and canary regions
@@ -125,6 +126,11 @@ class Settings:
     exempt_days: int = 30
     approvers: tuple[str, ...] = ()
     approval_local_user: str | None = None
+    # Seen-event rows and delivery markers older than state_ttl_days are pruned by the outbox timer, prune_page rows a
+    # page, until pruning took prune_share of its run. Event Grid retries an event for at most 24 h, so at least 2.
+    state_ttl_days: float = 30.0
+    prune_page: int = 100
+    prune_share: float = 0.2
     easy_auth: bool = False  # WEBSITE_AUTH_ENABLED: App Service authentication is on (only then is its header trusted)
 
     @property
@@ -223,6 +229,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         exempt_days=int(_number(env, "MONITOR_EXEMPT_DAYS", d.exempt_days, minimum=1, whole=True)),
         approvers=_approvers(env),
         approval_local_user=_approval_local_user(env),
+        state_ttl_days=_state_ttl_days(env),
+        prune_page=int(_number(env, "MONITOR_PRUNE_PAGE", d.prune_page, minimum=1, whole=True)),
+        prune_share=_share(env, "MONITOR_PRUNE_SHARE", d.prune_share, maximum=1),
         easy_auth=env.get("WEBSITE_AUTH_ENABLED", "").strip().lower() == "true",
     )
     _check_approval(settings)
@@ -471,6 +480,18 @@ def _share(env: Mapping[str, str], name: str, default: float, *, maximum: float)
     if not 0 < value <= maximum:
         raise SettingsError(f"{name}={raw[:40]!r}: expected a number above 0 and at most {maximum:g} (0.8 = 80 %)")
     return value
+
+
+def _state_ttl_days(env: Mapping[str, str]) -> float:
+    """MONITOR_STATE_TTL_DAYS: at least 2, since Event Grid redelivers an event for up to 24 hours and a redelivery
+    whose seen-event row had expired would be processed, and alert, a second time."""
+    days = _number(env, "MONITOR_STATE_TTL_DAYS", _DEFAULTS.state_ttl_days, minimum=0)
+    if days < MIN_STATE_TTL_DAYS:
+        raise SettingsError(
+            f"MONITOR_STATE_TTL_DAYS={days:g}: expected at least {MIN_STATE_TTL_DAYS} days (Event Grid redelivers an"
+            " event for up to 24 hours; a shorter memory of seen events would alert twice)"
+        )
+    return days
 
 
 def _wave_size(env: Mapping[str, str]) -> int:

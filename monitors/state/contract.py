@@ -56,6 +56,13 @@ class StateStore(Protocol):
         """Drop unfinished claims after a failed send, so that the next attempt can claim them at once."""
         ...
 
+    def prune(self, before: dt.datetime, limit: int) -> int:
+        """Delete at most ``limit`` rows last written before ``before``: seen-event marks, delivery markers (sent or
+        not) and event claims; the number deleted, fewer than ``limit`` only once none is left. Status, meters, the
+        outbox and the approvers' decisions (the audit trail) are never pruned. A row changed while being pruned is
+        kept; two pruners at once are fine."""
+        ...
+
     def enqueue(self, item: OutboxItem) -> bool:
         """Store an outbox item unless its id exists; True if inserted. Never overwrites."""
         ...

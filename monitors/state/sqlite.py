@@ -35,6 +35,9 @@ CREATE TABLE IF NOT EXISTS outbox (
     next_attempt_at TEXT NOT NULL, attempts INTEGER NOT NULL, last_error TEXT, parked INTEGER NOT NULL,
     version INTEGER NOT NULL, digest INTEGER);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (parked, next_attempt_at);
+CREATE INDEX IF NOT EXISTS events_seen_at ON events (seen_at);
+CREATE INDEX IF NOT EXISTS claims_claimed_at ON claims (claimed_at);
+CREATE INDEX IF NOT EXISTS deliveries_at ON deliveries (at);
 CREATE TABLE IF NOT EXISTS decisions (
     nonce TEXT NOT NULL, at TEXT NOT NULL, record_json TEXT NOT NULL, PRIMARY KEY (nonce, at));
 CREATE TABLE IF NOT EXISTS meters (
@@ -50,6 +53,8 @@ _INSERT_OUTBOX = (
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
 )
 _ORDER = " ORDER BY created_at, item_id"
+# What ``prune`` deletes: each table with the column holding when its row was last written (indexed above).
+_PRUNED = (("events", "seen_at"), ("claims", "claimed_at"), ("deliveries", "at"))
 _LOCK_WAIT_SECONDS = 10.0
 _WAL_RETRY_SECONDS = 0.01
 
@@ -153,6 +158,17 @@ class SqliteStateStore:
     def release_deliveries(self, keys: Sequence[str]) -> None:
         with self._lock, _guard("release_deliveries"), self._transaction():
             self._conn.executemany("DELETE FROM deliveries WHERE key = ? AND sent = 0", [(key,) for key in keys])
+
+    def prune(self, before: dt.datetime, limit: int) -> int:
+        stamp, deleted = format_time(before), 0
+        with self._lock, _guard("prune"):
+            for table, column in _PRUNED:
+                if deleted >= limit:
+                    break
+                # Freed pages go to the file's free list and are reused by later rows: the file stops growing.
+                sql = f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {column} < ? LIMIT ?)"  # noqa: S608 (names from _PRUNED)
+                deleted += self._conn.execute(sql, (stamp, limit - deleted)).rowcount
+        return deleted
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
+from itertools import islice
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -58,6 +59,9 @@ _METER_PARTITION = "meter"
 _DECISION_PARTITION = "decision"  # the approvers' audit trail, beside the events (no table of its own to create)
 _CLAIM_PARTITION = "claim"  # claims live beside the events they are about, in the same table
 _DELIVERY_PARTITION = "delivery"  # one row per (sink, alert): claimed while sending, then sent
+# What ``prune`` deletes: each partition of the events table with the property holding when its row was last written.
+# Every row ever written has it, so rows from before pruning existed expire too; decisions are the audit trail: kept.
+_PRUNED = ((_EVENT_PARTITION, "seen_at"), (_CLAIM_PARTITION, "claimed_at"), (_DELIVERY_PARTITION, "at"))
 _TABLE_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9]{0,56}")
 _MALFORMED = "MONITOR_STATE: the tables: connection string is malformed; expected AccountName=...;AccountKey=...;..."
 
@@ -178,6 +182,15 @@ class TableStateStore:
         for key in dict.fromkeys(keys):
             row = _row_key(key)
             self._run("release_deliveries", EVENTS, partial(_delete_unsent, row=row))
+
+    def prune(self, before: dt.datetime, limit: int) -> int:
+        stamp, deleted = format_time(before), 0
+        for partition, column in _PRUNED:
+            if deleted >= limit:
+                break
+            prune = partial(_prune_partition, partition=partition, column=column, before=stamp, limit=limit - deleted)
+            deleted += self._run("prune", EVENTS, prune)
+        return deleted
 
     def enqueue(self, item: OutboxItem) -> bool:
         entity = _outbox_entity(item)
@@ -334,6 +347,48 @@ def _claim_one(table: TableClient, entity: dict[str, Any], stale: dt.datetime) -
         return EventClaim.BUSY
     taken = _update(table, entity, current.metadata["etag"], UpdateMode.REPLACE)
     return EventClaim.CLAIMED if taken else EventClaim.BUSY
+
+
+def _prune_partition(table: TableClient, partition: str, column: str, before: str, limit: int) -> int:
+    """Delete at most ``limit`` rows of one partition whose ``column`` (a fixed-width ISO time, so text order is time
+    order) is before ``before``: one entity-group transaction per 100, each delete conditional on the etag read, so a
+    row rewritten meanwhile stays. A batch refused because one row changed or went is deleted row by row instead."""
+    query = f"PartitionKey eq @pk and {column} lt @before"
+    rows = table.query_entities(
+        query,
+        parameters={"pk": partition, "before": before},
+        select=["PartitionKey", "RowKey"],
+        results_per_page=min(limit, 1000),
+    )
+    found = list(islice(rows, limit))
+    deleted = 0
+    for start in range(0, len(found), 100):
+        chunk = found[start : start + 100]
+        operations = [("delete", entity, _unchanged(entity)) for entity in chunk]
+        try:
+            table.submit_transaction(operations)
+        except TableTransactionError as exc:
+            if exc.status_code not in (404, 412):
+                raise
+            deleted += sum(_delete_unchanged(table, entity) for entity in chunk)
+        else:
+            deleted += len(chunk)
+    return deleted
+
+
+def _unchanged(entity: TableEntity) -> dict[str, Any]:
+    return {"etag": entity.metadata["etag"], "match_condition": MatchConditions.IfNotModified}
+
+
+def _delete_unchanged(table: TableClient, entity: TableEntity) -> bool:
+    """Delete one row unless it changed or went since it was read; True if deleted."""
+    try:
+        table.delete_entity(entity, **_unchanged(entity))
+    except HttpResponseError as exc:
+        if exc.status_code not in (404, 412) or _table_gone(exc):
+            raise
+        return False
+    return True
 
 
 def _delete_unsent(table: TableClient, row: str) -> None:
