@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from monitors import events, reports, severity
+from monitors import deadletter, events, reports, severity
 from monitors.errors import AzureError, EventError, SettingsError, StateError
 from monitors.escape import terminal
 from monitors.model import Finding, Severity, Status
@@ -51,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     replay = commands.add_parser("handle-event", help="run the function's event path on a saved event file")
     replay.add_argument("file", help="JSON file with one event or an array of events; '-' reads stdin")
     _add_output_options(replay)
+    dead = commands.add_parser("replay", help="replay Event Grid's dead-lettered events through the event path")
+    dead.add_argument(
+        "--dead-letter", action="store_true", required=True, help="from the dead-letter container (required)"
+    )
+    dead.add_argument("--since", help="only blobs written since: an ISO date or date-time, or 36h, 7d, PT6H")
+    dead.add_argument("--dry-run", action="store_true", help="list the dead letters; replay and delete nothing")
     alerts = commands.add_parser("alerts", help="show undelivered alerts in the outbox (needs MONITOR_STATE)")
     shown = alerts.add_mutually_exclusive_group()
     shown.add_argument("--pending", action="store_true", help="every undelivered alert, waiting or parked (default)")
@@ -141,6 +147,38 @@ def _alerts(args: argparse.Namespace, runtime: Runtime, stdout: TextIO) -> int:
         print(f"delivered {sent.sent}, retrying {sent.retrying}, parked {sent.parked}", file=stdout)
     print(reports.format_outbox(items) if items or not args.parked else "no parked alerts", file=stdout)
     return EXIT_UNKNOWN if any(i.parked for i in items) else EXIT_OK
+
+
+def _replay_dead_letters(args: argparse.Namespace, runtime: Runtime, stdout: TextIO, stderr: TextIO) -> int:
+    """One line per blob (and per event under it) on stdout, one stderr line per blob kept; exit 3 when an event or
+    a blob's storage failed (run again later), else 2 when a blob is not dead letters (a person must look), else 0."""
+    since = deadletter.parse_since(args.since, dt.datetime.now(dt.UTC)) if args.since else None
+
+    def show(report: deadletter.BlobReport) -> None:
+        if report.unreadable is not None:
+            print(terminal(f"error: {report.unreadable}; kept"), file=stderr)
+            return
+        for failure in report.failed:
+            print(terminal(f"error: {report.name}: {failure}; kept"), file=stderr)
+        if args.dry_run:
+            head = f"would replay {report.name}: {report.events} events, {', '.join(report.dead_lettered)}"
+        else:
+            state = "deleted" if report.deleted else "kept"
+            head = f"{'replayed' if report.deleted else 'kept'} {report.name}: {report.events} events, {state}"
+        print(terminal(head), file=stdout)
+        for line in report.lines:
+            print(terminal(f"  {line}"), file=stdout)
+
+    reports = runtime.replay_dead_letters(since=since, dry_run=args.dry_run, progress=show)
+    deleted = sum(r.deleted for r in reports)
+    if args.dry_run:
+        events_listed = sum(r.events for r in reports)
+        print(f"{len(reports)} blobs, {events_listed} events; nothing replayed (--dry-run)", file=stdout)
+    else:
+        print(f"{len(reports)} blobs: {deleted} replayed and deleted, {len(reports) - deleted} kept", file=stdout)
+    if any(r.failed for r in reports):
+        return EXIT_UNKNOWN
+    return EXIT_USAGE if any(r.unreadable is not None for r in reports) else EXIT_OK
 
 
 MAX_TEMPLATE_BYTES = 50 * 1024 * 1024  # a larger file is reported, not read
@@ -272,6 +310,8 @@ def run(args: argparse.Namespace, settings: Settings, stdout: TextIO, stderr: Te
         return _scan_template(args, settings, stdout, stderr)  # no Runtime: no state, no alerts, no Azure by default
     runtime = build_runtime(settings, in_azure=False)
     try:
+        if args.command == "replay":
+            return _replay_dead_letters(args, runtime, stdout, stderr)
         if args.command == "alerts":
             return _alerts(args, runtime, stdout)
         if args.command == "approvals":

@@ -131,6 +131,9 @@ class Settings:
     state_ttl_days: float = 30.0
     prune_page: int = 100
     prune_share: float = 0.2
+    # Event Grid's dead-letter container for ``replay --dead-letter``: a connection string or an https blob endpoint.
+    deadletter_container: str = "deadletter"
+    deadletter_storage: str | None = field(default=None, repr=False)
     easy_auth: bool = False  # WEBSITE_AUTH_ENABLED: App Service authentication is on (only then is its header trusted)
 
     @property
@@ -232,6 +235,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         state_ttl_days=_state_ttl_days(env),
         prune_page=int(_number(env, "MONITOR_PRUNE_PAGE", d.prune_page, minimum=1, whole=True)),
         prune_share=_share(env, "MONITOR_PRUNE_SHARE", d.prune_share, maximum=1),
+        deadletter_container=_queue_name(env, "MONITOR_DEADLETTER_CONTAINER", d.deadletter_container),
+        deadletter_storage=_deadletter_storage(env),
         easy_auth=env.get("WEBSITE_AUTH_ENABLED", "").strip().lower() == "true",
     )
     _check_approval(settings)
@@ -612,6 +617,38 @@ def _service_uri(env: Mapping[str, str], service: str) -> str | None:
             f"AzureWebJobsStorage__accountName={account[:40]!r}: expected 3-24 lower-case letters or digits"
         )
     return f"https://{account}.{service}.core.windows.net" if account else None
+
+
+def _deadletter_storage(env: Mapping[str, str]) -> str | None:
+    """Where Event Grid's dead letters are: MONITOR_DEADLETTER_ACCOUNT_URL, else the state storage account's blob
+    service: the connection string of MONITOR_STATE=tables:... or of AzureWebJobsStorage (the SDK finds its blob
+    endpoint), or, identity-based, the account's blob endpoint (``AzureWebJobsStorage__blobServiceUri``, else its table
+    endpoint's ``.table.`` read as ``.blob.``). None when no storage account is set."""
+    raw = env.get("MONITOR_DEADLETTER_ACCOUNT_URL", "").strip().rstrip("/")
+    if raw:
+        problem = url_problem(raw, http_to_loopback=False)
+        if problem:
+            raise SettingsError(
+                f"MONITOR_DEADLETTER_ACCOUNT_URL{_shown(raw)} {problem}: expected the storage account's https blob"
+                " endpoint"
+            )
+        return raw
+    scheme, _, target = env.get("MONITOR_STATE", "").strip().partition(":")
+    account = target.strip() if scheme.lower() == "tables" else env.get("AzureWebJobsStorage", "").strip()
+    if not account:
+        blob = _service_uri(env, "blob")
+        account = blob or _service_uri(env, "table") or ""
+    if not account.lower().startswith("https://"):
+        return account or None
+    host = urlsplit(account).hostname or ""
+    if ".blob." in host:
+        return account
+    if ".table." not in host:
+        raise SettingsError(
+            "MONITOR_DEADLETTER_ACCOUNT_URL: required, since the state account's blob endpoint cannot be told from its"
+            " table endpoint"
+        )
+    return account.replace(".table.", ".blob.", 1)
 
 
 def _queue_name(env: Mapping[str, str], name: str, default: str) -> str:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from azure.data.tables import TableServiceClient
     from azure.eventgrid import EventGridPublisherClient
     from azure.identity import DefaultAzureCredential
+    from azure.storage.blob import ContainerClient
 
 
 def credential(client_id: str | None) -> DefaultAzureCredential:
@@ -73,6 +74,28 @@ def queue_client(account: str, name: str, *, client_id: str | None) -> QueueClie
     if account.lower().startswith("https://"):
         return _OwningQueueClient(account, name, credential(client_id))
     return QueueClient.from_connection_string(account, name)
+
+
+def blob_container(account: str, name: str, *, client_id: str | None) -> ContainerClient:
+    """The blob container ``name`` of an ``https://`` blob service URL, signing in with ``credential(client_id)``
+    (closed with the client), or of a connection string; the Blob SDK loads here, on first use.
+
+    Raises ValueError for a malformed connection string (azure-storage-blob's own message: it may quote the string).
+    """
+    from azure.storage.blob import ContainerClient
+
+    if account.lower().startswith("https://"):
+        owned = credential(client_id)
+
+        class _Owning(ContainerClient):  # closes the credential built for it: the container is its only user
+            def close(self) -> None:
+                try:
+                    super().close()
+                finally:
+                    owned.close()
+
+        return _Owning(account, name, credential=owned)
+    return ContainerClient.from_connection_string(account, name)
 
 
 def eventgrid_publisher(endpoint: str, credential: AzureKeyCredential | TokenCredential) -> EventGridPublisherClient:
