@@ -152,7 +152,7 @@ def _alerts(args: argparse.Namespace, runtime: Runtime, stdout: TextIO) -> int:
 def _replay_dead_letters(args: argparse.Namespace, runtime: Runtime, stdout: TextIO, stderr: TextIO) -> int:
     """One line per blob (and per event under it) on stdout, one stderr line per blob kept; exit 3 when an event or
     a blob's storage failed (run again later), else 2 when a blob is not dead letters (a person must look), else 0."""
-    since = deadletter.parse_since(args.since, dt.datetime.now(dt.UTC)) if args.since else None
+    since = deadletter.parse_since(args.since, dt.datetime.now(dt.UTC)) if args.since is not None else None
 
     def show(report: deadletter.BlobReport) -> None:
         if report.unreadable is not None:
