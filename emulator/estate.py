@@ -30,7 +30,7 @@ from emulator.fields import (
 )
 
 API_TYPES = ("http", "soap", "websocket", "graphql", "odata", "grpc")
-SKUS = ("Developer", "Standard", "Premium", "Basic", "Consumption", "Isolated", "BasicV2", "StandardV2")
+SKUS = ("Developer", "Standard", "Premium", "Basic", "Consumption", "Isolated", "BasicV2", "StandardV2", "PremiumV2")
 PRICING_TIERS = ("Free", "Standard")
 SUBSCRIPTION_STATES = ("Enabled", "Disabled", "Warned", "PastDue", "Deleted")
 

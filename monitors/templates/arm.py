@@ -132,9 +132,12 @@ class _Reader:
         declared = _mapping(template.get("parameters"))
         given_lower = {k.lower(): v for k, v in given.items()}
         values: dict[str, Any] = {}
-        for name in declared:
-            if name.lower() in given_lower:
-                values[name] = given_lower[name.lower()]
+        for name, declaration in declared.items():
+            has_default = isinstance(declaration, Mapping) and "defaultValue" in declaration
+            if name.lower() in given_lower and not (given_lower[name.lower()] is None and has_default):
+                values[name] = given_lower[name.lower()]  # null given for a parameter with a default: the default
+            elif not has_default and isinstance(declaration, Mapping) and declaration.get("nullable") is True:
+                values[name] = None  # a nullable parameter not given is null
         defaults = {
             n: d["defaultValue"]
             for n, d in declared.items()

@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from monitors.templates.bicep_compat import NULL, OPTIONAL, for_pycep, mark_optional
 from monitors.templates.resources import MAX_BYTES, Source, TemplateFile, TemplateResource
 from monitors.templates.unique_string import unique_string
 
@@ -178,10 +179,12 @@ class _File:
         return value
 
     def _symbol(self, name: str) -> Any:
+        if name == NULL:
+            return None
         if name in self.declared_params:
-            if name in self.params:
-                return self.params[name]
             default = self.declared_params[name].get("default")
+            if name in self.params and not (self.params[name] is None and default is not None):
+                return self.params[name]  # a module given null for a parameter with a default gets the default
             return UNKNOWN if default is None else self.evaluate(default, {})
         if name in self.variables:
             return self.evaluate(self.variables[name].get("value"), {})
@@ -236,12 +239,17 @@ class _File:
 
     def _access(self, base: Any, names: list[Any]) -> Any:
         for name in names:
+            key = str(name)
+            optional = key.endswith(OPTIONAL)  # a.?b: null when a is null or has no b
+            key = key.removesuffix(OPTIONAL)
             if base is UNKNOWN:
                 return UNKNOWN
+            if base is None and optional:
+                return None
             if isinstance(base, _Ref):
-                base = base.attribute(str(name))
+                base = base.attribute(key)
             elif isinstance(base, dict):
-                base = base.get(str(name), UNKNOWN)
+                base = base.get(key, None if optional else UNKNOWN)
             else:
                 return UNKNOWN
         return base
@@ -280,6 +288,13 @@ class _File:
             if isinstance(base, dict) and isinstance(index, str):
                 return base.get(index, UNKNOWN)
             return UNKNOWN
+        if kind == "coalesce":  # a ?? b: the first that is not null, however unknown its insides
+            for arg in args:
+                if arg is UNKNOWN:
+                    return UNKNOWN
+                if arg is not None:
+                    return arg
+            return None
         if any(_contains_unknown(arg) or isinstance(arg, _Ref) for arg in args):
             return UNKNOWN
         if kind == "not" and len(args) == 1 and isinstance(args[0], bool):
@@ -291,8 +306,6 @@ class _File:
         if kind in ("equals_case_insensitive", "not_equals_case_insensitive") and len(args) == 2:
             same = str(args[0]).lower() == str(args[1]).lower()
             return same == (kind == "equals_case_insensitive")
-        if kind == "coalesce":
-            return next((arg for arg in args if arg is not None), None)
         numbers = len(args) == 2 and all(isinstance(arg, int) and not isinstance(arg, bool) for arg in args)
         if numbers and kind in ("add", "substract", "multiply"):
             a, b = args
@@ -481,6 +494,29 @@ def _body(config: dict[str, Any]) -> dict[str, Any]:
 def _call(kind: str, args: list[Any]) -> Any:
     """The functions names commonly use, on known arguments; anything else (``guid`` too) is unknown."""
     strings = all(isinstance(arg, str) for arg in args)
+    if kind == "contains" and len(args) == 2:
+        container, item = args
+        if isinstance(container, str) and isinstance(item, str):
+            return item in container  # case-sensitive on strings, as ARM documents
+        if isinstance(container, dict) and isinstance(item, str):
+            return item.lower() in (key.lower() for key in container)  # an object's keys: case-insensitive
+        if isinstance(container, list) and not isinstance(item, list | dict):
+            return item in container
+        return UNKNOWN
+    if kind in ("starts_with", "ends_with") and len(args) == 2 and strings:
+        whole, affix = args[0].lower(), args[1].lower()  # case-insensitive, as ARM documents
+        return whole.startswith(affix) if kind == "starts_with" else whole.endswith(affix)
+    if kind in ("first", "last") and len(args) == 1 and isinstance(args[0], str | list):
+        return (
+            (args[0][:1] if kind == "first" else args[0][-1:])
+            if isinstance(args[0], str)
+            else ((args[0][0] if kind == "first" else args[0][-1]) if args[0] else None)
+        )
+    if kind == "split" and len(args) == 2 and strings:
+        return args[0].split(args[1])
+    if kind in ("take", "skip") and len(args) == 2 and isinstance(args[0], str | list) and isinstance(args[1], int):
+        count = max(args[1], 0)
+        return args[0][:count] if kind == "take" else args[0][count:]
     if kind == "unique_string" and args and strings:
         return unique_string(*args)
     if kind == "substring" and len(args) in (2, 3) and isinstance(args[0], str):
@@ -569,11 +605,15 @@ class _Reader:
             return None
         if not text.strip():
             return {}
+        text = mark_optional(text)
         try:
             tree = self.parser.parse(text=text)
         except Exception as error:  # lark UnexpectedInput and friends, pycep ValueError
-            self.errors.append(f"{path}: not Bicep pycep can read: {_parse_error(error)}"[:300])
-            return None
+            try:  # newer syntax pycep does not know, rewritten line for line (bicep_compat)
+                tree = self.parser.parse(text=for_pycep(text))
+            except Exception:
+                self.errors.append(f"{path}: not Bicep pycep can read: {_parse_error(error)}"[:300])
+                return None
         return tree if isinstance(tree, dict) else {}
 
     def read(
@@ -603,9 +643,10 @@ class _Reader:
 
     def _module(self, file: _File, symbol: str, module: dict[str, Any]) -> list[Any]:
         kind, detail = module.get("type"), module.get("detail") or {}
-        if kind != "local":
-            where = detail.get("full") or kind
-            self.errors.append(f"{file.path}: module {symbol} ({where}): module from a registry not read")
+        if kind != "local":  # an error only if it deploys: a loop over nothing or a false condition deploys nothing
+            if any(condition is not False for _, condition, _ in file.iterations(module.get("config") or {})):
+                where = detail.get("full") or kind
+                self.errors.append(f"{file.path}: module {symbol} ({where}): module from a registry not read")
             return []
         target = os.path.normpath(os.path.join(os.path.dirname(file.path), str(detail.get("path"))))
         if os.path.realpath(target) in file.stack:

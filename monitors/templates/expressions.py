@@ -552,6 +552,19 @@ def _substring(args: list[Any], _: Scope) -> Any:
     return text[start : start + length]
 
 
+def _try_get(args: list[Any], _: Scope) -> Any:
+    """``tryGet(value, key, ...)``: the member at each key in turn, null when one is missing (or not indexable)."""
+    value = args[0]
+    for key in args[1:]:
+        if isinstance(value, dict) and isinstance(key, str):
+            value = next((v for k, v in value.items() if k.lower() == key.lower()), None)
+        elif isinstance(value, list) and isinstance(key, int) and not isinstance(key, bool):
+            value = value[key] if -len(value) <= key < len(value) else None
+        else:
+            return None
+    return value
+
+
 def _div(a: int, b: int) -> int:
     quotient = abs(a) // abs(b)
     return quotient if (a >= 0) == (b > 0) else -quotient
@@ -562,6 +575,7 @@ _FUNCTIONS: dict[str, Callable[[list[Any], Scope], Any]] = {
     "format": _format,
     "uniquestring": lambda a, _: unique_string(*(_text(arg) for arg in a)),
     "substring": _substring,
+    "tryget": _try_get,
     "resourceid": _resource_id,
     "subscriptionresourceid": _subscription_resource_id,
     "tenantresourceid": _tenant_resource_id,

@@ -44,7 +44,7 @@ NON_REST = frozenset({"graphql", "websocket", "soap", "grpc", "odata"})
 ASSUMED_PLAN = "plan not declared; assumed on"
 # What the rules read from the service and the API: a template value the reader could not work out here means no
 # verdict (unless a declared collection already answers), never a guess.
-_SERVICE_PATHS = ("sku", "location", "tags")
+_SERVICE_PATHS = ("sku", "sku.name", "location", "tags")  # sku.capacity decides nothing
 _API_PATHS = ("name", "properties.type", "properties.apiType")
 
 Live = Callable[[ApiRef], "CollectionFacts | None"]
@@ -181,7 +181,7 @@ def _verdict(
         if collection is not None and collection.succeeded and not unresolved:
             return _known(ref, api, _unknown_service(ref), collection, plan, settings, today, source, note)
         return _error(ref, source, message + note)
-    unresolved += [f"service {p}" for p in service.unresolved if p.split(".")[0] in _SERVICE_PATHS]
+    unresolved += [f"service {p}" for p in service.unresolved if p in _SERVICE_PATHS or p.startswith("tags.")]
     if unresolved and collection is None:
         message = f"{_names(ref)} cannot be checked before deployment: unresolved {', '.join(unresolved)}."
         return _error(ref, source, message + note)

@@ -138,6 +138,12 @@ def _collection_api(resource: TemplateResource) -> tuple[str, str] | None:
     return (parts[0], parts[1]) if len(parts) >= 3 else None
 
 
+def _put(apis: list[dict[str, Any]], api: dict[str, Any]) -> None:
+    """A resource deployed twice (AVM's e2e cases deploy the module again to test idempotency) is one resource:
+    the last write wins."""
+    apis[:] = [a for a in apis if a["name"].lower() != api["name"].lower()] + [api]
+
+
 def _estate(resources: Iterable[TemplateResource]) -> dict[str, Any]:
     resources = list(resources)
     services: dict[str, dict[str, Any]] = {}
@@ -152,13 +158,13 @@ def _estate(resources: Iterable[TemplateResource]) -> dict[str, Any]:
         if target is None or "name" in r.unresolved:
             continue
         if kind == API.lower() and len(parts) == 2:
-            target["apis"].append(_api(r, parts[1]))
+            _put(target["apis"], _api(r, parts[1]))
         elif kind == WORKSPACE_API.lower() and len(parts) == 3:
             workspaces = {w["name"]: w for w in target["workspaces"]}
             workspace = workspaces.get(parts[1]) or {"name": parts[1], "apis": []}
             if parts[1] not in workspaces:
                 target["workspaces"].append(workspace)
-            workspace["apis"].append(_api(r, parts[2]))
+            _put(workspace["apis"], _api(r, parts[2]))
     for r in resources:
         if r.type.lower().endswith(COLLECTION.lower()) and (found := _collection_api(r)):
             target = services.get(found[0].lower())

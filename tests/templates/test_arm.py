@@ -211,3 +211,42 @@ def test_a_linked_template_that_links_back_is_read_once() -> None:
     template = read_arm(path)
     assert [r.name for r in template.resources] == ["apim/once"]
     assert template.errors == (f"{path}: line 6: linked template {path} links back to itself, not read again",)
+
+
+def test_nullable_parameters_are_null_and_null_takes_the_default(tmp_path: Path) -> None:
+    template = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": {
+            "apis": {"type": "array", "nullable": True},
+            "apiType": {"type": "string", "defaultValue": "http"},
+            "required": {"type": "string"},
+        },
+        "resources": [
+            {
+                "copy": {"name": "apis", "count": "[length(coalesce(parameters('apis'), createArray()))]"},
+                "type": "Microsoft.ApiManagement/service/apis",
+                "apiVersion": "2024-05-01",
+                "name": "[format('apim-x/{0}', parameters('apis')[copyIndex()].name)]",
+                "properties": {"apiType": "[parameters('apiType')]", "path": "[parameters('required')]"},
+            },
+            {
+                "type": "Microsoft.ApiManagement/service/apis",
+                "apiVersion": "2024-05-01",
+                "name": "apim-x/fixed",
+                "properties": {"apiType": "[coalesce(tryGet(createObject('a', 1), 'apiType'), parameters('apiType'))]"},
+            },
+        ],
+    }
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(template))
+    file = read_arm(str(path), None)
+    assert [(r.name, r.properties.get("apiType")) for r in file.resources] == [("apim-x/fixed", "http")]
+    (tmp_path / "p.json").write_text(
+        json.dumps({"parameters": {"apis": {"value": [{"name": "o"}]}, "apiType": {"value": None}}})
+    )
+    given = read_arm(str(path), str(tmp_path / "p.json"))
+    assert [(r.name, r.properties.get("apiType"), r.unresolved) for r in given.resources] == [
+        ("apim-x/o", "http", ("properties.path",)),  # a required parameter without a value stays unresolved
+        ("apim-x/fixed", "http", ()),
+    ]
