@@ -56,7 +56,7 @@ def _environ(env: Mapping[str, str]) -> dict[str, str]:
 def scan_verdicts(
     paths: Sequence[Path | str], *, parameters: Path | str | None = None, env: Mapping[str, str] | None = None
 ) -> Verdicts:
-    """What ``scan-template`` says per API, in the parity context."""
+    """What ``scan-template`` says per API, in the parity context (an API it cannot check is an ``error`` verdict)."""
     argv = ["scan-template", *map(str, paths), "--format", "json", "--fail-on", "never"]
     argv += ["--subscription", SUBSCRIPTION, "--resource-group", RESOURCE_GROUP, "--location", LOCATION]
     if parameters is not None:
@@ -64,7 +64,7 @@ def scan_verdicts(
     out, err = io.StringIO(), io.StringIO()
     with mock.patch.dict(os.environ, _environ(env or {}), clear=True):
         code = main(argv, stdout=out, stderr=err)
-    assert code == 0, err.getvalue()
+    assert code in (0, 3), err.getvalue()  # 3: some APIs cannot be checked before deployment; they are verdicts too
     findings = json.loads(out.getvalue())["findings"]
     return {(f["service"], f["api"]): (Status(f["status"]), Reason(f["reason"])) for f in findings if f.get("api")}
 

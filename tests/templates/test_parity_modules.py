@@ -9,19 +9,12 @@ from the template (the comment above it says why), and asserts that ``scan-templ
 
 from __future__ import annotations
 
-import io
-import json
-import os
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
-from monitors.cli import main
 from monitors.model import Reason, Status
-from tests.templates import parity
-from tests.templates.parity import Verdicts, deployed_verdicts
+from tests.templates.parity import Verdicts, deployed_verdicts, scan_verdicts
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "templates"
 AVM = DATA / "avm"
@@ -37,22 +30,6 @@ UNKNOWN = (Status.ERROR, Reason.ARM_ERROR)
 
 # PSRule's data uses the placeholder location "region"; admitted the way tests/test_psrule.py does.
 PSRULE_REGIONS = {"MONITOR_SUPPORTED_REGIONS": "+region,Australia East"}
-
-
-def scan(paths: Sequence[Path], *, parameters: Path | None = None, env: Mapping[str, str] | None = None) -> Verdicts:
-    """``parity.scan_verdicts``, but a run that reports an API it cannot check (exit 3, an ``error`` finding) is
-    still a run: APIs on a service the template does not declare are such findings, and they are the verdict."""
-    argv = ["scan-template", *map(str, paths), "--format", "json", "--fail-on", "never"]
-    argv += ["--subscription", parity.SUBSCRIPTION, "--resource-group", parity.RESOURCE_GROUP]
-    argv += ["--location", parity.LOCATION]
-    if parameters is not None:
-        argv += ["--parameters", str(parameters)]
-    out, err = io.StringIO(), io.StringIO()
-    with mock.patch.dict(os.environ, parity._environ(env or {}), clear=True):
-        code = main(argv, stdout=out, stderr=err)
-    assert code in (0, 3), err.getvalue()
-    findings = json.loads(out.getvalue())["findings"]
-    return {(f["service"], f["api"]): (Status(f["status"]), Reason(f["reason"])) for f in findings if f.get("api")}
 
 
 # --- Azure Verified Modules: avm/res/api-management/service e2e cases (Bicep, subscription scope) -------------
@@ -92,7 +69,7 @@ AVM_E2E = [
 def test_avm_e2e_case_gives_the_live_verdict(case: str, expected: Verdicts) -> None:
     template = E2E / case / "main.test.bicep"
     parameters = AVM / "e2e.parameters.json"
-    assert scan([template], parameters=parameters) == expected
+    assert scan_verdicts([template], parameters=parameters) == expected
     assert deployed_verdicts([template], parameters=parameters) == expected
 
 
@@ -106,7 +83,7 @@ def test_avm_module_arm_template_gives_the_live_verdict() -> None:
     template = AVM_SERVICE / "main.json"
     parameters = AVM / "max.main.parameters.json"
     expected = {("avmapismax001", "echo-api"): FAIL, ("avmapismax001", "workspace-echo-api"): WORKSPACE}
-    assert scan([template], parameters=parameters) == expected
+    assert scan_verdicts([template], parameters=parameters) == expected
     assert deployed_verdicts([template], parameters=parameters) == expected
 
 
@@ -123,7 +100,7 @@ DEPLOYED_APIM_TESTS = {("apim-01", "api-01"): FAIL}
 @pytest.mark.parametrize("name", ["apim.tests.bicep", "apim.tests.json"])
 def test_psrule_apim_template_test_gives_the_live_verdict(name: str) -> None:
     template = PSRULE_TEMPLATES / name
-    assert scan([template]) == PSRULE_APIM_TESTS
+    assert scan_verdicts([template]) == PSRULE_APIM_TESTS
     assert deployed_verdicts([template]) == DEPLOYED_APIM_TESTS
 
 
@@ -145,5 +122,5 @@ PSRULE_DATA = {
 
 def test_psrule_test_data_template_gives_the_live_verdict() -> None:
     template = DATA / "psrule" / "defendercloud-apim-A-D.template.json"
-    assert scan([template], env=PSRULE_REGIONS) == PSRULE_DATA
+    assert scan_verdicts([template], env=PSRULE_REGIONS) == PSRULE_DATA
     assert deployed_verdicts([template], env=PSRULE_REGIONS) == PSRULE_DATA
