@@ -399,14 +399,21 @@ def python_reads_shared(source: str) -> list[int]:
     return lines
 
 
+SHARED_REFERENCE = re.compile(r"(?:\.\.[\\/]+)+shared(?![\w-])")
+
+
 def text_reads_shared(path: Path, text: str) -> list[int]:
-    """Lines that reach the notes outside a comment (documents are not read by the product, so they are skipped)."""
+    """Lines that reach the notes outside a comment (documents are not read by the product, so they are skipped).
+    A relative path that stays inside the repository (a kept template's own ``../../shared/`` modules) is not them."""
     marker = "#" if path.suffix in HASH_COMMENTS else "//" if path.suffix in SLASH_COMMENTS else None
     lines = []
     for number, line in enumerate(text.splitlines(), start=1):
         code = line.split(marker, 1)[0] if marker else line
-        if SHARED_PATH.search(code):
-            lines.append(number)
+        for match in SHARED_REFERENCE.finditer(code):
+            target = (path.parent / match.group(0).replace("\\", "/")).resolve()
+            if not target.is_relative_to(ROOT.resolve()):
+                lines.append(number)
+                break
     return lines
 
 
@@ -435,3 +442,10 @@ def test_nothing_reads_the_team_notes_at_run_time() -> None:
 )
 def test_shared_readers_are_found(source: str, lines: list[int]) -> None:
     assert python_reads_shared(source) == lines
+
+
+def test_a_relative_shared_path_counts_only_when_it_leaves_the_repository() -> None:
+    kept = ROOT / "tests" / "data" / "templates" / "public" / "x" / "infrastructure" / "main.bicep"
+    notes = ".." + "/shared"  # split, so that this file does not read as reaching the notes itself
+    assert text_reads_shared(kept, f"module m '../{notes}/bicep/api.bicep' = {{") == []
+    assert text_reads_shared(ROOT / "run.sh", f"cat {notes}/notes.md\n# {notes} in a comment") == [1]
