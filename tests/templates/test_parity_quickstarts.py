@@ -1,7 +1,8 @@
 """Parity on public templates (issue 13): Azure quickstart templates and Azure-Samples repositories kept verbatim in
-tests/data/templates/public/ (sources in tests/data/templates/public/SOURCES.md). Each test states, per API, the verdict the live check gives
-once the template is deployed (EXPECTED, written by hand from reading the template), and asserts that
-``scan-template`` (before deployment) and the live check after deployment (the emulator) both give it.
+tests/data/templates/public/ (sources in tests/data/templates/public/SOURCES.md). Each test states, per API, the
+verdict the live check gives once the template is deployed (EXPECTED, written by hand from reading the template),
+and asserts that ``scan-template`` (before deployment) and the live check after deployment (the emulator) both give
+it.
 
 The context is ``parity.CONTEXT``: subscription 00000000-0000-0000-0000-000000000000, resource group rg-parity,
 location westeurope. ``uniqueString(resourceGroup().id)`` there is ``mmypmtpp3q7ya`` and
