@@ -240,6 +240,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         easy_auth=env.get("WEBSITE_AUTH_ENABLED", "").strip().lower() == "true",
     )
     _check_approval(settings)
+    _check_state_ttl(settings)
     _check_default_route(settings)
     _warn_unknown(env)
     return settings
@@ -461,6 +462,15 @@ def _check_approval(s: Settings) -> None:
         raise SettingsError(
             "MONITOR_APPROVERS: required when MONITOR_AUTO_ONBOARD=approve (e.g. role:Defender.Approver), or"
             " MONITOR_APPROVAL_LOCAL_USER on loopback"
+        )
+
+
+def _check_state_ttl(s: Settings) -> None:
+    """A used approval link is known as used by its nonce's seen-event row, so that row must outlive the link."""
+    if s.approval_keys and s.state_ttl_days * 24 < s.approval_hours:
+        raise SettingsError(
+            f"MONITOR_STATE_TTL_DAYS={s.state_ttl_days:g}: shorter than MONITOR_APPROVAL_HOURS={s.approval_hours:g};"
+            " a used approval link would be forgotten, and act again, before it expires"
         )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from monitors.model import DecisionRecord, EventClaim
 from monitors.state.contract import StateStore
 from monitors.state.sqlite import SqliteStateStore
-from tests.state.records import API, LEASE, T0, item, record
+from tests.state.records import API, LEASE, T0, item, race, record
 
 DAY = dt.timedelta(days=1)
 TTL = dt.timedelta(days=30)
@@ -95,3 +95,14 @@ def test_a_sqlite_file_from_before_pruning_gets_its_indexes_and_prunes(tmp_path:
         indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     conn.close()
     assert {"events_seen_at", "claims_claimed_at", "deliveries_at"} <= indexes
+
+
+def test_two_pruners_at_once_delete_everything_expired_without_failing(store: StateStore) -> None:
+    for n in range(150):
+        store.mark_event(f"event-{n}", T0)
+    store.mark_event("recent", T0 + TTL)
+    deleted = race([lambda: store.prune(T0 + DAY, 200), lambda: store.prune(T0 + DAY, 200)])
+    assert sum(deleted) >= 150
+    assert store.prune(T0 + DAY, 200) == 0
+    assert not any(store.event_seen(f"event-{n}") for n in range(150))
+    assert store.event_seen("recent") is True

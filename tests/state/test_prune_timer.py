@@ -101,3 +101,11 @@ def test_a_ttl_under_two_days_is_a_settings_error(days: str, allowed: bool) -> N
 def test_bad_prune_settings_are_refused(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         load_settings({name: value})
+
+
+def test_a_ttl_shorter_than_approval_links_live_is_a_settings_error() -> None:
+    links = {"MONITOR_APPROVAL_KEY": "k" * 64, "MONITOR_APPROVAL_HOURS": "72"}
+    with pytest.raises(SettingsError, match=r"MONITOR_STATE_TTL_DAYS=2: shorter than MONITOR_APPROVAL_HOURS=72"):
+        load_settings({**links, "MONITOR_STATE_TTL_DAYS": "2"})
+    assert load_settings({**links, "MONITOR_STATE_TTL_DAYS": "3"}).state_ttl_days == 3
+    assert load_settings({"MONITOR_STATE_TTL_DAYS": "2"}).state_ttl_days == 2  # no approval links: no such limit
