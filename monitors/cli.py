@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from monitors import deadletter, events, reports, severity
+from monitors import deadletter, events, reports, severity, telemetry
 from monitors.errors import AzureError, EventError, SettingsError, StateError
 from monitors.escape import terminal
 from monitors.model import Finding, Severity, Status
@@ -306,6 +306,10 @@ def _scan_template(args: argparse.Namespace, settings: Settings, stdout: TextIO,
 
 
 def run(args: argparse.Namespace, settings: Settings, stdout: TextIO, stderr: TextIO) -> int:
+    try:
+        telemetry.configure(settings.otel)
+    except ImportError as exc:
+        raise SettingsError(f"MONITOR_OTEL={settings.otel}: {exc.name or exc} is not installed") from None
     if args.command == "scan-template":
         return _scan_template(args, settings, stdout, stderr)  # no Runtime: no state, no alerts, no Azure by default
     runtime = build_runtime(settings, in_azure=False)

@@ -118,19 +118,24 @@ class Runtime:
         TransientAzureError / StateError for redelivery; a failed attempt gives its claim back first.
         """
         started = time.perf_counter()
-        with telemetry.span("monitor.event", event_id=str(event.get("id", ""))[:100], type=str(event.get("type"))):
-            event_id = str(event.get("id", "")) if self.store is not None else ""
-            if event_id and not self._claim(event_id):
-                return None
+        attributes = {"event_id": str(event.get("id", ""))[:100], "type": str(event.get("type", ""))[:200]}
+        with telemetry.span("monitor.event", **attributes):
             try:
-                outcome = self.engine.handle_event(event, queue_onboarding=self.queue_onboarding)
-                self._notify(self._hand_off(outcome), _AS_EVENT, event_id=event_id or None)
-            except BaseException:
-                if event_id:
-                    self._release(event_id)
-                raise
+                return self._process(event)
             finally:
                 telemetry.event_duration(time.perf_counter() - started)
+
+    def _process(self, event: Mapping[str, object]) -> EventOutcome | None:
+        event_id = str(event.get("id", "")) if self.store is not None else ""
+        if event_id and not self._claim(event_id):
+            return None
+        try:
+            outcome = self.engine.handle_event(event, queue_onboarding=self.queue_onboarding)
+            self._notify(self._hand_off(outcome), _AS_EVENT, event_id=event_id or None)
+        except BaseException:
+            if event_id:
+                self._release(event_id)
+            raise
         return outcome
 
     def _claim(self, event_id: str) -> bool:

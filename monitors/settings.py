@@ -135,6 +135,8 @@ class Settings:
     deadletter_container: str = "deadletter"
     deadletter_storage: str | None = field(default=None, repr=False)
     easy_auth: bool = False  # WEBSITE_AUTH_ENABLED: App Service authentication is on (only then is its header trusted)
+    # Where a CLI run sends its OpenTelemetry (the function app's worker sets up its own): off, console, otlp, azure.
+    otel: str = "off"
 
     @property
     def alerting(self) -> bool:
@@ -238,6 +240,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         deadletter_container=_queue_name(env, "MONITOR_DEADLETTER_CONTAINER", d.deadletter_container),
         deadletter_storage=_deadletter_storage(env),
         easy_auth=env.get("WEBSITE_AUTH_ENABLED", "").strip().lower() == "true",
+        otel=_otel(env),
     )
     _check_approval(settings)
     _check_state_ttl(settings)
@@ -472,6 +475,21 @@ def _check_state_ttl(s: Settings) -> None:
             f"MONITOR_STATE_TTL_DAYS={s.state_ttl_days:g}: shorter than MONITOR_APPROVAL_HOURS={s.approval_hours:g};"
             " a used approval link would be forgotten, and act again, before it expires"
         )
+
+
+OTEL_MODES = ("off", "console", "otlp", "azure")
+
+
+def _otel(env: Mapping[str, str]) -> str:
+    """MONITOR_OTEL, else chosen by what is set: Application Insights' connection string, then an OTLP endpoint."""
+    raw = env.get("MONITOR_OTEL", "").strip().lower()
+    if raw and raw not in OTEL_MODES:
+        raise SettingsError(f"MONITOR_OTEL={raw[:40]!r}: expected one of {', '.join(OTEL_MODES)}")
+    if raw:
+        return raw
+    if env.get("APPLICATIONINSIGHTS_CONNECTION_STRING", "").strip():
+        return "azure"
+    return "otlp" if env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip() else "off"
 
 
 def _on_off(env: Mapping[str, str], name: str, default: bool) -> bool:

@@ -96,6 +96,7 @@ class _Telemetry:
 
 
 _TELEMETRY = _Telemetry()
+_CONFIGURED: str | None = None
 
 
 def use(*, meter_provider: Any = None, tracer_provider: Any = None) -> None:
@@ -166,8 +167,10 @@ def configure(mode: str) -> None:
     """Set up the global providers for a process that is not a function app worker (the CLI, the demo):
     ``console`` prints to stderr, ``otlp`` exports to OTEL_EXPORTER_OTLP_ENDPOINT, ``azure`` to Application Insights
     (APPLICATIONINSIGHTS_CONNECTION_STRING); ``off`` does nothing. The exporters read their own OTEL_* settings."""
-    if mode == "off":
+    global _CONFIGURED
+    if mode == "off" or _CONFIGURED is not None:  # the global providers can be set once per process
         return
+    _CONFIGURED = mode
     if mode == "azure":
         from azure.monitor.opentelemetry import configure_azure_monitor
 
