@@ -553,3 +553,57 @@ class DecisionRecord:
             result=str(data["result"]),
             detail=str(data["detail"]),
         )
+
+
+def _time_or_none(value: object) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(str(value)) if value else None
+
+
+@dataclass(frozen=True)
+class ProtectionRecord:
+    """How long one API went unprotected (key: lower-cased resource id): its first write as Event Grid timed it,
+    when its apiCollection was Succeeded, and when Defender's verdict on it first read Healthy. ``etag`` is the
+    store's concurrency token: None for a record never stored."""
+
+    key: str
+    first_write_at: dt.datetime
+    onboarded_at: dt.datetime | None = None
+    healthy_at: dt.datetime | None = None
+    etag: str | None = None
+
+    def seconds_to(self, stage: str) -> float | None:
+        """Seconds from the first write to ``onboarded`` or ``healthy``; None until then."""
+        reached = self.onboarded_at if stage == "onboarded" else self.healthy_at
+        return None if reached is None else max((reached - self.first_write_at).total_seconds(), 0.0)
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "key": self.key,
+            "first_write_at": self.first_write_at.isoformat(),
+            "onboarded_at": self.onboarded_at.isoformat() if self.onboarded_at else None,
+            "healthy_at": self.healthy_at.isoformat() if self.healthy_at else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object], etag: str | None = None) -> ProtectionRecord:
+        return cls(
+            key=str(data["key"]),
+            first_write_at=dt.datetime.fromisoformat(str(data["first_write_at"])),
+            onboarded_at=_time_or_none(data.get("onboarded_at")),
+            healthy_at=_time_or_none(data.get("healthy_at")),
+            etag=etag,
+        )
+
+
+@dataclass(frozen=True)
+class CoverageSnapshot:
+    """One subscription's coverage at one time, as the state store knew it: applicable APIs and those onboarded."""
+
+    at: dt.datetime
+    subscription_id: str
+    applicable: int
+    onboarded: int
+
+    @property
+    def ratio(self) -> float | None:
+        return self.onboarded / self.applicable if self.applicable else None

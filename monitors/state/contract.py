@@ -1,5 +1,6 @@
 """The state layer's contract: last known status per API, processed event ids, the alert outbox, which alert each
-sink has been sent, shared meters, and the approvers' decisions (the audit trail).
+sink has been sent, shared meters, the approvers' decisions (the audit trail), each API's time to protect and the
+coverage snapshots ``status`` shows the trend of.
 
 ``StateStore`` is the one interface the engine, the notifier and the shared ARM request budget use; both backends
 (``sqlite``, ``tables``) satisfy it structurally and import nothing from here. Both use optimistic concurrency: every
@@ -12,7 +13,15 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
-from monitors.model import DecisionRecord, EventClaim, Meter, OutboxItem, StatusRecord
+from monitors.model import (
+    CoverageSnapshot,
+    DecisionRecord,
+    EventClaim,
+    Meter,
+    OutboxItem,
+    ProtectionRecord,
+    StatusRecord,
+)
 
 
 class StateStore(Protocol):
@@ -106,6 +115,30 @@ class StateStore(Protocol):
 
     def decisions(self) -> list[DecisionRecord]:
         """Every recorded decision, oldest first."""
+        ...
+
+    def statuses(self) -> list[StatusRecord]:
+        """Every last known status (APIs, plans, services), in no particular order."""
+        ...
+
+    def get_protection(self, key: str) -> ProtectionRecord | None:
+        """One API's time-to-protect record, or None."""
+        ...
+
+    def put_protection(self, record: ProtectionRecord) -> bool:
+        """Insert (etag None, only if absent) or replace (only if the stored etag matches); False on conflict."""
+        ...
+
+    def protections(self) -> list[ProtectionRecord]:
+        """Every time-to-protect record, in no particular order."""
+        ...
+
+    def record_coverage(self, snapshots: Sequence[CoverageSnapshot]) -> None:
+        """Keep coverage snapshots (one per subscription and time; the same again keeps the first)."""
+        ...
+
+    def coverage_history(self, since: dt.datetime) -> list[CoverageSnapshot]:
+        """The snapshots taken at or after ``since``, oldest first."""
         ...
 
     def close(self) -> None:

@@ -20,7 +20,17 @@ from dataclasses import replace
 from pathlib import Path
 
 from monitors.errors import StateError
-from monitors.model import DecisionRecord, EventClaim, Meter, OutboxItem, Reason, Status, StatusRecord
+from monitors.model import (
+    CoverageSnapshot,
+    DecisionRecord,
+    EventClaim,
+    Meter,
+    OutboxItem,
+    ProtectionRecord,
+    Reason,
+    Status,
+    StatusRecord,
+)
 from monitors.state._codec import clip_error, decode_alerts, encode_alerts, format_time, parse_time, stored_digest
 
 _SCHEMA = """
@@ -40,6 +50,10 @@ CREATE INDEX IF NOT EXISTS claims_claimed_at ON claims (claimed_at);
 CREATE INDEX IF NOT EXISTS deliveries_at ON deliveries (at);
 CREATE TABLE IF NOT EXISTS decisions (
     nonce TEXT NOT NULL, at TEXT NOT NULL, record_json TEXT NOT NULL, PRIMARY KEY (nonce, at));
+CREATE TABLE IF NOT EXISTS protection (key TEXT PRIMARY KEY, record_json TEXT NOT NULL, version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS coverage (
+    at TEXT NOT NULL, subscription TEXT NOT NULL, applicable INTEGER NOT NULL, onboarded INTEGER NOT NULL,
+    PRIMARY KEY (at, subscription));
 CREATE TABLE IF NOT EXISTS meters (
     key TEXT PRIMARY KEY, value REAL NOT NULL, stamp TEXT NOT NULL, version INTEGER NOT NULL);
 """
@@ -78,16 +92,7 @@ class SqliteStateStore:
     def get_status(self, key: str) -> StatusRecord | None:
         with self._lock, _guard("get_status"):
             row = self._conn.execute("SELECT * FROM status WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            return None
-        return StatusRecord(
-            key=row["key"],
-            status=Status(row["status"]),
-            reason=Reason(row["reason"]),
-            changed_at=parse_time(row["changed_at"]),
-            alerted_at=parse_time(row["alerted_at"]) if row["alerted_at"] else None,
-            etag=str(row["version"]),
-        )
+        return None if row is None else _status_record(row)
 
     def put_status(self, record: StatusRecord) -> bool:
         values = (
@@ -274,9 +279,58 @@ class SqliteStateStore:
             rows = self._conn.execute("SELECT record_json FROM decisions ORDER BY at, nonce").fetchall()
         return [DecisionRecord.from_dict(json.loads(row["record_json"])) for row in rows]
 
+    def statuses(self) -> list[StatusRecord]:
+        with self._lock, _guard("statuses"):
+            rows = self._conn.execute("SELECT * FROM status").fetchall()
+        return [_status_record(row) for row in rows]
+
+    def get_protection(self, key: str) -> ProtectionRecord | None:
+        with self._lock, _guard("get_protection"):
+            row = self._conn.execute("SELECT record_json, version FROM protection WHERE key = ?", (key,)).fetchone()
+        return None if row is None else ProtectionRecord.from_dict(json.loads(row[0]), str(row[1]))
+
+    def put_protection(self, record: ProtectionRecord) -> bool:
+        body = json.dumps(record.to_dict(), separators=(",", ":"))
+        with self._lock, _guard("put_protection"):
+            if record.etag is None:
+                sql = "INSERT OR IGNORE INTO protection VALUES (?, ?, 1)"
+                cursor = self._conn.execute(sql, (record.key, body))
+            else:
+                sql = "UPDATE protection SET record_json = ?, version = version + 1 WHERE key = ? AND version = ?"
+                cursor = self._conn.execute(sql, (body, record.key, _version(record.etag)))
+        return cursor.rowcount == 1
+
+    def protections(self) -> list[ProtectionRecord]:
+        with self._lock, _guard("protections"):
+            rows = self._conn.execute("SELECT record_json, version FROM protection").fetchall()
+        return [ProtectionRecord.from_dict(json.loads(row[0]), str(row[1])) for row in rows]
+
+    def record_coverage(self, snapshots: Sequence[CoverageSnapshot]) -> None:
+        rows = [(format_time(s.at), s.subscription_id, s.applicable, s.onboarded) for s in snapshots]
+        with self._lock, _guard("record_coverage"):
+            self._conn.executemany("INSERT OR IGNORE INTO coverage VALUES (?, ?, ?, ?)", rows)
+
+    def coverage_history(self, since: dt.datetime) -> list[CoverageSnapshot]:
+        with self._lock, _guard("coverage_history"):
+            rows = self._conn.execute(
+                "SELECT * FROM coverage WHERE at >= ? ORDER BY at, subscription", (format_time(since),)
+            ).fetchall()
+        return [CoverageSnapshot(parse_time(r["at"]), r["subscription"], r["applicable"], r["onboarded"]) for r in rows]
+
     def close(self) -> None:
         with self._lock, _guard("close"):
             self._conn.close()
+
+
+def _status_record(row: sqlite3.Row) -> StatusRecord:
+    return StatusRecord(
+        key=row["key"],
+        status=Status(row["status"]),
+        reason=Reason(row["reason"]),
+        changed_at=parse_time(row["changed_at"]),
+        alerted_at=parse_time(row["alerted_at"]) if row["alerted_at"] else None,
+        etag=str(row["version"]),
+    )
 
 
 def _use_wal(conn: sqlite3.Connection) -> None:

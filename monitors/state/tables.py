@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import re
 import threading
@@ -36,7 +37,17 @@ from azure.data.tables import TableClient, TableEntity, TableServiceClient, Tabl
 
 from monitors.azure.data_plane import table_service
 from monitors.errors import SettingsError, StateError
-from monitors.model import DecisionRecord, EventClaim, Meter, OutboxItem, Reason, Status, StatusRecord
+from monitors.model import (
+    CoverageSnapshot,
+    DecisionRecord,
+    EventClaim,
+    Meter,
+    OutboxItem,
+    ProtectionRecord,
+    Reason,
+    Status,
+    StatusRecord,
+)
 from monitors.state._codec import (
     BAD_SPEC,
     clip_error,
@@ -59,6 +70,8 @@ _METER_PARTITION = "meter"
 _DECISION_PARTITION = "decision"  # the approvers' audit trail, beside the events (no table of its own to create)
 _CLAIM_PARTITION = "claim"  # claims live beside the events they are about, in the same table
 _DELIVERY_PARTITION = "delivery"  # one row per (sink, alert): claimed while sending, then sent
+_PROTECTION_PARTITION = "protection"  # each API's time to protect, beside the statuses
+_COVERAGE_PARTITION = "coverage"  # coverage snapshots, beside the statuses
 # What ``prune`` deletes: each partition of the events table with the property holding when its row was last written.
 # Every row ever written has it, so rows from before pruning existed expire too; decisions are the audit trail: kept.
 _PRUNED = ((_EVENT_PARTITION, "seen_at"), (_CLAIM_PARTITION, "claimed_at"), (_DELIVERY_PARTITION, "at"))
@@ -283,6 +296,48 @@ class TableStateStore:
         records = [DecisionRecord.from_dict(entity) for entity in entities]
         return sorted(records, key=lambda r: (r.at, r.nonce))
 
+    def statuses(self) -> list[StatusRecord]:
+        query = f"PartitionKey eq '{STATUS}'"
+        return self._run("statuses", STATUS, lambda t: [_status_record(e) for e in t.query_entities(query)])
+
+    def get_protection(self, key: str) -> ProtectionRecord | None:
+        entity = self._run("get_protection", STATUS, lambda t: _get(t, _PROTECTION_PARTITION, _row_key(key)))
+        return None if entity is None else _protection_record(entity)
+
+    def put_protection(self, record: ProtectionRecord) -> bool:
+        entity = {"PartitionKey": _PROTECTION_PARTITION, "RowKey": _row_key(record.key), "record_json": ""}
+        entity["record_json"] = json.dumps(record.to_dict(), separators=(",", ":"))
+        if record.etag is None:
+            return self._run("put_protection", STATUS, lambda t: _insert(t, entity))
+        etag = record.etag
+        return self._run("put_protection", STATUS, lambda t: _update(t, entity, etag, UpdateMode.REPLACE)) is not None
+
+    def protections(self) -> list[ProtectionRecord]:
+        query = f"PartitionKey eq '{_PROTECTION_PARTITION}'"
+        return self._run("protections", STATUS, lambda t: [_protection_record(e) for e in t.query_entities(query)])
+
+    def record_coverage(self, snapshots: Sequence[CoverageSnapshot]) -> None:
+        for snapshot in snapshots:
+            entity = {
+                "PartitionKey": _COVERAGE_PARTITION,
+                "RowKey": f"{format_time(snapshot.at)}|{snapshot.subscription_id.lower()}",
+                "at": format_time(snapshot.at),
+                "subscription": snapshot.subscription_id,
+                "applicable": snapshot.applicable,
+                "onboarded": snapshot.onboarded,
+            }
+            self._run("record_coverage", STATUS, lambda t, e=entity: _insert(t, e))  # type: ignore[misc]
+
+    def coverage_history(self, since: dt.datetime) -> list[CoverageSnapshot]:
+        query = "PartitionKey eq @pk and at ge @since"
+        parameters = {"pk": _COVERAGE_PARTITION, "since": format_time(since)}
+        entities = self._run("coverage_history", STATUS, lambda t: list(t.query_entities(query, parameters=parameters)))
+        snapshots = [
+            CoverageSnapshot(parse_time(e["at"]), e["subscription"], int(e["applicable"]), int(e["onboarded"]))
+            for e in entities
+        ]
+        return sorted(snapshots, key=lambda s: (s.at, s.subscription_id))
+
     def close(self) -> None:
         self._service.close()
         if self._on_close is not None:
@@ -472,6 +527,10 @@ def _status_entity(record: StatusRecord) -> dict[str, Any]:
     if record.alerted_at is not None:
         entity["alerted_at"] = format_time(record.alerted_at)
     return entity
+
+
+def _protection_record(entity: TableEntity) -> ProtectionRecord:
+    return ProtectionRecord.from_dict(json.loads(entity["record_json"]), str(entity.metadata["etag"]))
 
 
 def _status_record(entity: TableEntity) -> StatusRecord:
