@@ -44,6 +44,7 @@ from monitors.model import (
     Status,
     WriteMode,
 )
+from monitors.protection import ProtectionClock, event_time
 from monitors.queues import OnboardRequest, open_queue, send_messages
 from monitors.remediation import Waves, capacity_finding
 from monitors.settings import Settings
@@ -110,6 +111,7 @@ class Runtime:
     queue_onboarding: bool = False  # the function app hands onboarding to the onboarding queue
     _queues: dict[str, QueueClient] = field(default_factory=dict, init=False, repr=False)
     _queues_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _protection: ProtectionClock | None = field(default=None, init=False, repr=False)
 
     def process_event(self, event: Mapping[str, object]) -> EventOutcome | None:
         """The event path end to end: claim the event, evaluate, queue what takes long, record, alert.
@@ -131,7 +133,10 @@ class Runtime:
             return None
         try:
             outcome = self.engine.handle_event(event, queue_onboarding=self.queue_onboarding)
-            self._notify(self._hand_off(outcome), _AS_EVENT, event_id=event_id or None)
+            handed = [outcome.finding] if outcome.finding is not None else []
+            self._notify(
+                self._hand_off(outcome), _AS_EVENT, event_id=event_id or None, clocked=(handed, event_time(event))
+            )
         except BaseException:
             if event_id:
                 self._release(event_id)
@@ -428,14 +433,24 @@ class Runtime:
             raise SettingsError("MONITOR_STATE: not set and no alert sink configured, so no decisions are recorded")
         return self.store.decisions()
 
-    def _notify(self, findings: list[Finding], notice: _Notice, *, event_id: str | None = None) -> None:
+    def _notify(
+        self,
+        findings: list[Finding],
+        notice: _Notice,
+        *,
+        event_id: str | None = None,
+        clocked: tuple[list[Finding], dt.datetime | None] | None = None,
+    ) -> None:
         """The one last step of every use case: record the findings' transitions (marking ``event_id`` processed in
         the same step) and deliver. ``own_only`` sends a few messages only (about one per sink, this invocation's
         own alert when nothing is queued before it): after a sink outage the backlog is DrainOutbox's, not an
         invocation's that a host is waiting on."""
         telemetry.findings(findings)
-        if self.notifier is None:  # a notifier exists exactly when a store does
+        if self.notifier is None or self.store is None:  # a notifier exists exactly when a store does
             return
+        # Time to protect: the event's findings (an onboarding handed to the queue too) from the event's time.
+        clock_findings, first_write = clocked if clocked is not None else (findings, None)
+        self._clock().observe(clock_findings, first_write)
         with telemetry.span("record"):
             self.notifier.record(findings, digest=notice.digest, hold=notice.hold, event_id=event_id)
         with telemetry.span("deliver"):
@@ -443,6 +458,13 @@ class Runtime:
                 self.notifier.deliver(max_messages=EVENT_DELIVERIES_PER_SINK * self.notifier.sink_count)
             else:
                 self.notifier.deliver()
+
+    def _clock(self) -> ProtectionClock:
+        assert self.store is not None
+        with self._queues_lock:
+            if self._protection is None:
+                self._protection = ProtectionClock(self.store, _utcnow)
+            return self._protection
 
     def _queue(self, name: str) -> QueueClient:
         """One client per queue for the life of the process (creating the queue once, when missing)."""

@@ -84,6 +84,7 @@ LAYERS = {
         "monitors.inventory",
         "monitors.usage",
         "monitors.approval",
+        "monitors.protection",
         "monitors.templates.verdicts",
     ),
     "adapters": ("monitors.azure", "monitors.alerts", "monitors.state", "monitors.reports", "monitors.queues"),
