@@ -131,9 +131,11 @@ class Settings:
     state_ttl_days: float = 30.0
     prune_page: int = 100
     prune_share: float = 0.2
-    # Event Grid's dead-letter container for ``replay --dead-letter``: a connection string or an https blob endpoint.
+    # Event Grid's dead-letter container for ``replay --dead-letter``, in MONITOR_DEADLETTER_ACCOUNT_URL's account or
+    # else the state storage account's (``deadletter_storage``); blob_service_uri: AzureWebJobsStorage__blobServiceUri.
     deadletter_container: str = "deadletter"
-    deadletter_storage: str | None = field(default=None, repr=False)
+    deadletter_account_url: str | None = None
+    blob_service_uri: str | None = None
     easy_auth: bool = False  # WEBSITE_AUTH_ENABLED: App Service authentication is on (only then is its header trusted)
     # Where a CLI run sends its OpenTelemetry (the function app's worker sets up its own): off, console, otlp, azure.
     otel: str = "off"
@@ -159,6 +161,32 @@ class Settings:
         if storage and storage.lower().startswith("https://"):
             return self.queue_service_uri
         return storage
+
+    @property
+    def deadletter_storage(self) -> str | None:
+        """Where Event Grid's dead letters are: MONITOR_DEADLETTER_ACCOUNT_URL, else the state storage account's blob
+        service: the connection string of MONITOR_STATE=tables:... or of AzureWebJobsStorage (the SDK finds its blob
+        endpoint), or, identity-based, the account's blob endpoint (``AzureWebJobsStorage__blobServiceUri``, else its
+        table endpoint's ``.table.`` read as ``.blob.``). None when no storage account is set. Raises SettingsError
+        for a table endpoint whose blob endpoint cannot be told (``load_settings`` asks once, so that is at start)."""
+        if self.deadletter_account_url:
+            return self.deadletter_account_url
+        scheme, _, target = (self.state or "").strip().partition(":")
+        from_state = scheme.lower() == "tables"
+        account = target.strip() if from_state else (self.webjobs_storage or "")
+        if not account.lower().startswith("https://"):
+            return account or None
+        if self.blob_service_uri and not from_state:
+            return self.blob_service_uri
+        host = urlsplit(account).hostname or ""
+        if ".blob." in host:
+            return account
+        if ".table." not in host:
+            raise SettingsError(
+                "MONITOR_DEADLETTER_ACCOUNT_URL: required, since the state account's blob endpoint cannot be told from"
+                " its table endpoint"
+            )
+        return account.replace(".table.", ".blob.", 1)
 
     @property
     def uses_emulator(self) -> bool:
@@ -238,11 +266,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         prune_page=int(_number(env, "MONITOR_PRUNE_PAGE", d.prune_page, minimum=1, whole=True)),
         prune_share=_share(env, "MONITOR_PRUNE_SHARE", d.prune_share, maximum=1),
         deadletter_container=_queue_name(env, "MONITOR_DEADLETTER_CONTAINER", d.deadletter_container),
-        deadletter_storage=_deadletter_storage(env),
+        deadletter_account_url=_deadletter_account_url(env),
+        blob_service_uri=_service_uri(env, "blob"),
         easy_auth=env.get("WEBSITE_AUTH_ENABLED", "").strip().lower() == "true",
         otel=_otel(env),
     )
     _check_approval(settings)
+    _ = settings.deadletter_storage  # a state account whose blob endpoint cannot be told fails at start
     _check_state_ttl(settings)
     _check_default_route(settings)
     _warn_unknown(env)
@@ -647,36 +677,14 @@ def _service_uri(env: Mapping[str, str], service: str) -> str | None:
     return f"https://{account}.{service}.core.windows.net" if account else None
 
 
-def _deadletter_storage(env: Mapping[str, str]) -> str | None:
-    """Where Event Grid's dead letters are: MONITOR_DEADLETTER_ACCOUNT_URL, else the state storage account's blob
-    service: the connection string of MONITOR_STATE=tables:... or of AzureWebJobsStorage (the SDK finds its blob
-    endpoint), or, identity-based, the account's blob endpoint (``AzureWebJobsStorage__blobServiceUri``, else its table
-    endpoint's ``.table.`` read as ``.blob.``). None when no storage account is set."""
+def _deadletter_account_url(env: Mapping[str, str]) -> str | None:
     raw = env.get("MONITOR_DEADLETTER_ACCOUNT_URL", "").strip().rstrip("/")
-    if raw:
-        problem = url_problem(raw, http_to_loopback=False)
-        if problem:
-            raise SettingsError(
-                f"MONITOR_DEADLETTER_ACCOUNT_URL{_shown(raw)} {problem}: expected the storage account's https blob"
-                " endpoint"
-            )
-        return raw
-    scheme, _, target = env.get("MONITOR_STATE", "").strip().partition(":")
-    account = target.strip() if scheme.lower() == "tables" else env.get("AzureWebJobsStorage", "").strip()
-    if not account:
-        blob = _service_uri(env, "blob")
-        account = blob or _service_uri(env, "table") or ""
-    if not account.lower().startswith("https://"):
-        return account or None
-    host = urlsplit(account).hostname or ""
-    if ".blob." in host:
-        return account
-    if ".table." not in host:
+    problem = url_problem(raw, http_to_loopback=False) if raw else None
+    if problem:
         raise SettingsError(
-            "MONITOR_DEADLETTER_ACCOUNT_URL: required, since the state account's blob endpoint cannot be told from its"
-            " table endpoint"
+            f"MONITOR_DEADLETTER_ACCOUNT_URL{_shown(raw)} {problem}: expected the storage account's https blob endpoint"
         )
-    return account.replace(".table.", ".blob.", 1)
+    return raw or None
 
 
 def _queue_name(env: Mapping[str, str], name: str, default: str) -> str:
