@@ -1,5 +1,5 @@
-"""``python -m monitors``: scan, handle-event, alerts and approvals, through the application service the function
-app uses; scan-template, the same rules on templates before deployment.
+"""``python -m monitors``: scan, handle-event, alerts, approvals and status, through the application service the
+function app uses; scan-template, the same rules on templates before deployment.
 
 Exit codes (as the README lists them): 0 all compliant / not applicable / exempt; 1 a noncompliant finding (with
 ``--fail-on noncompliant``, the default), or a finding of at least the severity given (``--fail-on high``); 2 usage or
@@ -26,6 +26,7 @@ from monitors.errors import AzureError, EventError, SettingsError, StateError
 from monitors.escape import terminal
 from monitors.model import Finding, Severity, Status
 from monitors.reports.decisions import format_decisions
+from monitors.reports.status import render_status
 from monitors.runtime import Runtime, Scope, build_runtime
 from monitors.settings import Settings, load_settings
 from monitors.templates import verdicts
@@ -76,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     _add_output_options(templates)
     approvals = commands.add_parser("approvals", help="show the approvers' decisions, the audit trail (MONITOR_STATE)")
     approvals.add_argument("--json", action="store_true", help="print JSON instead of one line per decision")
+    state = commands.add_parser(
+        "status", help="coverage and its trend, unprotected APIs, time to protect, the outbox, the last sweep"
+    )
+    state.add_argument("--format", choices=("table", "json"), default="table")
+    state.add_argument("--days", type=int, default=30, help="how far back the trend and time to protect look (30)")
     return parser
 
 
@@ -320,6 +326,11 @@ def run(args: argparse.Namespace, settings: Settings, stdout: TextIO, stderr: Te
             return _alerts(args, runtime, stdout)
         if args.command == "approvals":
             print(format_decisions(runtime.decisions(), as_json=args.json), file=stdout)
+            return EXIT_OK
+        if args.command == "status":
+            if args.days < 1:
+                raise SettingsError(f"--days {args.days}: expected at least 1")
+            print(render_status(runtime.status(window=dt.timedelta(days=args.days)), args.format), file=stdout)
             return EXIT_OK
         use_case = _scan if args.command == "scan" else _handle_event
         findings = use_case(args, runtime, stderr)

@@ -39,6 +39,7 @@ from monitors.model import (
     DecisionRecord,
     EventClaim,
     Finding,
+    Meter,
     OutboxItem,
     ServiceRef,
     Status,
@@ -51,6 +52,7 @@ from monitors.settings import Settings
 from monitors.state import open_store
 from monitors.state.contract import StateStore
 from monitors.state.prune import prune_expired
+from monitors.status import LAST_SWEEP, StatusReport, coverage_now, oldest_unprotected_age, status_report
 
 CLI_STATE_PATH = ".apim-defender-monitor/state.sqlite"
 SWEEP_HOLD = dt.timedelta(minutes=3)
@@ -61,6 +63,7 @@ MAX_DEQUEUE_COUNT = 5
 # Event Grid's ~30 s wait, since onboarding waits on the onboarding queue), shorter than Event Grid's retry schedule
 # reaching its 5-minute step, so a crashed invocation's event is taken over by a later redelivery.
 EVENT_CLAIM_LEASE = dt.timedelta(minutes=2)
+STATUS_WINDOW = dt.timedelta(days=30)  # status: the coverage trend and time to protect look this far back
 EVENT_DELIVERIES_PER_SINK = 2
 # A deferred onboarding waits for its service's next wave, which the shared store knows; without a store (the waves
 # then live in each process) it waits this long.
@@ -233,7 +236,42 @@ class Runtime:
         APIM service. Returns the number of services enqueued."""
         inventory = self._inventory(Scope())
         self._notify(inventory.findings, _AS_SWEEP)
-        return send_messages(self._queue(self.settings.sweep_queue), (work.to_message() for work in inventory.work))
+        sent = send_messages(self._queue(self.settings.sweep_queue), (work.to_message() for work in inventory.work))
+        self._measure_coverage(sent)
+        return sent
+
+    def _measure_coverage(self, services: int) -> None:
+        """The sweep timer's reading of the state store: coverage per subscription and the age of its oldest
+        unprotected API (gauges, and a snapshot for ``status``'s trend), and when it last ran."""
+        if self.store is None:
+            return
+        now = _utcnow()
+        statuses = self.store.statuses()
+        snapshots = coverage_now(statuses, now)
+        for snapshot in snapshots:
+            if snapshot.ratio is not None:
+                telemetry.coverage(snapshot.subscription_id, snapshot.ratio)
+        for subscription, seconds in oldest_unprotected_age(statuses, now).items():
+            telemetry.unprotected_oldest_age(subscription, seconds)
+        self.store.record_coverage(snapshots)
+        last = self.store.get_meter(LAST_SWEEP)
+        self.store.put_meter(Meter(LAST_SWEEP, services, now, last.etag if last else None))  # lost race: fine
+
+    def status(self, *, window: dt.timedelta = STATUS_WINDOW) -> StatusReport:
+        """``status``: what the state store says of coverage (now, and its snapshots over ``window``), the oldest
+        unprotected APIs, time to protect, the outbox and the last sweep. Raises SettingsError without a store."""
+        if self.store is None:
+            raise SettingsError("MONITOR_STATE: not set and no alert sink configured, so there is no state to report")
+        now = _utcnow()
+        return status_report(
+            now=now,
+            statuses=self.store.statuses(),
+            history=self.store.coverage_history(now - window),
+            protections=self.store.protections(),
+            outbox=self.store.outbox(),
+            last_sweep=self.store.get_meter(LAST_SWEEP),
+            window=window,
+        )
 
     def scan(self, scope: Scope, *, concurrency: int = 8, progress: Progress | None = None) -> list[Finding]:
         """The CLI's scan: inventory the scope and reconcile every service in this process, then report."""

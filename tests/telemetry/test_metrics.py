@@ -4,6 +4,7 @@ the emulator, alerts to a loopback receiver)."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from azure.storage.queue import QueueClient
 
 from emulator.receiver import Receiver
 from monitors import telemetry
+from monitors.cli import main
 from tests.conftest import PROD
 from tests.telemetry.conftest import Recorded
 from tests.worker import decode_event_grid, decode_queue, decode_timer
@@ -170,3 +172,22 @@ def test_the_cli_sends_its_telemetry_where_monitor_otel_says(tmp_path: Path, emu
         2,
         "error: MONITOR_OTEL='loud': expected one of off, console, otlp, azure",
     )
+
+
+def test_the_sweep_timer_sets_coverage_and_the_oldest_unprotected_age_from_the_state_store(
+    app, storage, recorded: Recorded, monkeypatch
+) -> None:
+    monkeypatch.setenv("MONITOR_SUBSCRIPTIONS", PROD)
+    queue = QueueClient.from_connection_string(storage.connection_string, "apim-sweep")
+    app["SweepTimer"](decode_timer())  # nothing recorded yet: no subscription to measure
+    assert recorded.points("monitor.coverage") == []
+    for message in queue.receive_messages(max_messages=32):
+        app["SweepWorker"](decode_queue(message.content, message_id=message.id))
+        queue.delete_message(message)
+    app["SweepTimer"](decode_timer())
+    out = io.StringIO()
+    assert main(["status", "--format", "json"], stdout=out, stderr=io.StringIO()) == 0
+    [coverage] = json.loads(out.getvalue())["coverage"]
+    assert recorded.points("monitor.coverage") == [({"subscription": PROD}, coverage["ratio"])]
+    [(attributes, age)] = recorded.points("monitor.unprotected.oldest_age")
+    assert attributes == {"subscription": PROD} and 0 <= age < 600
