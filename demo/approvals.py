@@ -14,6 +14,7 @@ onboarding queue.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import http.client
 import json
 import secrets
@@ -43,6 +44,12 @@ RG, SERVICE, API = "rg-apis-prod", "apim-contoso-prod", "invoices"
 API_ID = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.ApiManagement/service/{SERVICE}/apis/{API}"
 CONFIRM_PNG, RESULT_PNG = "approval-confirm.png", "approval-result.png"
 ONBOARD = "Onboard"
+
+
+def _minutes_ago(minutes: int) -> str:
+    """An Event Grid timestamp of this run, so that the time to protect ``status`` shows is this demo's."""
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
+    return at.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def function_request(method: str, url: str, headers: dict[str, str], body: bytes) -> Any:
@@ -214,7 +221,7 @@ def run_approvals(
         event = {"id": "evt-approve-1", "eventType": "Microsoft.Resources.ResourceWriteSuccess",
                  "topic": f"/subscriptions/{SUB}", "subject": API_ID, "dataVersion": "2",
                  "data": {"resourceUri": API_ID, "operationName": "Microsoft.ApiManagement/service/apis/write"},
-                 "eventTime": "2026-11-27T09:05:00Z"}  # fmt: skip
+                 "eventTime": _minutes_ago(2)}  # fmt: skip
         runtime = build_runtime(settings, in_azure=False)
         try:
             runtime.process_event(event)

@@ -36,6 +36,7 @@ from monitors.escape import terminal
 from monitors.model import Action, Finding, Reason, SelfHostedMode, Status, WriteMode
 from monitors.reports import align
 from monitors.reports.findings import render_json, render_markdown, render_sarif, render_table, sort_findings
+from monitors.reports.status import render_status
 from monitors.runtime import Runtime, Scope, build_runtime
 from monitors.settings import Settings
 
@@ -84,6 +85,12 @@ def demo_events() -> list[dict[str, object]]:
         {"id": "evt-09", "eventType": "Microsoft.Resources.ResourceWriteSuccess", "topic": f"/subscriptions/{DEV}",
          "subject": pricing, "data": {"resourceUri": pricing}, "dataVersion": "2", "eventTime": "2026-11-27T09:00:02Z"},
     ]  # fmt: skip
+
+
+def _written(events: list[dict[str, object]], at: dt.datetime) -> list[dict[str, object]]:
+    """The burst as if its APIs were written ``at`` (so that ``status`` shows a time to protect of this run)."""
+    stamp = at.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return [{**e, **{k: stamp for k in ("eventTime", "time") if k in e}} for e in events]
 
 
 def _scan_all(runtime: Runtime) -> list[Finding]:
@@ -148,7 +155,7 @@ def _run_steps(
     shipping = {"name": "shipping", "displayName": "Shipping API", "path": "shipping"}
     server.state.add_api(PROD, "rg-apis-prod", "apim-contoso-prod", shipping)
     on = replace(base, auto_onboard=WriteMode.ON)
-    burst = demo_events()
+    burst = _written(demo_events(), dt.datetime.now(dt.UTC) - dt.timedelta(seconds=90))
     outcomes = _step(on, lambda runtime: [runtime.process_event(event) for event in burst])
     say(f"== 2. {len(burst)} Event Grid events through the function's path (duplicates included), auto-onboarding on")
     say(_format_outcomes(burst, outcomes) + "\n")
@@ -227,6 +234,8 @@ def run_demo(settings: Settings, out_dir: str, stdout: TextIO, stderr: TextIO) -
     (out / "events.json").write_text(json.dumps(demo_events(), indent=2))
     reports = "findings.json, findings-first-scan.json, findings.sarif, findings.md"
     say(f"Reports written to {out}/ ({reports}); events in {out}/events.json")
+    report = _step(base, lambda runtime: runtime.status())  # the state store the steps filled; no Azure needed
+    say("\n== 5. python -m monitors status\n" + render_status(report))
     problems = demo_problems(before, acted, after, {name: len(rx.requests) for name, rx in receivers.items()})
     problems += approval_problems
     for problem in problems:

@@ -2,7 +2,7 @@
 
 Coverage counts each API's last known status the way a scan's coverage does: not applicable and exempt APIs leave
 the denominator, an API that could not be checked stays in it. An API is "unprotected" while its last known status
-is noncompliant for not being onboarded; its age runs from when that status was recorded.
+is noncompliant; its age runs from when that status was recorded.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from monitors.model import CoverageSnapshot, Meter, OutboxItem, ProtectionRecord, Reason, Status, StatusRecord
+from monitors.model import CoverageSnapshot, Meter, OutboxItem, ProtectionRecord, Status, StatusRecord
 
 LAST_SWEEP = "sweep/last"  # the meter the sweep timer stamps: when it last ran, and how many services it sent
 _APPLICABLE = {Status.COMPLIANT, Status.NONCOMPLIANT, Status.ERROR}
@@ -75,11 +75,10 @@ def coverage_now(statuses: Iterable[StatusRecord], at: dt.datetime) -> list[Cove
 
 
 def unprotected(statuses: Iterable[StatusRecord]) -> list[Unprotected]:
-    """Applicable APIs whose last known status is not onboarded, oldest first."""
+    """Applicable APIs whose last known status is noncompliant (not onboarded, or onboarded under a plan that is
+    off, or with a collection that failed), oldest first."""
     found = [
-        Unprotected(r.key, r.changed_at)
-        for r in statuses
-        if is_api_key(r.key) and r.status is Status.NONCOMPLIANT and r.reason is Reason.NOT_ONBOARDED
+        Unprotected(r.key, r.changed_at) for r in statuses if is_api_key(r.key) and r.status is Status.NONCOMPLIANT
     ]
     return sorted(found, key=lambda u: (u.since, u.api_id))
 

@@ -50,6 +50,16 @@ def test_demo_onboards_the_noncompliant_rest_apis(demo_run: Run) -> None:
     assert (still_unonboarded, "== Before / after" in demo_run.stdout, other_problems) == ([], True, [])
 
 
+def test_demo_ends_with_the_status_of_what_it_did(demo_run: Run) -> None:
+    status = demo_run.stdout.rsplit("== 5. python -m monitors status\n", 1)[1].splitlines()
+    findings = json.loads((demo_run.out / "findings.json").read_text())["findings"]
+    onboarded = sum(1 for f in findings if f["status"] == "compliant" and f["kind"] == "api")
+    assert status[0].startswith(f"Coverage: {onboarded + 1} of ")  # the rescan's, and section 4's approved API
+    [time_to_onboard] = [line for line in status if line.startswith("Time to onboarded: p50 ")]
+    assert time_to_onboard.endswith("over 5 APIs")  # the events' APIs and the approved one, onboarded this run
+    assert status[-1] == "Last sweep: none recorded"
+
+
 def test_demo_writes_valid_sarif(demo_run: Run) -> None:
     assert json.loads((demo_run.out / "findings.sarif").read_text())["version"] == "2.1.0"
 
