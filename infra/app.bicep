@@ -159,6 +159,15 @@ param approvalHours string = '72'
 @description('MONITOR_EXEMPT_DAYS: how long an exemption granted from an alert lasts.')
 param exemptDays string = '30'
 
+@description('MONITOR_STATE_TTL_DAYS: seen-event rows and delivery markers older than this many days are pruned (at least 2, and at least MONITOR_APPROVAL_HOURS with approval links).')
+param stateTtlDays string = '30'
+
+@description('MONITOR_PRUNE_PAGE: rows the outbox timer prunes a page.')
+param prunePage string = '100'
+
+@description('MONITOR_PRUNE_SHARE: the share of an outbox timer run pruning may take (above 0, at most 1).')
+param pruneShare string = '0.2'
+
 @description('MONITOR_APPROVERS: who may approve, as role:<app role value> or group:<group object id>, comma-separated (role:Defender.Approver). Required with approve.')
 param approvers string = ''
 
@@ -335,7 +344,7 @@ var routeSettingMaxLength = 121
 // Functions host and App Service own (https://learn.microsoft.com/azure/azure-functions/functions-app-settings,
 // https://learn.microsoft.com/azure/app-service/reference-app-settings); startsWith() compares without case.
 var routeSecretNames = [for entry in items(routeUrls): {
-  setting: length(entry.key) >= 1 && length(entry.key) <= routeSettingMaxLength && toUpper(entry.key) == entry.key && contains(routeSettingLetters, take(entry.key, 1)) && empty(join(split(entry.key, routeSettingCharacters), '')) ? (startsWith(entry.key, 'MONITOR_') || startsWith(entry.key, 'AZURE_CLIENT_ID') || startsWith(entry.key, 'AZUREWEBJOBS') || startsWith(entry.key, 'AZURE_FUNCTIONS_') || startsWith(entry.key, 'FUNCTIONS_') || startsWith(entry.key, 'APPLICATIONINSIGHTS_') || startsWith(entry.key, 'APPINSIGHTS_') || startsWith(entry.key, 'WEBSITE') || startsWith(entry.key, 'SCM_') || startsWith(entry.key, 'APPSETTING_') ? any({})['routeUrls: ${entry.key} is a name the monitor or the platform uses (MONITOR_*, AZURE_CLIENT_ID, AzureWebJobs*, FUNCTIONS_*, WEBSITE*, APPLICATIONINSIGHTS_*, ...); give the route URL a setting name of its own'] : entry.key) : any({})['routeUrls: a setting name is not of the form ^[A-Z][A-Z0-9_]*$ with at most 121 characters (name hidden, it may be a URL pasted in its place); the keys are the NAMES of the settings MONITOR_ROUTES names, the values their URLs']
+  setting: length(entry.key) >= 1 && length(entry.key) <= routeSettingMaxLength && toUpper(entry.key) == entry.key && contains(routeSettingLetters, take(entry.key, 1)) && empty(join(split(entry.key, routeSettingCharacters), '')) ? (startsWith(entry.key, 'MONITOR_') || startsWith(entry.key, 'AZURE_CLIENT_ID') || startsWith(entry.key, 'AZUREWEBJOBS') || startsWith(entry.key, 'AZURE_FUNCTIONS_') || startsWith(entry.key, 'FUNCTIONS_') || startsWith(entry.key, 'APPLICATIONINSIGHTS_') || startsWith(entry.key, 'APPINSIGHTS_') || startsWith(entry.key, 'WEBSITE') || startsWith(entry.key, 'SCM_') || startsWith(entry.key, 'APPSETTING_') || startsWith(entry.key, 'PYTHON_') ? any({})['routeUrls: ${entry.key} is a name the monitor or the platform uses (MONITOR_*, AZURE_CLIENT_ID, AzureWebJobs*, FUNCTIONS_*, WEBSITE*, APPLICATIONINSIGHTS_*, PYTHON_*, ...); give the route URL a setting name of its own'] : entry.key) : any({})['routeUrls: a setting name is not of the form ^[A-Z][A-Z0-9_]*$ with at most 121 characters (name hidden, it may be a URL pasted in its place); the keys are the NAMES of the settings MONITOR_ROUTES names, the values their URLs']
   secret: 'route-${toLower(replace(entry.key, '_', '-'))}'
 }]
 // The secrets, every one an https URL. An object, like secretValues: only string and object parameters can be
@@ -384,6 +393,15 @@ var monitorSettings = {
   MONITOR_APPROVAL_URL: empty(approvalUrl) ? defaultApprovalUrl : approvalUrl
   MONITOR_APPROVAL_HOURS: approvalHours
   MONITOR_EXEMPT_DAYS: exemptDays
+  MONITOR_STATE_TTL_DAYS: stateTtlDays
+  MONITOR_PRUNE_PAGE: prunePage
+  MONITOR_PRUNE_SHARE: pruneShare
+  // Empty: the code's defaults, where every subscription's Event Grid dead-letters (deadLetterContainerName in the
+  // app's own storage account), which is where replay --dead-letter then looks.
+  MONITOR_DEADLETTER_CONTAINER: ''
+  MONITOR_DEADLETTER_ACCOUNT_URL: ''
+  // For CLI runs only: in the app, the Python worker sets up telemetry (PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY).
+  MONITOR_OTEL: ''
   MONITOR_APPROVERS: approvers
   // Never in Azure: it names a local approver without sign-in, and the code accepts it only on loopback.
   MONITOR_APPROVAL_LOCAL_USER: ''

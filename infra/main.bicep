@@ -161,6 +161,15 @@ param approvalHours string = '72'
 @description('MONITOR_EXEMPT_DAYS: how long an exemption granted from an alert lasts.')
 param exemptDays string = '30'
 
+@description('MONITOR_STATE_TTL_DAYS: seen-event rows and delivery markers older than this many days are pruned (at least 2, and at least MONITOR_APPROVAL_HOURS with approval links).')
+param stateTtlDays string = '30'
+
+@description('MONITOR_PRUNE_PAGE: rows the outbox timer prunes a page.')
+param prunePage string = '100'
+
+@description('MONITOR_PRUNE_SHARE: the share of an outbox timer run pruning may take (above 0, at most 1).')
+param pruneShare string = '0.2'
+
 @description('MONITOR_APPROVERS: who may approve, as role:<app role value> or group:<group object id>, comma-separated (role:Defender.Approver). Required with approve.')
 param approvers string = ''
 
@@ -278,6 +287,9 @@ module app 'app.bicep' = {
     approvalUrl: approvalUrl
     approvalHours: approvalHours
     exemptDays: exemptDays
+    stateTtlDays: stateTtlDays
+    prunePage: prunePage
+    pruneShare: pruneShare
     approvers: approvers
     approvalClientId: approvalClientId
     approvalTenantId: approvalTenantId

@@ -71,6 +71,9 @@ var platformSettings = {
   AZURE_CLIENT_ID: identityClientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // With host.json's telemetryMode OpenTelemetry, the Python worker sets up the Azure Monitor distro itself and
+  // streams the app's OpenTelemetry (monitors/telemetry.py) to Application Insights.
+  PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY: 'true'
 }
 
 // Each setting MONITOR_ROUTES names is a Key Vault reference, in the form of the secret MONITOR_* settings. Built from

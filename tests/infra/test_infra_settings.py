@@ -35,6 +35,12 @@ PINNED_IN_AZURE: dict[str, tuple[str, str]] = {
         "",
         "names a local approver without sign-in; in Azure, App Service authentication signs approvers in",
     ),
+    "MONITOR_DEADLETTER_CONTAINER": (
+        "",
+        "empty: the code's default, the container every subscription dead-letters into",
+    ),
+    "MONITOR_DEADLETTER_ACCOUNT_URL": ("", "empty: the app's own storage account, which holds that container"),
+    "MONITOR_OTEL": ("", "for CLI runs; in the app the Python worker sets up telemetry"),
 }
 
 
@@ -198,3 +204,7 @@ def test_azd_environment_value_of_a_secret_has_the_setting_name(setting):
     param = _key_vault_backed()[setting]["param"]
     parameters = json.loads((INFRA / "main.parameters.json").read_text(encoding="utf-8"))["parameters"]
     assert parameters[param]["value"] == f"${{{setting}}}"
+
+
+def test_the_code_looks_for_dead_letters_where_the_template_sends_them():
+    assert load_settings({}).deadletter_container == variable(APP, "deadLetterContainerName")
