@@ -28,6 +28,8 @@ PURE = [
     "approval_token.py",
     "approvers.py",
     "routing.py",
+    "status.py",
+    "reports/status.py",
     "reports/pages.py",
     "reports/decisions.py",
     "reports/__init__.py",
