@@ -167,7 +167,7 @@ param stateTtlDays string = '30'
 @description('MONITOR_PRUNE_PAGE: rows the outbox timer prunes a page.')
 param prunePage string = '100'
 
-@description('MONITOR_PRUNE_SHARE: the share of an outbox timer run pruning may take (above 0, at most 1).')
+@description('MONITOR_PRUNE_SHARE: the share of the outbox timer\'s 5-minute period pruning may take in one run (above 0, at most 1).')
 param pruneShare string = '0.2'
 
 @description('MONITOR_APPROVERS: who may approve, as role:<app role value> or group:<group object id>, comma-separated (role:Defender.Approver). Required with approve.')

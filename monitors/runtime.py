@@ -63,6 +63,7 @@ MAX_DEQUEUE_COUNT = 5
 # Event Grid's ~30 s wait, since onboarding waits on the onboarding queue), shorter than Event Grid's retry schedule
 # reaching its 5-minute step, so a crashed invocation's event is taken over by a later redelivery.
 EVENT_CLAIM_LEASE = dt.timedelta(minutes=2)
+OUTBOX_TIMER_PERIOD = dt.timedelta(minutes=5)  # DrainOutbox's schedule (function_app.py): pruning's budget is a share
 STATUS_WINDOW = dt.timedelta(days=30)  # status: the coverage trend and time to protect look this far back
 EVENT_DELIVERIES_PER_SINK = 2
 # A deferred onboarding waits for its service's next wave, which the shared store knows; without a store (the waves
@@ -417,20 +418,20 @@ class Runtime:
         return findings
 
     def deliver_outbox(self) -> DeliveryReport:
-        """DrainOutbox's job, and ``alerts --deliver``: try every due message, then measure what is left (the outbox's
-        depth and its oldest message's age), then prune expired state within MONITOR_PRUNE_SHARE of the run (a failed
-        prune is logged and left to the next run: it never fails the delivery). Nothing to do without alerting."""
-        run_started = time.monotonic()
+        """DrainOutbox's job, and ``alerts --deliver``: try every due message, then prune expired state within
+        MONITOR_PRUNE_SHARE of the timer's period (a failed prune is logged and left to the next run: it never fails
+        the delivery), then measure what is left (the outbox's depth and its oldest message's age). Nothing to do
+        without alerting."""
         if self.notifier is None or self.store is None:
             return DeliveryReport()
         report = self.notifier.deliver()
-        self._prune(run_started)
+        self._prune()
         waiting = self.store.outbox()
         oldest = min((item.created_at for item in waiting), default=None)
         telemetry.outbox(len(waiting), (_utcnow() - oldest).total_seconds() if oldest is not None else 0.0)
         return report
 
-    def _prune(self, run_started: float) -> None:
+    def _prune(self) -> None:
         assert self.store is not None
         s = self.settings
         try:
@@ -439,8 +440,7 @@ class Runtime:
                 _utcnow(),
                 ttl=dt.timedelta(days=s.state_ttl_days),
                 page=s.prune_page,
-                share=s.prune_share,
-                run_started=run_started,
+                budget_seconds=s.prune_share * OUTBOX_TIMER_PERIOD.total_seconds(),
             )
         except StateError as exc:
             log.warning("state: pruning expired rows failed, to be tried next run: %s", exc)

@@ -127,7 +127,8 @@ class Settings:
     approvers: tuple[str, ...] = ()
     approval_local_user: str | None = None
     # Seen-event rows and delivery markers older than state_ttl_days are pruned by the outbox timer, prune_page rows a
-    # page, until pruning took prune_share of its run. Event Grid retries an event for at most 24 h, so at least 2.
+    # page, until pruning took prune_share of the timer's 5-minute period. Event Grid retries an event for at most
+    # 24 h, so at least 2.
     state_ttl_days: float = 30.0
     prune_page: int = 100
     prune_share: float = 0.2

@@ -12,6 +12,7 @@ from azure.functions.timer import TimerRequest
 
 from emulator.receiver import Receiver
 from monitors.errors import StateError
+from monitors.runtime import OUTBOX_TIMER_PERIOD
 from monitors.state.tables import open_table_store
 from tests.alerts.factories import make_alert, outbox_item
 from tests.azurite import running_azurite
@@ -105,6 +106,8 @@ def test_sink_outage_keeps_the_alert_for_the_drain_timer(on_api_event, functions
 def test_drain_timer_runs_every_five_minutes(functions) -> None:
     trigger = functions["DrainOutbox"].get_trigger()
     assert (trigger.get_binding_name(), trigger.schedule) == ("timerTrigger", "0 */5 * * * *")
+    minutes = int(trigger.schedule.split()[1].removeprefix("*/"))
+    assert OUTBOX_TIMER_PERIOD.total_seconds() == 60 * minutes  # pruning's budget is a share of the timer's period
 
 
 def test_state_outage_raises_so_event_grid_redelivers_and_nothing_is_lost(

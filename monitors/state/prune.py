@@ -1,9 +1,10 @@
 """Keeping the state small: the outbox timer's pruning of expired seen-event rows, delivery markers and claims.
 
 ``prune_expired`` deletes rows last written more than the TTL ago, one page (``StateStore.prune``) at a time, until a
-page comes back short (nothing expired is left) or pruning has taken its share of the timer's run: the run so far,
-counted from ``run_started``, delivery included. The first page is always taken, so that pruning advances even in a
-run that had nothing to deliver; what is left waits for the next run.
+page comes back short (nothing expired is left) or pruning has used its budget: MONITOR_PRUNE_SHARE of the timer's
+period (at the defaults, 0.2 of 5 minutes). A budget out of the period, not out of the run, lets a run with nothing to
+deliver (most runs: the event path delivers its own alerts) still catch up a backlog; what is left waits for the next
+run. The first page is always taken.
 """
 
 from __future__ import annotations
@@ -32,12 +33,11 @@ def prune_expired(
     *,
     ttl: dt.timedelta,
     page: int,
-    share: float,
-    run_started: float,
+    budget_seconds: float,
     clock: Callable[[], float] = time.monotonic,
 ) -> PruneReport:
-    """Prune rows older than ``now - ttl``, ``page`` rows a request, while pruning's seconds stay under ``share`` of
-    the run's (``clock()`` readings; ``run_started`` is the run's first). Raises StateError as the store does."""
+    """Prune rows older than ``now - ttl``, ``page`` rows a request, while pruning's seconds (``clock()`` readings)
+    stay under ``budget_seconds``. Raises StateError as the store does."""
     before = now - ttl
     rows = pages = 0
     spent = 0.0
@@ -48,5 +48,5 @@ def prune_expired(
         rows, pages = rows + deleted, pages + 1
         if deleted < page:
             return PruneReport(rows, pages, spent, finished=True)
-        if spent >= share * (clock() - run_started):
+        if spent >= budget_seconds:
             return PruneReport(rows, pages, spent, finished=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -38,17 +39,28 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def test_each_timer_run_prunes_expired_rows_and_keeps_recent_ones(runtime: Runtime) -> None:
+def test_a_timer_run_prunes_every_expired_row_within_its_budget_and_keeps_recent_ones(runtime: Runtime) -> None:
     assert runtime.store is not None
     for n in range(25):
         runtime.store.mark_event(f"old-{n}", now() - 31 * DAY)
     runtime.store.mark_event("recent", now() - 29 * DAY)
+    runtime.deliver_outbox()  # nothing to deliver; 3 pages of 10 fit 0.2 of the 5-minute period many times over
+    assert (sum(runtime.store.event_seen(f"old-{n}") for n in range(25)), runtime.store.event_seen("recent")) == (
+        0,
+        True,
+    )
+
+
+def test_a_small_share_prunes_a_page_a_run_and_later_runs_finish(runtime: Runtime) -> None:
+    assert runtime.store is not None
+    small = replace(runtime, settings=replace(runtime.settings, prune_share=1e-9))
+    for n in range(25):
+        runtime.store.mark_event(f"old-{n}", now() - 31 * DAY)
     left = []
-    for _ in range(3):  # nothing to deliver: each run takes one page of 10, its minimum
-        runtime.deliver_outbox()
+    for _ in range(3):  # a budget below one page's time: each run takes one page of 10, its minimum
+        small.deliver_outbox()
         left.append(sum(runtime.store.event_seen(f"old-{n}") for n in range(25)))
     assert left == [15, 5, 0]
-    assert runtime.store.event_seen("recent") is True
 
 
 def test_a_failed_prune_neither_fails_delivery_nor_loses_an_alert(
