@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 from azure.storage.blob import ContainerClient
 
 from monitors.cli import main
-from tests.azurite import ACCOUNT, ACCOUNT_KEY, BIN, START_TIMEOUT, STOP_TIMEOUT, _free_ports
+from tests.azurite import Azurite, running_azurite
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 CONTAINER = "deadletter"
@@ -23,60 +21,15 @@ CONTAINER = "deadletter"
 SUBSCRIPTION = "APIM-DEFENDER-MONITOR"
 
 
-class AllInOneAzurite:
-    """One ``azurite`` process serving blobs, queues and tables on free loopback ports, in memory."""
-
-    def __init__(self, workdir: Path) -> None:
-        import socket
-        import time
-
-        blob, queue, table = _free_ports(3)
-        self.connection_string = (
-            f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
-            f"BlobEndpoint=http://127.0.0.1:{blob}/{ACCOUNT};QueueEndpoint=http://127.0.0.1:{queue}/{ACCOUNT};"
-            f"TableEndpoint=http://127.0.0.1:{table}/{ACCOUNT};"
-        )
-        command = [str(BIN / "azurite"), "--blobHost", "127.0.0.1", "--blobPort", str(blob)]
-        command += ["--queueHost", "127.0.0.1", "--queuePort", str(queue)]
-        command += ["--tableHost", "127.0.0.1", "--tablePort", str(table)]
-        command += ["--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck", "--loose"]
-        self._log = (workdir / "azurite.log").open("wb")
-        self._process = subprocess.Popen(command, cwd=workdir, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + START_TIMEOUT
-        for port in (blob, queue, table):
-            while True:
-                if self._process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    pytest.fail(f"Azurite did not start:\n{(workdir / 'azurite.log').read_text()}", pytrace=False)
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-        self._log.close()
+@pytest.fixture
+def account() -> Iterator[Azurite]:
+    """A fresh Azurite serving blobs, queues and tables, in memory."""
+    with running_azurite(with_blob=True) as server:
+        yield server
 
 
 @pytest.fixture
-def account() -> Iterator[AllInOneAzurite]:
-    with tempfile.TemporaryDirectory(prefix="azurite-") as workdir:
-        server = AllInOneAzurite(Path(workdir))
-        try:
-            yield server
-        finally:
-            server.stop()
-
-
-@pytest.fixture
-def container(account: AllInOneAzurite) -> Iterator[ContainerClient]:
+def container(account: Azurite) -> Iterator[ContainerClient]:
     """The dead-letter container Event Grid writes to, created empty."""
     client = ContainerClient.from_connection_string(account.connection_string, CONTAINER)
     client.create_container()

@@ -18,27 +18,15 @@ from monitors import telemetry
 from monitors.cli import main
 from tests.conftest import PROD
 from tests.telemetry.conftest import Recorded
-from tests.worker import decode_event_grid, decode_queue, decode_timer
+from tests.test_function_alerts import SECRET, grid_event
+from tests.worker import decode_queue, decode_timer
 
 ROOT = Path(__file__).resolve().parents[2]
-SVC = f"/subscriptions/{PROD}/resourceGroups/rg-apis/providers/Microsoft.ApiManagement/service/apim-prod"
-SECRET = "whsec_" + "c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw=="
 
 
 def event(api: str, event_id: str = "6f1e6a5c-0000-4000-8000-00000000000a") -> object:
-    subject = f"{SVC}/apis/{api}"
-    return decode_event_grid(
-        {
-            "id": event_id,
-            "topic": f"/subscriptions/{PROD}/resourceGroups/rg-apis",
-            "subject": subject,
-            "data": {"resourceUri": subject, "operationName": "Microsoft.ApiManagement/service/apis/write"},
-            "eventType": "Microsoft.Resources.ResourceWriteSuccess",
-            "eventTime": "2026-11-27T09:00:00Z",
-            "dataVersion": "2",
-            "metadataVersion": "1",
-        }
-    )
+    """One ResourceWriteSuccess for an API of apim-prod, decoded as the worker does."""
+    return grid_event(api, event_id)
 
 
 @pytest.fixture
