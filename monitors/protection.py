@@ -19,7 +19,7 @@ from monitors import telemetry
 from monitors.model import Action, Finding, Kind, ProtectionRecord, Reason, Status
 from monitors.state.contract import StateStore
 
-PENDING_SECONDS = 300.0  # how long an instance keeps the list of APIs onboarded but not yet seen Healthy
+PENDING_SECONDS = 300.0  # how long an instance reuses the records it read (which clocks run, which wait for healthy)
 _UNPROTECTED = {Reason.NOT_ONBOARDED}
 _STARTING_ACTIONS = {Action.ONBOARD_QUEUED, Action.ONBOARD_DEFERRED, Action.AWAITING_APPROVAL, Action.ONBOARDED}
 
@@ -50,45 +50,55 @@ class ProtectionClock:
         self._store = store
         self._now = now
         self._lock = threading.Lock()
-        self._pending: tuple[float, dict[str, ProtectionRecord]] | None = None
+        self._records: tuple[float, dict[str, ProtectionRecord]] | None = None
 
     def observe(self, findings: Iterable[Finding], first_write: dt.datetime | None = None) -> None:
         """Start the clock of every API a finding leaves unprotected (at ``first_write`` if the event said when),
         stop it at ``onboarded`` for every API the monitor onboarded, and at ``healthy`` for every API whose
-        Defender verdict reads Healthy for the first time."""
+        Defender verdict reads Healthy for the first time.
+
+        An event's API is written at once (one insert that keeps an existing clock); a sweep's thousands of APIs are
+        first looked up in the records this instance read in the last PENDING_SECONDS, so that an API whose clock
+        already runs costs no write."""
         now = self._now()
         for finding in findings:
             key = finding.resource_id.lower()
-            if starts_clock(finding):
-                self._store.put_protection(ProtectionRecord(key, min(first_write or now, now)))  # only if absent
+            if starts_clock(finding) and (first_write is not None or key not in self._known(now)):
+                record = ProtectionRecord(key, min(first_write or now, now))
+                if self._store.put_protection(record):  # only if absent
+                    self._remember(record)
             if finding.kind is Kind.API and finding.action is Action.ONBOARDED:
                 self._stop(key, "onboarded", now, now)
             verdict = finding.defender
-            if verdict is not None and verdict.healthy and key in self._pending_keys(now):
-                self._stop(key, "healthy", verdict.changed_at or now, now)
+            if verdict is not None and verdict.healthy:
+                known = self._known(now).get(key)
+                if known is not None and known.healthy_at is None:
+                    self._stop(key, "healthy", verdict.changed_at or now, now)
 
-    def _stop(self, key: str, stage: str, at: dt.datetime, read_at: dt.datetime | None = None) -> None:
+    def _stop(self, key: str, stage: str, at: dt.datetime, read_at: dt.datetime) -> None:
         """Stop one clock at ``at``; a verdict's change time from before the first write is a stale one (Defender's
         earlier state), so the time it was read (``read_at``) counts instead."""
         record = self._store.get_protection(key)
         if record is None or record.seconds_to(stage) is not None:
             return
         if at < record.first_write_at:
-            at = read_at or record.first_write_at
+            at = read_at
         stopped = replace(record, onboarded_at=at) if stage == "onboarded" else replace(record, healthy_at=at)
         if self._store.put_protection(stopped):
             seconds = stopped.seconds_to(stage)
             assert seconds is not None
             telemetry.time_to_protect(key, stage, seconds)
-            with self._lock:
-                if self._pending is not None and stage == "onboarded":
-                    self._pending[1][key] = stopped
+            self._remember(stopped)
 
-    def _pending_keys(self, now: dt.datetime) -> dict[str, ProtectionRecord]:
-        """The APIs whose clock still waits for ``healthy``, read once per PENDING_SECONDS per instance."""
+    def _known(self, now: dt.datetime) -> dict[str, ProtectionRecord]:
+        """Every API's record as this instance last read them, read again after PENDING_SECONDS."""
         with self._lock:
             stamp = now.timestamp()
-            if self._pending is None or stamp - self._pending[0] > PENDING_SECONDS:
-                waiting = {r.key: r for r in self._store.protections() if r.healthy_at is None}
-                self._pending = (stamp, waiting)
-            return self._pending[1]
+            if self._records is None or abs(stamp - self._records[0]) > PENDING_SECONDS:
+                self._records = (stamp, {r.key: r for r in self._store.protections()})
+            return self._records[1]
+
+    def _remember(self, record: ProtectionRecord) -> None:
+        with self._lock:
+            if self._records is not None:
+                self._records[1][record.key] = record
