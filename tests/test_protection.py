@@ -4,6 +4,7 @@ sweep's thousands of findings cost writes only for APIs whose clock is not yet r
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,8 +28,10 @@ class CountingStore(SqliteStateStore):
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> CountingStore:
-    return CountingStore(str(tmp_path / "state.sqlite"))
+def store(tmp_path: Path) -> Iterator[CountingStore]:
+    opened = CountingStore(str(tmp_path / "state.sqlite"))
+    yield opened
+    opened.close()
 
 
 def test_a_sweep_writes_only_the_clocks_that_do_not_run_yet(store: CountingStore) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,11 +28,12 @@ class Clock:
 
 
 @pytest.fixture
-def expired(tmp_path: Path) -> SqliteStateStore:
+def expired(tmp_path: Path) -> Iterator[SqliteStateStore]:
     opened = SqliteStateStore(str(tmp_path / "state.sqlite"))
     for n in range(1000):
         opened.mark_event(f"event-{n}", T0)
-    return opened
+    yield opened
+    opened.close()
 
 
 def run(store: SqliteStateStore, clock: Clock, *, budget_seconds: float) -> tuple[int, int, bool]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,7 +22,7 @@ DAY = dt.timedelta(days=1)
 
 
 @pytest.fixture
-def runtime(tmp_path: Path, emulator_env: dict[str, str], receiver: Receiver) -> Runtime:
+def runtime(tmp_path: Path, emulator_env: dict[str, str], receiver: Receiver) -> Iterator[Runtime]:
     settings = load_settings(
         {
             **emulator_env,
@@ -32,7 +33,9 @@ def runtime(tmp_path: Path, emulator_env: dict[str, str], receiver: Receiver) ->
             "MONITOR_PRUNE_PAGE": "10",
         }
     )
-    return build_runtime(settings, in_azure=False)
+    built = build_runtime(settings, in_azure=False)
+    yield built
+    built.close()
 
 
 def now() -> dt.datetime:
