@@ -27,10 +27,10 @@ from monitors.alerts.notifier import Notifier
 from monitors.alerts.sink import build_sinks
 from monitors.approval import ApprovalRequest, Approvals, Page
 from monitors.azure.clients import ArmClients
-from monitors.azure.deadletters import BlobEntry, DeadLetterContainer
-from monitors.deadletter import MAX_BLOB_BYTES, BlobReport, read_blob, written_since
+from monitors.deadletter import BlobReport
+from monitors.deadletter_replay import DeadLetterReplay
 from monitors.engine import Engine, EventOutcome
-from monitors.errors import EventBusyError, EventError, MonitorError, SettingsError, StateError, TransientAzureError
+from monitors.errors import EventBusyError, MonitorError, SettingsError, StateError, TransientAzureError
 from monitors.events import ParsedEvent
 from monitors.inventory import Inventory, ServiceWork, subscriptions_in_scope, take_inventory
 from monitors.model import (
@@ -330,63 +330,12 @@ class Runtime:
         dry_run: bool = False,
         progress: Callable[[BlobReport], None] | None = None,
     ) -> list[BlobReport]:
-        """``replay --dead-letter``: each blob of Event Grid's dead-letter container (those written at or after
-        ``since``), each of its events through ``process_event``, as OnApiEvent runs it; ``progress`` hears each
-        blob's report as it is done. A blob is deleted only once every event in it succeeded (an event already
-        processed is acknowledged as such); a failed event keeps its blob, and the other events and blobs go on. A blob
-        that is not dead letters is kept and reported. ``dry_run`` reads and lists, and neither replays nor deletes.
-
-        Raises SettingsError when there is no dead-letter container to read, StateError when it cannot be listed.
-        """
-        container = DeadLetterContainer(self.settings)
-        reports: list[BlobReport] = []
-        try:
-            entries = [e for e in container.blobs() if since is None or written_since(e.name, e.last_modified, since)]
-            for entry in entries:
-                reports.append(self._replay_blob(container, entry, dry_run=dry_run))
-                if progress is not None:
-                    progress(reports[-1])
-        finally:
-            container.close()
-        if not dry_run and self.notifier is not None and any(r.events for r in reports):
-            try:  # what each event's own delivery left (the function leaves it to DrainOutbox)
-                self.notifier.deliver()
-            except MonitorError as exc:
-                log.warning("alerts of the replayed events stay in the outbox: %s", exc)
-        return reports
-
-    def _replay_blob(self, container: DeadLetterContainer, entry: BlobEntry, *, dry_run: bool) -> BlobReport:
-        report = BlobReport(entry.name)
-        try:
-            if entry.size > MAX_BLOB_BYTES:
-                raise EventError(f"{entry.name}: {entry.size} bytes, larger than {MAX_BLOB_BYTES} (not read)")
-            letters = read_blob(entry.name, container.read(entry.name))
-        except EventError as exc:
-            report.unreadable = str(exc)
-            return report
-        except StateError as exc:
-            report.failed.append(str(exc))
-            return report
-        report.events = len(letters)
-        report.dead_lettered = tuple(sorted({f"{letter.reason} (last {letter.outcome})" for letter in letters}))
-        for letter in letters:
-            if dry_run:
-                report.lines.append(f"event {letter.event_id}: {letter.reason} (last {letter.outcome})")
-                continue
-            try:
-                outcome = self.process_event(letter.event)
-            except MonitorError as exc:
-                report.failed.append(f"event {letter.event_id}: {exc}")
-                continue
-            report.lines.append(f"event {letter.event_id}: {_replayed(outcome)}")
-        if dry_run or report.failed:
-            return report
-        try:
-            container.delete(entry.name)
-            report.deleted = True
-        except StateError as exc:
-            report.failed.append(str(exc))
-        return report
+        """``replay --dead-letter``: each blob of Event Grid's dead-letter container (written at or after ``since``),
+        each of its events through ``process_event`` as OnApiEvent runs it (``deadletter_replay``); ``dry_run`` lists
+        and neither replays nor deletes. Raises SettingsError when there is no container to read, StateError when it
+        cannot be listed."""
+        replay = DeadLetterReplay(self.settings, self.process_event, self.notifier)
+        return replay.run(since=since, dry_run=dry_run, progress=progress)
 
     def _inventory(self, scope: Scope) -> Inventory:
         subscriptions = list(scope.subscriptions) or subscriptions_in_scope(self.clients, self.settings.subscriptions)
@@ -522,18 +471,6 @@ class Runtime:
             closing.callback(self.clients.close)
             if self.notifier is not None:
                 closing.callback(self.notifier.close)
-
-
-def _replayed(outcome: EventOutcome | None) -> str:
-    """One replayed event's outcome, as the replay lists it."""
-    if outcome is None:
-        return "already processed; acknowledged"
-    if outcome.work is not None:
-        return f"service {outcome.work.facts.ref.resource_id} changed; queued for reconciling"
-    finding = outcome.finding
-    if finding is None:
-        return f"ignored: {outcome.ignored}"
-    return f"{finding.status} {finding.reason} action={finding.action}: {finding.resource_id}"
 
 
 @contextmanager

@@ -87,6 +87,7 @@ LAYERS = {
         "monitors.usage",
         "monitors.approval",
         "monitors.protection",
+        "monitors.deadletter_replay",
         "monitors.templates.verdicts",
     ),
     "adapters": ("monitors.azure", "monitors.alerts", "monitors.state", "monitors.reports", "monitors.queues"),
