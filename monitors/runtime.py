@@ -64,6 +64,7 @@ MAX_DEQUEUE_COUNT = 5
 # reaching its 5-minute step, so a crashed invocation's event is taken over by a later redelivery.
 EVENT_CLAIM_LEASE = dt.timedelta(minutes=2)
 OUTBOX_TIMER_PERIOD = dt.timedelta(minutes=5)  # DrainOutbox's schedule (function_app.py): pruning's budget is a share
+COVERAGE_KEPT = dt.timedelta(days=90)  # how long coverage snapshots are kept: status's trend reaches this far back
 STATUS_WINDOW = dt.timedelta(days=30)  # status: the coverage trend and time to protect look this far back
 EVENT_DELIVERIES_PER_SINK = 2
 # A deferred onboarding waits for its service's next wave, which the shared store knows; without a store (the waves
@@ -391,9 +392,13 @@ class Runtime:
                 page=s.prune_page,
                 budget_seconds=s.prune_share * OUTBOX_TIMER_PERIOD.total_seconds(),
             )
+            # Coverage snapshots (status's trend) are kept COVERAGE_KEPT; a page a run keeps up with thousands a day.
+            pruned_coverage = self.store.prune_coverage(_utcnow() - COVERAGE_KEPT, s.prune_page)
         except StateError as exc:
             log.warning("state: pruning expired rows failed, to be tried next run: %s", exc)
             return
+        if pruned_coverage:
+            log.info("state: pruned %d coverage snapshots older than %d days", pruned_coverage, COVERAGE_KEPT.days)
         log.info(
             "state: pruned %d expired rows in %d pages (%.3f s)%s",
             pruned.rows,

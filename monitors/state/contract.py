@@ -141,6 +141,10 @@ class StateStore(Protocol):
         """The snapshots taken at or after ``since``, oldest first."""
         ...
 
+    def prune_coverage(self, before: dt.datetime, limit: int) -> int:
+        """Delete at most ``limit`` coverage snapshots taken before ``before``; how many were deleted."""
+        ...
+
     def close(self) -> None:
         """Release connections; the store is unusable afterwards."""
         ...

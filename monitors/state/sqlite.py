@@ -317,6 +317,11 @@ class SqliteStateStore:
             ).fetchall()
         return [CoverageSnapshot(parse_time(r["at"]), r["subscription"], r["applicable"], r["onboarded"]) for r in rows]
 
+    def prune_coverage(self, before: dt.datetime, limit: int) -> int:
+        sql = "DELETE FROM coverage WHERE rowid IN (SELECT rowid FROM coverage WHERE at < ? LIMIT ?)"
+        with self._lock, _guard("prune_coverage"):
+            return self._conn.execute(sql, (format_time(before), limit)).rowcount
+
     def close(self) -> None:
         with self._lock, _guard("close"):
             self._conn.close()

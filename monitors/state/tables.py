@@ -338,6 +338,12 @@ class TableStateStore:
         ]
         return sorted(snapshots, key=lambda s: (s.at, s.subscription_id))
 
+    def prune_coverage(self, before: dt.datetime, limit: int) -> int:
+        prune = partial(
+            _prune_partition, partition=_COVERAGE_PARTITION, column="at", before=format_time(before), limit=limit
+        )
+        return self._run("prune_coverage", STATUS, prune)
+
     def close(self) -> None:
         self._service.close()
         if self._on_close is not None:

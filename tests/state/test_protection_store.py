@@ -47,3 +47,15 @@ def test_coverage_snapshots_come_back_from_a_time_on_in_order(store: StateStore)
         (3, "b", 7),
     ]
     assert history[0].ratio == 0.6
+
+
+def test_old_coverage_snapshots_are_pruned_a_page_at_a_time(store: StateStore) -> None:
+    old = [CoverageSnapshot(T0 - dt.timedelta(days=100 + d), "a", 10, d) for d in range(5)]
+    store.record_coverage([*old, CoverageSnapshot(T0, "a", 10, 9)])
+    cutoff = T0 - dt.timedelta(days=90)
+    assert [store.prune_coverage(cutoff, 3), store.prune_coverage(cutoff, 3), store.prune_coverage(cutoff, 3)] == [
+        3,
+        2,
+        0,
+    ]
+    assert [s.onboarded for s in store.coverage_history(T0 - dt.timedelta(days=400))] == [9]

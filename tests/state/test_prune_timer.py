@@ -13,6 +13,7 @@ import pytest
 
 from emulator.receiver import Receiver
 from monitors.errors import SettingsError, StateError
+from monitors.model import CoverageSnapshot
 from monitors.runtime import Runtime, build_runtime
 from monitors.settings import load_settings
 from tests.state.records import item
@@ -124,3 +125,13 @@ def test_a_ttl_shorter_than_approval_links_live_is_a_settings_error() -> None:
         load_settings({**links, "MONITOR_STATE_TTL_DAYS": "2"})
     assert load_settings({**links, "MONITOR_STATE_TTL_DAYS": "3"}).state_ttl_days == 3
     assert load_settings({"MONITOR_STATE_TTL_DAYS": "2"}).state_ttl_days == 2  # no approval links: no such limit
+
+
+def test_the_timer_prunes_coverage_snapshots_older_than_ninety_days(runtime: Runtime) -> None:
+    assert runtime.store is not None
+    runtime.store.record_coverage(
+        [CoverageSnapshot(now() - dt.timedelta(days=days), "sub", 4, 2) for days in (91, 89, 1)]
+    )
+    runtime.deliver_outbox()
+    kept = runtime.store.coverage_history(now() - dt.timedelta(days=365))
+    assert sorted(round((now() - s.at).total_seconds() / 86400) for s in kept) == [1, 89]
