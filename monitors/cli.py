@@ -22,6 +22,7 @@ from typing import Any, TextIO
 from tqdm import tqdm
 
 from monitors import deadletter, events, reports, severity, telemetry
+from monitors.azure import data_plane
 from monitors.errors import AzureError, EventError, SettingsError, StateError
 from monitors.escape import terminal
 from monitors.model import Finding, Severity, Status
@@ -312,8 +313,9 @@ def _scan_template(args: argparse.Namespace, settings: Settings, stdout: TextIO,
 
 
 def run(args: argparse.Namespace, settings: Settings, stdout: TextIO, stderr: TextIO) -> int:
-    try:
-        telemetry.configure(settings.otel)
+    try:  # Application Insights with local auth off (as infra/ deploys it) takes an Entra token: the app's credential
+        signer = data_plane.credential(settings.client_id) if settings.otel == "azure" else None
+        telemetry.configure(settings.otel, credential=signer)
     except ImportError as exc:
         raise SettingsError(f"MONITOR_OTEL={settings.otel}: {exc.name or exc} is not installed") from None
     if args.command == "scan-template":

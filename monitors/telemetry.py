@@ -163,10 +163,11 @@ def span(name: str, **attributes: str) -> Iterator[None]:
         yield
 
 
-def configure(mode: str) -> None:
+def configure(mode: str, *, credential: Any = None) -> None:
     """Set up the global providers for a process that is not a function app worker (the CLI, the demo):
     ``console`` prints to stderr, ``otlp`` exports to OTEL_EXPORTER_OTLP_ENDPOINT, ``azure`` to Application Insights
-    (APPLICATIONINSIGHTS_CONNECTION_STRING); ``off`` does nothing. The exporters read their own OTEL_* settings."""
+    (APPLICATIONINSIGHTS_CONNECTION_STRING, signing in with ``credential`` where given); ``off`` does nothing. The
+    exporters read their own OTEL_* settings."""
     global _CONFIGURED
     if mode == "off" or _CONFIGURED is not None:  # the global providers can be set once per process
         return
@@ -174,7 +175,7 @@ def configure(mode: str) -> None:
     if mode == "azure":
         from azure.monitor.opentelemetry import configure_azure_monitor
 
-        configure_azure_monitor()
+        configure_azure_monitor(credential=credential) if credential is not None else configure_azure_monitor()
         return
     import sys
 
