@@ -8,13 +8,15 @@ escape, and the log says either the finding (``status=``) or why the event was i
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 
 import pytest
 
+from monitors.protection import event_time
 from tests.real.event_expectations import API_EVENTS, OTHER_EVENTS
-from tests.real.payloads import real_text, with_estate_ids
+from tests.real.payloads import file_of, real_text, with_estate_ids
 from tests.worker import decode_event_grid
 
 
@@ -44,3 +46,18 @@ def test_function_logs_any_other_event_as_ignored(on_api_event, caplog, name) ->
     with caplog.at_level(logging.INFO, logger="monitors.function"):
         on_api_event(decode_event_grid(_host_json(name)))
     assert (" ignored: " in caplog.text, "status=" in caplog.text) == (True, False)
+
+
+@pytest.mark.parametrize("name", [pytest.param(file_of(p.values), id=p.id) for p in [*API_EVENTS, *OTHER_EVENTS]])
+def test_the_time_to_protect_clock_reads_each_samples_own_time_through_the_worker(name) -> None:
+    """The first write's time as Event Grid stamps it (``eventTime``, or CloudEvents' ``time``, with 7 fractional
+    digits) survives azure-functions' converter and the function's wire mapping to start the API's clock. Some of
+    Microsoft's CloudEvents samples spell ``specVersion``, ``Type`` or ``Time``: the converter then reads them as the
+    Event Grid schema and the time is lost, so the clock starts when the event is processed (never a made-up time)."""
+    import function_app
+
+    document = json.loads(_host_json(name))
+    stamp = document.get("time") if "specversion" in document else document.get("eventTime")
+    expected = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+    delivered = function_app._as_dict(decode_event_grid(json.dumps(document)))
+    assert event_time(delivered) == expected
