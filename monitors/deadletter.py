@@ -69,8 +69,7 @@ class BlobReport:
 def read_blob(name: str, body: bytes) -> list[DeadLetter]:
     """The events of one dead-letter blob, in order. Raises EventError, naming the blob, for a body that is not a
     JSON array of event objects (one object alone is read as an array of one)."""
-    if len(body) > MAX_BLOB_BYTES:
-        raise EventError(f"{name}: {len(body)} bytes, larger than {MAX_BLOB_BYTES} (not read)")
+    check_size(name, len(body))
     try:
         loaded = json.loads(body.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -86,6 +85,12 @@ def read_blob(name: str, body: bytes) -> list[DeadLetter]:
             raise EventError(f"{name}: item {index} is {_kind(item)}, not an event object")
         letters.append(_letter(item))
     return letters
+
+
+def check_size(name: str, size: int) -> None:
+    """Raises EventError for a blob larger than MAX_BLOB_BYTES: reported, not read (checked before downloading)."""
+    if size > MAX_BLOB_BYTES:
+        raise EventError(f"{name}: {size} bytes, larger than {MAX_BLOB_BYTES} (not read)")
 
 
 def _letter(item: Mapping[str, object]) -> DeadLetter:

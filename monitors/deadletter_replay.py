@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 
 from monitors.alerts.notifier import Notifier
 from monitors.azure.deadletters import BlobEntry, DeadLetterContainer
-from monitors.deadletter import MAX_BLOB_BYTES, BlobReport, read_blob, written_since
+from monitors.deadletter import BlobReport, check_size, read_blob, written_since
 from monitors.engine import EventOutcome
 from monitors.errors import EventError, MonitorError, StateError
 from monitors.settings import Settings
@@ -61,8 +61,7 @@ class DeadLetterReplay:
     def _replay_blob(self, container: DeadLetterContainer, entry: BlobEntry, *, dry_run: bool) -> BlobReport:
         report = BlobReport(entry.name)
         try:
-            if entry.size > MAX_BLOB_BYTES:
-                raise EventError(f"{entry.name}: {entry.size} bytes, larger than {MAX_BLOB_BYTES} (not read)")
+            check_size(entry.name, entry.size)
             letters = read_blob(entry.name, container.read(entry.name))
         except EventError as exc:
             report.unreadable = str(exc)
