@@ -305,8 +305,8 @@ class TableStateStore:
         return None if entity is None else _protection_record(entity)
 
     def put_protection(self, record: ProtectionRecord) -> bool:
-        entity = {"PartitionKey": _PROTECTION_PARTITION, "RowKey": _row_key(record.key), "record_json": ""}
-        entity["record_json"] = json.dumps(record.to_dict(), separators=(",", ":"))
+        body = json.dumps(record.to_dict(), separators=(",", ":"))
+        entity = {"PartitionKey": _PROTECTION_PARTITION, "RowKey": _row_key(record.key), "record_json": body}
         if record.etag is None:
             return self._run("put_protection", STATUS, lambda t: _insert(t, entity))
         etag = record.etag
@@ -326,7 +326,7 @@ class TableStateStore:
                 "applicable": snapshot.applicable,
                 "onboarded": snapshot.onboarded,
             }
-            self._run("record_coverage", STATUS, lambda t, e=entity: _insert(t, e))  # type: ignore[misc]
+            self._run("record_coverage", STATUS, partial(_insert, entity=entity))
 
     def coverage_history(self, since: dt.datetime) -> list[CoverageSnapshot]:
         query = "PartitionKey eq @pk and at ge @since"
