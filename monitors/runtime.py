@@ -115,7 +115,8 @@ class Runtime:
     notifier: Notifier | None
     queue_onboarding: bool = False  # the function app hands onboarding to the onboarding queue
     _queues: dict[str, QueueClient] = field(default_factory=dict, init=False, repr=False)
-    _queues_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    # Guards what is built on first use and kept for the process: the queue clients and the protection clock.
+    _lazy_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _protection: ProtectionClock | None = field(default=None, init=False, repr=False)
 
     def process_event(self, event: Mapping[str, object]) -> EventOutcome | None:
@@ -453,14 +454,14 @@ class Runtime:
 
     def _clock(self) -> ProtectionClock:
         assert self.store is not None
-        with self._queues_lock:
+        with self._lazy_lock:
             if self._protection is None:
                 self._protection = ProtectionClock(self.store, _utcnow)
             return self._protection
 
     def _queue(self, name: str) -> QueueClient:
         """One client per queue for the life of the process (creating the queue once, when missing)."""
-        with self._queues_lock:
+        with self._lazy_lock:
             if name not in self._queues:
                 self._queues[name] = open_queue(self.settings, name)
             return self._queues[name]
