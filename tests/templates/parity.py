@@ -14,6 +14,7 @@ templates do not describe.
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
@@ -25,7 +26,7 @@ from unittest import mock
 from emulator import EmulatorServer
 from emulator.estate import Estate
 from monitors.azure.clients import ArmClients
-from monitors.cli import main, read_template, template_paths
+from monitors.cli import _bicep_parameters, _context, main, read_template, template_paths
 from monitors.engine import Engine
 from monitors.model import Reason, Status
 from monitors.settings import load_settings
@@ -86,17 +87,13 @@ def deployed_verdicts(
 
 
 def _deployed(paths: Sequence[Path | str], parameters: Path | str | None) -> list[TemplateResource]:
-    values = None
-    if parameters is not None and str(parameters).endswith(".json"):
-        loaded = json.loads(Path(parameters).read_text(encoding="utf-8-sig"))["parameters"]
-        values = {k: v["value"] for k, v in loaded.items() if isinstance(v, dict) and "value" in v}
-    contexts = {
-        "arm": {"subscriptionId": SUBSCRIPTION, "resourceGroup": RESOURCE_GROUP, "location": LOCATION},
-        "bicep": {"subscription_id": SUBSCRIPTION, "resource_group": RESOURCE_GROUP, "location": LOCATION},
-    }
+    """What the files deploy, read as ``scan-template`` reads them (its parameter values and deployment context)."""
+    given = None if parameters is None else str(parameters)
+    values = _bicep_parameters(given) if given is not None and given.endswith(".json") else None
+    options = argparse.Namespace(**CONTEXT)
     resources: list[TemplateResource] = []
     for path in template_paths([str(p) for p in paths]):
-        read = read_template(path, None if parameters is None else str(parameters), values, lambda kind: contexts[kind])
+        read = read_template(path, given, values, lambda kind: _context(options, kind))
         resources += [r for r in read.resources if r.condition is not False and not r.existing]
     return resources
 
